@@ -1,0 +1,100 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "atelier",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "atelier", targets: ["atelier"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // Framework-free domain: model registry, validation, cost maths, ports.
+        .target(
+            name: "AtelierCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Resources/models.json")],
+            swiftSettings: swiftSettings
+        ),
+        // libvips through a system-library target and a small C shim.
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .target(name: "CVipsShim", dependencies: ["CVips"]),
+        .target(
+            name: "ImageProcessing",
+            dependencies: ["AtelierCore", "CVips", "CVipsShim"],
+            swiftSettings: swiftSettings
+        ),
+        // The OpenAI Images API client over one shared AsyncHTTPClient.
+        .target(
+            name: "OpenAIImages",
+            dependencies: [
+                "AtelierCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Blob storage implementations (local disk).
+        .target(
+            name: "ObjectStorage",
+            dependencies: ["AtelierCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The OpenAI-compatible stand-in upstream used by tests, benchmarks and demos.
+        .target(
+            name: "OpenAIStandIn",
+            dependencies: [
+                "AtelierCore", "ImageProcessing",
+                .product(name: "Vapor", package: "vapor"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Everything Vapor and Fluent.
+        .target(
+            name: "AtelierServer",
+            dependencies: [
+                "AtelierCore", "OpenAIImages", "ObjectStorage", "ImageProcessing", "OpenAIStandIn",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "atelier", dependencies: ["AtelierServer"], swiftSettings: swiftSettings),
+        .target(
+            name: "AtelierTesting",
+            dependencies: [
+                "AtelierServer", "AtelierCore", "ImageProcessing", "OpenAIStandIn",
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "image-bench", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),
+        .testTarget(name: "AtelierCoreTests", dependencies: ["AtelierCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OpenAIImagesTests",
+            dependencies: ["OpenAIImages", "OpenAIStandIn", "AtelierTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AtelierServerTests",
+            dependencies: ["AtelierServer", "AtelierTesting", .product(name: "VaporTesting", package: "vapor")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

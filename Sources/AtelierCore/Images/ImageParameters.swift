@@ -1,0 +1,75 @@
+/// What a caller asks for, as received (every option optional). Field names follow the API's JSON.
+public struct ImageRequestInput: Codable, Sendable, Equatable {
+    public var prompt: String?
+    public var model: String?
+    public var n: Int?
+    public var size: String?
+    public var quality: String?
+    public var background: String?
+    public var outputFormat: String?
+    public var outputCompression: Int?
+    public var moderation: String?
+    public var complexity: String?
+    public var partialImages: Int?
+    public var inputFidelity: String?
+
+    public init(
+        prompt: String? = nil, model: String? = nil, n: Int? = nil, size: String? = nil, quality: String? = nil,
+        background: String? = nil, outputFormat: String? = nil, outputCompression: Int? = nil,
+        moderation: String? = nil, complexity: String? = nil, partialImages: Int? = nil, inputFidelity: String? = nil
+    ) {
+        self.prompt = prompt
+        self.model = model
+        self.n = n
+        self.size = size
+        self.quality = quality
+        self.background = background
+        self.outputFormat = outputFormat
+        self.outputCompression = outputCompression
+        self.moderation = moderation
+        self.complexity = complexity
+        self.partialImages = partialImages
+        self.inputFidelity = inputFidelity
+    }
+}
+
+/// A request that passed validation against its model: every value is one the upstream accepts.
+public struct ImageParameters: Codable, Sendable, Equatable {
+    public var prompt: String
+    public var model: String
+    public var n: Int
+    public var size: String
+    public var quality: String
+    public var background: String
+    public var outputFormat: String
+    public var outputCompression: Int?
+    public var moderation: String
+    public var complexity: String?
+    public var partialImages: Int
+    public var inputFidelity: String?
+
+    enum CodingKeys: String, CodingKey {
+        case prompt, model, n, size, quality, background, moderation, complexity
+        case outputFormat = "output_format", outputCompression = "output_compression"
+        case partialImages = "partial_images", inputFidelity = "input_fidelity"
+    }
+
+    public init(
+        prompt: String, model: String, n: Int = 1, size: String = "auto", quality: String = "auto",
+        background: String = "auto", outputFormat: String = "png", outputCompression: Int? = nil,
+        moderation: String = "auto", complexity: String? = nil, partialImages: Int = 0, inputFidelity: String? = nil
+    ) {
+        self.prompt = prompt
+        self.model = model
+        self.n = n
+        self.size = size
+        self.quality = quality
+        self.background = background
+        self.outputFormat = outputFormat
+        self.outputCompression = outputCompression
+        self.moderation = moderation
+        self.complexity = complexity
+        self.partialImages = partialImages
+        self.inputFidelity = inputFidelity
+    }
+}

@@ -1,0 +1,75 @@
+import AtelierCore
+import Foundation
+import Vapor
+
+extension AtelierConfig {
+    /// Reads the process environment (Vapor has already loaded `.env`), listing every problem at once.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AtelierConfig {
+        var problems: [String] = []
+        func int(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) -> Int {
+            guard let raw = env[name], !raw.isEmpty else { return fallback }
+            guard let value = Int(raw), range.contains(value) else {
+                problems.append("\(name)=\(raw) must be a whole number in \(range.lowerBound)…\(range.upperBound)")
+                return fallback
+            }
+            return value
+        }
+        func bool(_ name: String, _ fallback: Bool) -> Bool {
+            guard let raw = env[name]?.lowercased(), !raw.isEmpty else { return fallback }
+            if ["1", "true", "yes", "on"].contains(raw) { return true }
+            if ["0", "false", "no", "off"].contains(raw) { return false }
+            problems.append("\(name)=\(raw) must be true or false")
+            return fallback
+        }
+
+        let dataDirectory = env["DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
+        let database: Database =
+            if let url = env["DATABASE_URL"], !url.isEmpty {
+                url.hasPrefix("postgres") ? .postgres(url: url) : .sqliteFile(url.replacingOccurrences(of: "sqlite://", with: ""))
+            } else {
+                .sqliteFile(dataDirectory + "/atelier.sqlite")
+            }
+        var openAI: OpenAI?
+        let provider = env["IMAGE_PROVIDER"]?.lowercased() ?? ""
+        if let key = env["OPENAI_API_KEY"], !key.isEmpty, provider != "offline" {
+            openAI = OpenAI(
+                apiKey: key, baseURL: env["OPENAI_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.openai.com/v1",
+                organization: env["OPENAI_ORGANIZATION"], project: env["OPENAI_PROJECT"],
+                timeoutSeconds: int("OPENAI_TIMEOUT_SECONDS", 600, 5...3600))
+        } else if provider == "openai" {
+            problems.append("IMAGE_PROVIDER=openai needs OPENAI_API_KEY")
+        }
+        if !["", "openai", "offline"].contains(provider) {
+            problems.append("IMAGE_PROVIDER=\(provider) must be openai or offline")
+        }
+
+        var registry: ModelRegistry?
+        do {
+            registry = try env["MODEL_REGISTRY_PATH"].flatMap { $0.isEmpty ? nil : $0 }
+                .map { try ModelRegistry.load(from: URL(fileURLWithPath: $0)) } ?? ModelRegistry.bundled()
+            if let id = env["DEFAULT_MODEL"], !id.isEmpty { registry = try registry?.withDefaultModel(id) }
+        } catch { problems.append("\(error)") }
+
+        let worker = Worker(
+            enabled: bool("WORKER_ENABLED", true), concurrency: int("WORKER_CONCURRENCY", 8, 1...4096),
+            perOwnerLimit: int("WORKER_PER_OWNER_LIMIT", 4, 1...4096), maxAttempts: int("JOB_MAX_ATTEMPTS", 5, 1...50),
+            leaseSeconds: Double(int("JOB_LEASE_SECONDS", 60, 5...3600)), retryBaseSeconds: 2, pollSeconds: 2,
+            shutdownGraceSeconds: Double(int("SHUTDOWN_GRACE_SECONDS", 30, 0...3600)))
+        let config = AtelierConfig(
+            dataDirectory: dataDirectory, database: database, openAI: openAI,
+            registry: registry ?? ModelRegistry(defaultModel: "", models: [], retired: []), worker: worker,
+            publicDirectory: env["PUBLIC_DIR"] ?? DirectoryConfiguration.detect().publicDirectory,
+            maxUploadBytes: int("MAX_UPLOAD_MB", 900, 1...4096) * 1_048_576,
+            maxFileBytes: 50 * 1_000_000)
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        return config
+    }
+}
+
+/// Start-up refused: every invalid or missing setting, one per line.
+public struct ConfigError: Error, CustomStringConvertible {
+    public var problems: [String]
+    public var description: String {
+        "Atelier cannot start; fix these settings:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,77 @@
+import AtelierCore
+import Fluent
+import ImageProcessing
+import Vapor
+
+/// `POST /v1/edit` and `POST /v1/mask/auto`: multipart uploads (or stored image ids) checked from their bytes,
+/// masks converted to what the upstream wants, then one job.
+struct EditController: RouteCollection {
+    static let imageFields: Set<String> = ["image", "image[]", "files[]", "files", "images[]"]
+
+    func boot(routes: any RoutesBuilder) throws {
+        routes.on(.POST, "edit", body: .stream, use: edit)
+        routes.on(.POST, "mask", "auto", body: .stream, use: autoMask)
+    }
+
+    @Sendable func edit(req: Request) async throws -> Response {
+        let config = req.atelier.config
+        let upload = try await MultipartUpload.read(req, maxFileBytes: config.maxFileBytes, maxTotalBytes: config.maxUploadBytes)
+        let input = try EditFormFields(upload: upload).imageRequestInput()
+        let params: ImageParameters
+        do { params = try req.atelier.validator.validate(input, for: .edits) } catch { throw error.apiError }
+        let model = req.atelier.registry.model(params.model)!
+        let reader = EditInputReader(req: req, upload: upload)
+        let images = try await reader.images(max: model.maxInputImages)
+        var inputs = images.map { JobInput(role: .input, index: $0.index, source: $0.source) }
+        let base = images[0].info
+        let maskColor = try EditFormFields(upload: upload).maskEditColor()
+        let mask = try await reader.mask(base: base, editColor: maskColor)
+        let markup = try await reader.markup(base: base)
+        if mask != nil && markup != nil {
+            throw APIError.invalid("markup", "markup cannot be combined with mask; send one of them.")
+        }
+        if markup != nil && !model.supportsMarkup {
+            throw APIError.invalid("markup", "\(model.id) does not accept markup; models that do: "
+                + req.atelier.registry.models.filter(\.supportsMarkup).map(\.id).joined(separator: ", ") + ".")
+        }
+        if let mask { inputs.append(JobInput(role: .mask, index: 0, source: .upload(mask))) }
+        if let markup { inputs.append(JobInput(role: .markup, index: 0, source: markup)) }
+        let options = try EditFormFields(upload: upload).editOptions(hasMask: mask != nil, maskColor: maskColor)
+        let inputTokens = images.reduce(0) { $0 + Self.estimatedImageTokens($1.info) }
+        let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
+            kind: .edit, params: params, options: options, inputs: inputs, owner: req.owner,
+            idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens)
+        return try await JobResponder(req: req).respond(job: job, created: created)
+    }
+
+    @Sendable func autoMask(req: Request) async throws -> Response {
+        let config = req.atelier.config
+        let upload = try await MultipartUpload.read(req, maxFileBytes: config.maxFileBytes, maxTotalBytes: config.maxUploadBytes)
+        guard let subject = upload.field("subject")?.trimmingCharacters(in: .whitespacesAndNewlines), !subject.isEmpty else {
+            throw APIError.invalid("subject", "Describe what to select, e.g. \"the dog\".", code: "missing_field")
+        }
+        var input = try EditFormFields(upload: upload).imageRequestInput()
+        input.prompt = AutoMaskHandler.prompt(subject: subject)
+        input.n = 1
+        input.partialImages = nil
+        input.outputFormat = "png"
+        let params: ImageParameters
+        do { params = try req.atelier.validator.validate(input, for: .edits) } catch { throw error.apiError }
+        let images = try await EditInputReader(req: req, upload: upload).images(max: 1)
+        let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
+            kind: .autoMask, params: params, options: EditOptions(subject: subject),
+            inputs: [JobInput(role: .input, index: 0, source: images[0].source)], owner: req.owner,
+            idempotencyKey: req.idempotencyKey, estimatedInputTokens: Self.estimatedImageTokens(images[0].info))
+        return try await JobResponder(req: req).respond(job: job, created: created)
+    }
+
+    /// 65 base tokens plus 129 per 512-px tile after fitting into 2048² and scaling the short side to 768.
+    static func estimatedImageTokens(_ info: ImageInfo) -> Int {
+        var (w, h) = (Double(info.width), Double(info.height))
+        let fit = min(1, 2048 / max(w, h))
+        w *= fit; h *= fit
+        let shrink = min(1, 768 / min(w, h))
+        w *= shrink; h *= shrink
+        return 65 + 129 * Int((w / 512).rounded(.up) * (h / 512).rounded(.up))
+    }
+}

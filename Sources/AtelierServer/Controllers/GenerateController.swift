@@ -1,0 +1,55 @@
+import AtelierCore
+import Fluent
+import Vapor
+
+/// `POST /v1/generate` and `POST /v1/estimate`.
+struct GenerateController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("generate", use: create)
+        routes.post("estimate", use: estimate)
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
+        let params = try validated(input, req: req)
+        let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
+            kind: .generate, params: params, owner: req.owner, idempotencyKey: req.idempotencyKey)
+        return try await JobResponder(req: req).respond(job: job, created: created)
+    }
+
+    @Sendable func estimate(req: Request) async throws -> EstimateDTO {
+        let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
+        let params = try validated(input, req: req)
+        let usage = req.atelier.costs.estimatedUsage(for: params)
+        return EstimateDTO(
+            model: params.model,
+            estimatedCostUSD: usage.flatMap { req.atelier.costs.cost(of: $0, model: params.model) },
+            usage: usage)
+    }
+
+    private func validated(_ input: ImageRequestInput, req: Request) throws -> ImageParameters {
+        do { return try req.atelier.validator.validate(input, for: .generations) } catch { throw error.apiError }
+    }
+}
+
+struct EstimateDTO: Content {
+    var model: String
+    var estimatedCostUSD: Decimal?
+    var usage: Usage?
+
+    enum CodingKeys: String, CodingKey {
+        case model, usage
+        case estimatedCostUSD = "estimated_cost_usd"
+    }
+}
+
+extension Request {
+    /// Who owns what this request creates. One owner until accounts exist.
+    var owner: String { "local" }
+
+    var idempotencyKey: String? {
+        guard let key = headers.first(name: "Idempotency-Key")?.trimmingCharacters(in: .whitespaces), !key.isEmpty
+        else { return nil }
+        return String(key.prefix(200))
+    }
+}

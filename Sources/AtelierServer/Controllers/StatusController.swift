@@ -1,0 +1,51 @@
+import AtelierCore
+import Vapor
+
+/// `/healthz`, `/v1/status`, `/v1/models`.
+struct StatusController: RouteCollection {
+    static let version = "0.1.0"
+
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("healthz") { _ in ["status": "ok"] }
+        let v1 = routes.grouped("v1")
+        v1.get("status", use: status)
+        v1.get("models", use: models)
+    }
+
+    struct StatusDTO: Content {
+        var mode: String
+        var offline: Bool
+        var defaultModel: String
+        var version: String
+
+        enum CodingKeys: String, CodingKey {
+            case mode, offline, version
+            case defaultModel = "default_model"
+        }
+    }
+
+    struct ModelsDTO: Content {
+        var object = "list"
+        var defaultModel: String
+        var data: [ImageModel]
+        var retired: [RetiredModel]
+
+        enum CodingKeys: String, CodingKey {
+            case object, data, retired
+            case defaultModel = "default_model"
+        }
+    }
+
+    @Sendable func status(req: Request) async throws -> StatusDTO {
+        let config = req.atelier.config
+        return StatusDTO(
+            mode: config.isOffline ? "offline" : "openai", offline: config.isOffline,
+            defaultModel: config.registry.defaultModel, version: Self.version)
+    }
+
+    @Sendable func models(req: Request) async throws -> ModelsDTO {
+        let registry = req.atelier.registry
+        return ModelsDTO(
+            defaultModel: registry.defaultModel, data: registry.models.filter(\.enabled), retired: registry.retired)
+    }
+}

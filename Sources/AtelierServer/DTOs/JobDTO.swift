@@ -1,0 +1,107 @@
+import AtelierCore
+import Foundation
+import Vapor
+
+/// A job as the API shows it (docs/API.md).
+struct JobDTO: Content {
+    struct ErrorInfo: Content {
+        var code: String
+        var message: String
+        var retryable: Bool
+    }
+
+    var id: UUID
+    var kind: String
+    var status: String
+    var params: ImageParameters
+    var options: EditOptions?
+    var result: JobResultInfo?
+    var images: [ImageDTO]
+    var inputs: [ImageDTO]
+    var partials: [ImageDTO]
+    var usage: Usage?
+    var costUSD: Decimal?
+    var estimatedCostUSD: Decimal?
+    var error: ErrorInfo?
+    var attempts: Int
+    var favorite: Bool
+    var upstreamRequestID: String?
+    var createdAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
+    var offline: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, params, options, result, images, inputs, partials, usage, error, attempts, favorite, offline
+        case costUSD = "cost_usd", estimatedCostUSD = "estimated_cost_usd", upstreamRequestID = "upstream_request_id"
+        case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
+    }
+
+    init(_ job: JobRecord, images: [ImageRecord], offline: Bool) {
+        let dtos = images.sorted { ($0.role, $0.index) < ($1.role, $1.index) }.map(ImageDTO.init)
+        id = job.id ?? UUID()
+        kind = job.kind
+        status = job.status
+        params = job.params
+        options = job.options
+        result = job.result
+        self.images = dtos.filter { ["output", "raw", "changes"].contains($0.role) }
+        inputs = dtos.filter { ["input", "mask", "markup"].contains($0.role) }
+        partials = dtos.filter { $0.role == "partial" }
+        usage = job.usage
+        costUSD = job.costNano.map(CostCalculator.dollars(nano:))
+        estimatedCostUSD = job.estimatedCostNano.map(CostCalculator.dollars(nano:))
+        let finishedWithoutSuccess = job.jobStatus == .failed || job.jobStatus == .canceled
+        error = job.errorCode.flatMap { code in
+            (finishedWithoutSuccess || job.jobStatus == .queued)
+                ? ErrorInfo(code: code, message: job.errorMessage ?? code, retryable: job.errorRetryable ?? false) : nil
+        }
+        attempts = job.attempts
+        favorite = job.favorite
+        upstreamRequestID = job.upstreamRequestID
+        createdAt = Date(timeIntervalSince1970: job.createdAt)
+        startedAt = job.startedAt.map(Date.init(timeIntervalSince1970:))
+        finishedAt = job.finishedAt.map(Date.init(timeIntervalSince1970:))
+        self.offline = offline
+    }
+}
+
+struct ImageDTO: Content {
+    var id: UUID
+    var url: String
+    var thumbnailURL: String?
+    var role: String
+    var index: Int
+    var width: Int
+    var height: Int
+    var format: String
+    var bytes: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, url, role, index, width, height, format, bytes
+        case thumbnailURL = "thumbnail_url"
+    }
+
+    init(_ image: ImageRecord) {
+        let id = image.id ?? UUID()
+        self.id = id
+        url = "/v1/images/\(id.uuidString.lowercased())"
+        thumbnailURL = image.thumbnailKey == nil ? nil : url + "/thumbnail"
+        role = image.role
+        index = image.index
+        width = image.width
+        height = image.height
+        format = image.format
+        bytes = image.bytes
+    }
+}
+
+struct JobListDTO: Content {
+    var data: [JobDTO]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case data
+        case nextCursor = "next_cursor"
+    }
+}

@@ -1,0 +1,40 @@
+import AtelierCore
+import Vapor
+
+/// An error the API returns as `{"error": {"code", "message", "field"}}`.
+struct APIError: AbortError, Sendable {
+    var status: HTTPResponseStatus
+    var code: String
+    var message: String
+    var field: String?
+    var headers: HTTPHeaders = [:]
+
+    var reason: String { message }
+
+    static func notFound(_ what: String) -> APIError {
+        APIError(status: .notFound, code: "not_found", message: "No \(what) with that id.")
+    }
+
+    static func invalid(_ field: String?, _ message: String, code: String = "invalid_value") -> APIError {
+        APIError(status: .badRequest, code: code, message: message, field: field)
+    }
+
+    static func conflict(_ message: String, code: String = "conflict") -> APIError {
+        APIError(status: .conflict, code: code, message: message)
+    }
+}
+
+extension ValidationError {
+    var apiError: APIError { APIError(status: .badRequest, code: code, message: message, field: field) }
+}
+
+/// The error envelope.
+struct ErrorBody: Content {
+    struct Detail: Content {
+        var code: String
+        var message: String
+        var field: String?
+    }
+
+    var error: Detail
+}

@@ -1,0 +1,65 @@
+import AtelierCore
+import ImageProcessing
+import Vapor
+
+/// Turns every error into the API's JSON envelope. Internal details go to the log, never to the client.
+struct APIErrorMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            return Self.response(for: error, request: request)
+        }
+    }
+
+    static func response(for error: any Error, request: Request) -> Response {
+        let (status, detail, headers) = describe(error, request: request)
+        let response = Response(status: status, headers: headers)
+        do {
+            try response.content.encode(ErrorBody(error: detail), using: JSONEncoder.api)
+        } catch {
+            response.body = .init(string: #"{"error":{"code":"internal_error","message":"Internal error."}}"#)
+        }
+        return response
+    }
+
+    private static func describe(_ error: any Error, request: Request) -> (HTTPResponseStatus, ErrorBody.Detail, HTTPHeaders) {
+        switch error {
+        case let error as APIError:
+            return (error.status, .init(code: error.code, message: error.message, field: error.field), error.headers)
+        case let error as ValidationError:
+            return (.badRequest, .init(code: error.code, message: error.message, field: error.field), [:])
+        case let error as DecodingError:
+            return (.badRequest, .init(code: "invalid_json", message: Self.describe(error), field: Self.field(error)), [:])
+        case let error as any AbortError:
+            let code = error.status == .notFound ? "not_found" : error.status == .payloadTooLarge ? "too_large" : "bad_request"
+            return (error.status, .init(code: code, message: error.reason, field: nil), error.headers)
+        default:
+            request.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            return (.internalServerError, .init(code: "internal_error", message: "Something went wrong on the server; it was logged.", field: nil), [:])
+        }
+    }
+
+    private static func field(_ error: DecodingError) -> String? {
+        let path: [any CodingKey]
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            path = context.codingPath
+        case .keyNotFound(let key, let context):
+            path = context.codingPath + [key]
+        @unknown default:
+            return nil
+        }
+        return path.isEmpty ? nil : path.map(\.stringValue).joined(separator: ".")
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(let type, _): "The value has the wrong type; expected \(type)."
+        case .valueNotFound(let type, _): "A value of type \(type) is required."
+        case .keyNotFound(let key, _): "The field '\(key.stringValue)' is required."
+        case .dataCorrupted(let context): "The body is not valid JSON: \(context.debugDescription)"
+        @unknown default: "The body could not be read."
+        }
+    }
+}

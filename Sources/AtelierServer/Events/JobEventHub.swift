@@ -1,0 +1,80 @@
+import Foundation
+
+/// Fans events out to the SSE streams connected to this instance. Events from other instances arrive
+/// through `PostgresEventRelay` and are delivered here the same way.
+public actor JobEventHub {
+    public struct Filter: Sendable {
+        public var owner: String?
+        public var jobID: UUID?
+
+        func matches(_ event: JobEvent) -> Bool {
+            (owner == nil || owner == event.owner) && (jobID == nil || jobID == event.jobID)
+        }
+    }
+
+    private var subscribers: [UUID: (Filter, AsyncStream<JobEvent>.Continuation)] = [:]
+    /// Wakes the worker loop when a job is enqueued in this process.
+    private var workWaiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    private var pendingWake = false
+
+    public init() {}
+
+    public func subscribe(_ filter: Filter) -> (UUID, AsyncStream<JobEvent>) {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self, bufferingPolicy: .bufferingNewest(256))
+        subscribers[id] = (filter, continuation)
+        return (id, stream)
+    }
+
+    public func unsubscribe(_ id: UUID) {
+        subscribers.removeValue(forKey: id)?.1.finish()
+    }
+
+    public func deliver(_ event: JobEvent) {
+        for (filter, continuation) in subscribers.values where filter.matches(event) {
+            continuation.yield(event)
+        }
+    }
+
+    /// Sends an event to one subscriber only (heartbeats).
+    public func deliver(_ event: JobEvent, to subscription: UUID) {
+        subscribers[subscription]?.1.yield(event)
+    }
+
+    public var subscriberCount: Int { subscribers.count }
+
+    /// Signals that work is available.
+    public func wakeWorkers() {
+        if workWaiters.isEmpty {
+            pendingWake = true
+        } else {
+            workWaiters.values.forEach { $0.resume() }
+            workWaiters.removeAll()
+        }
+    }
+
+    /// Suspends until `wakeWorkers` is called or `timeout` seconds pass; returns at once if a wake-up
+    /// arrived since the last wait.
+    public func waitForWork(timeout: Double) async {
+        if pendingWake {
+            pendingWake = false
+            return
+        }
+        let id = UUID()
+        await withCheckedContinuation { continuation in
+            workWaiters[id] = continuation
+            Task {
+                try? await Task.sleep(for: .seconds(timeout))
+                self.endWait(id)
+            }
+        }
+    }
+
+    private func endWait(_ id: UUID) { workWaiters.removeValue(forKey: id)?.resume() }
+
+    public func finishAll() {
+        subscribers.values.forEach { $0.1.finish() }
+        subscribers.removeAll()
+        wakeWorkers()
+    }
+}

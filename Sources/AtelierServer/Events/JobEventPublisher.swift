@@ -1,0 +1,57 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// Records a job event (next per-job `seq`) and hands it to every listening stream, here and on other instances.
+struct JobEventPublisher: Sendable {
+    let database: any Database
+    let hub: JobEventHub
+    let clock: AtelierClock
+    let offline: Bool
+    let relay: PostgresEventRelay?
+
+    private struct Payload: Encodable {
+        var type: String
+        var jobID: UUID
+        var seq: Int
+        var job: JobDTO
+        var image: ImageDTO?
+
+        enum CodingKeys: String, CodingKey {
+            case type, seq, job, image
+            case jobID = "job_id"
+        }
+    }
+
+    @discardableResult
+    func publish(_ type: String, jobID: UUID, image: ImageRecord? = nil) async throws -> JobEvent? {
+        let sql = database as! any SQLDatabase
+        guard
+            let seq = try await sql.raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING seq")
+                .first()?.decode(column: "seq", as: Int.self),
+            let job = try await JobRecord.find(jobID, on: database)
+        else { return nil }
+        let images = try await job.$images.get(on: database)
+        let payload = Payload(
+            type: type, jobID: jobID, seq: seq, job: JobDTO(job, images: images, offline: offline),
+            image: image.map(ImageDTO.init))
+        let text = String(decoding: try JSONEncoder.api.encode(payload), as: UTF8.self)
+        let record = JobEventRecord(jobID: jobID, owner: job.owner, seq: seq, type: type, payload: text, now: clock.now())
+        try await record.create(on: database)
+        let event = JobEvent(record)
+        await hub.deliver(event)
+        try await relay?.announce(event)
+        return event
+    }
+}
+
+extension JSONEncoder {
+    /// The encoder every API response uses: ISO-8601 dates, stable key order.
+    static var api: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,87 @@
+import Fluent
+import FluentPostgresDriver
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import SQLKit
+
+/// Carries job events and "work available" signals between instances sharing one PostgreSQL database,
+/// with LISTEN/NOTIFY on one channel. Each message names the sending instance so it is not delivered twice.
+final class PostgresEventRelay: Sendable {
+    static let channel = "atelier_events"
+
+    let configuration: PostgresConnection.Configuration
+    let database: any Database
+    let hub: JobEventHub
+    let instanceID = UUID().uuidString.lowercased()
+    let eventLoop: any EventLoop
+    let logger: Logger
+
+    init(configuration: PostgresConnection.Configuration, database: any Database, hub: JobEventHub, eventLoop: any EventLoop, logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        self.hub = hub
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
+
+    func announce(_ event: JobEvent) async throws {
+        try await notify("e|\(instanceID)|\(event.jobID.uuidString.lowercased())|\(event.seq)")
+    }
+
+    func announceWork() async throws {
+        try await notify("w|\(instanceID)")
+    }
+
+    private func notify(_ message: String) async throws {
+        try await (database as! any SQLDatabase).raw("SELECT pg_notify(\(bind: Self.channel), \(bind: message))").run()
+    }
+
+    /// Listens until the task is canceled, reconnecting after failures.
+    func run() async {
+        var delay = 0.5
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(
+                    on: eventLoop, configuration: configuration, id: 1, logger: logger)
+                delay = 0.5
+                do {
+                    try await connection.listen(on: Self.channel) { notifications in
+                        for try await notification in notifications {
+                            await handle(notification.payload)
+                        }
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                try? await connection.close()
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("event relay lost its PostgreSQL connection; reconnecting", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(delay))
+                delay = min(delay * 2, 10)
+            }
+        }
+    }
+
+    private func handle(_ payload: String) async {
+        let parts = payload.split(separator: "|").map(String.init)
+        guard parts.count >= 2, parts[1] != instanceID else { return }
+        if parts[0] == "w" {
+            await hub.wakeWorkers()
+            return
+        }
+        guard parts[0] == "e", parts.count == 4, let jobID = UUID(uuidString: parts[2]), let seq = Int(parts[3]) else { return }
+        do {
+            if let record = try await JobEventRecord.query(on: database)
+                .filter(\.$jobID == jobID).filter(\.$seq == seq).first()
+            {
+                await hub.deliver(JobEvent(record))
+            }
+        } catch {
+            logger.warning("event relay could not load event \(jobID):\(seq)", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import AtelierCore
+import Foundation
+
+/// Text to image: one upstream call, every returned image stored with a thumbnail.
+struct GenerateHandler: Sendable {
+    let context: WorkerContext
+
+    func run(
+        _ job: JobRecord, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+    ) async throws -> JobOutcome {
+        let request = ProviderRequest(parameters: job.params)
+        let result = try await context.provider.run(request, onPartial: onPartial)
+        return try await OutcomeBuilder(context: context, job: job).outputs(result.images, from: result)
+    }
+}
+
+/// Turns a provider result into stored output images.
+struct OutcomeBuilder: Sendable {
+    let context: WorkerContext
+    let job: JobRecord
+
+    func outputs(_ images: [Data], from result: ProviderResult, role: ImageRecord.Role = .output) async throws -> JobOutcome {
+        guard !images.isEmpty else {
+            throw ProviderError.invalidResponse(message: "the upstream returned no images")
+        }
+        let jobID = try job.requireID()
+        var records: [ImageRecord] = []
+        for (index, data) in images.enumerated() {
+            records.append(try await context.images.store(
+                data, job: jobID, owner: job.owner, role: role, index: index, attempt: job.attempts))
+        }
+        return JobOutcome(images: records, usage: result.usage, requestID: result.requestID, result: resultInfo(result))
+    }
+
+    func resultInfo(_ result: ProviderResult) -> JobResultInfo {
+        JobResultInfo(
+            size: result.size, quality: result.quality, background: result.background,
+            outputFormat: result.outputFormat)
+    }
+}

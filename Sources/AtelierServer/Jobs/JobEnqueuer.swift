@@ -1,0 +1,115 @@
+import AtelierCore
+import Crypto
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// An input image ready to be linked to a new job: either freshly uploaded bytes or an existing stored image.
+struct JobInput: Sendable {
+    enum Source: Sendable {
+        case upload(Data)
+        /// An uploaded file on local disk, read only when it is stored (keeps memory bounded); with its SHA-256.
+        case file(URL, sha256: String)
+        case stored(ImageRecord)
+    }
+
+    var role: ImageRecord.Role
+    var index: Int
+    var source: Source
+}
+
+/// Creates jobs: stores inputs, writes the job and its input rows in one transaction, publishes `job.queued`
+/// and wakes the workers. Honours Idempotency-Key.
+struct JobEnqueuer: Sendable {
+    let app: Application
+
+    func enqueue(
+        kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [], owner: String,
+        idempotencyKey: String?, estimatedInputTokens: Int = 0
+    ) async throws -> (job: JobRecord, created: Bool) {
+        let services = app.atelier
+        let hash = try requestHash(kind: kind, params: params, options: options, inputs: inputs)
+        if let key = idempotencyKey, let existing = try await existingJob(owner: owner, key: key, hash: hash) {
+            return (existing, false)
+        }
+        let now = services.clock.now()
+        let job = JobRecord(
+            owner: owner, kind: kind, params: params, options: options, maxAttempts: services.config.worker.maxAttempts,
+            now: now)
+        job.idempotencyKey = idempotencyKey
+        job.requestHash = hash
+        job.estimatedCostNano = services.costs.estimatedCost(for: params, inputImageTokens: estimatedInputTokens)
+            .map(CostCalculator.nanoDollars)
+        let jobID = try job.requireID()
+        let store = ImageStore(database: app.db, blobs: services.blobs, clock: services.clock)
+        var records: [ImageRecord] = []
+        do {
+            for input in inputs {
+                switch input.source {
+                case .upload(let data):
+                    records.append(try await store.store(
+                        data, job: jobID, owner: owner, role: input.role, index: input.index, attempt: 0))
+                case .file(let url, _):
+                    records.append(try await store.store(
+                        try Data(contentsOf: url), job: jobID, owner: owner, role: input.role, index: input.index,
+                        attempt: 0))
+                case .stored(let image):
+                    records.append(ImageRecord(
+                        jobID: jobID, owner: owner, role: input.role, index: input.index, blobKey: image.blobKey,
+                        thumbnailKey: image.thumbnailKey, format: image.format, width: image.width,
+                        height: image.height, bytes: image.bytes, now: now))
+                }
+            }
+            let rows = records
+            try await app.db.transaction { db in
+                try await job.create(on: db)
+                for record in rows { try await record.create(on: db) }
+            }
+        } catch {
+            for (record, input) in zip(records, inputs) {
+                if case .stored = input.source { continue }
+                await store.deleteBlobs(of: record)
+            }
+            if let key = idempotencyKey, let existing = try await existingJob(owner: owner, key: key, hash: hash) {
+                return (existing, false)
+            }
+            throw error
+        }
+        try await app.publisher().publish("job.queued", jobID: jobID)
+        await services.hub.wakeWorkers()
+        try? await services.relay?.announceWork()
+        return (job, true)
+    }
+
+    private func existingJob(owner: String, key: String, hash: String) async throws -> JobRecord? {
+        guard let existing = try await JobRecord.query(on: app.db)
+            .filter(\.$owner == owner).filter(\.$idempotencyKey == key).first()
+        else { return nil }
+        guard existing.requestHash == hash else {
+            throw APIError(
+                status: .unprocessableEntity, code: "idempotency_key_reused",
+                message: "This Idempotency-Key was used with a different request body; use a new key for a new request.",
+                field: "Idempotency-Key")
+        }
+        return existing
+    }
+
+    private func requestHash(kind: JobKind, params: ImageParameters, options: EditOptions?, inputs: [JobInput]) throws -> String {
+        var hasher = SHA256()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        hasher.update(data: Data(kind.rawValue.utf8))
+        hasher.update(data: try encoder.encode(params))
+        hasher.update(data: try encoder.encode(options))
+        for input in inputs {
+            hasher.update(data: Data("\(input.role.rawValue)\(input.index)".utf8))
+            switch input.source {
+            case .upload(let data): hasher.update(data: data)
+            case .file(_, let sha256): hasher.update(data: Data(sha256.utf8))
+            case .stored(let image): hasher.update(data: Data(image.blobKey.utf8))
+            }
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

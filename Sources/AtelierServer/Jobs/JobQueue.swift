@@ -1,0 +1,88 @@
+import AtelierCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// The jobs table used as a queue: claiming, leases, back-off and lease recovery.
+/// Claiming is one UPDATE … WHERE id = (SELECT …) statement: on PostgreSQL the inner select takes the row with
+/// `FOR UPDATE SKIP LOCKED`; SQLite runs the statement as one serialized write.
+struct JobQueue: Sendable {
+    let database: any Database
+    let settings: AtelierConfig.Worker
+    let clock: AtelierClock
+
+    private var sql: any SQLDatabase { database as! any SQLDatabase }
+    private var isPostgres: Bool { sql.dialect.name == "postgresql" }
+
+    /// Takes the next due job for `workerID`, preferring owners with the fewest running jobs (round-robin),
+    /// skipping owners at their limit. Returns the job id, already marked running with a fresh lease.
+    func claim(workerID: String) async throws -> UUID? {
+        let now = clock.now()
+        let lock: SQLQueryString = isPostgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let running: SQLQueryString = "(SELECT COUNT(*) FROM jobs r WHERE r.owner = j.owner AND r.status = 'running')"
+        let query: SQLQueryString = """
+            UPDATE jobs SET status = 'running', lease_owner = \(bind: workerID),
+                lease_expires = \(bind: now + settings.leaseSeconds), attempts = attempts + 1,
+                started_at = COALESCE(started_at, \(bind: now))
+            WHERE status = 'queued' AND id = (
+                SELECT j.id FROM jobs j
+                WHERE j.status = 'queued' AND j.run_after <= \(bind: now) AND \(running) < \(bind: settings.perOwnerLimit)
+                ORDER BY \(running), j.run_after, j.created_at
+                LIMIT 1\(lock))
+            RETURNING id
+            """
+        return try await sql.raw(query).first()?.decode(column: "id", as: UUID.self)
+    }
+
+    /// Extends the leases of this worker's running jobs; returns the ids whose cancellation was requested.
+    func renewLeases(workerID: String, jobIDs: [UUID]) async throws -> [UUID] {
+        guard !jobIDs.isEmpty else { return [] }
+        let expires = clock.now() + settings.leaseSeconds
+        try await JobRecord.query(on: database)
+            .filter(\.$id ~~ jobIDs).filter(\.$leaseOwner == workerID).filter(\.$status == JobStatus.running.rawValue)
+            .set(\.$leaseExpires, to: expires)
+            .update()
+        return try await JobRecord.query(on: database)
+            .filter(\.$id ~~ jobIDs).filter(\.$cancelRequested == true)
+            .all(\.$id)
+    }
+
+    /// Jobs whose worker died (lease expired) go back to the queue; returns their ids.
+    func requeueExpired() async throws -> [UUID] {
+        let now = clock.now()
+        let rows = try await sql.raw("""
+            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL, run_after = \(bind: now)
+            WHERE status = 'running' AND lease_expires < \(bind: now)
+            RETURNING id
+            """).all()
+        return try rows.map { try $0.decode(column: "id", as: UUID.self) }
+    }
+
+    /// Gives the job back to the queue after a retryable failure, to run after `delay` seconds.
+    func release(_ id: UUID, workerID: String, delay: Double, error: ProviderError) async throws -> Bool {
+        let count = try await sql.raw("""
+            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL,
+                run_after = \(bind: clock.now() + delay), error_code = \(bind: error.code),
+                error_message = \(bind: error.message), error_retryable = \(bind: true)
+            WHERE id = \(bind: id) AND lease_owner = \(bind: workerID) AND status = 'running'
+            RETURNING id
+            """).all().count
+        return count == 1
+    }
+
+    /// Releases a lease without counting the attempt (graceful shutdown).
+    func abandon(_ id: UUID, workerID: String) async throws {
+        try await sql.raw("""
+            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL,
+                attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+            WHERE id = \(bind: id) AND lease_owner = \(bind: workerID) AND status = 'running'
+            """).run()
+    }
+
+    /// Exponential back-off with full jitter, never sooner than the upstream asked.
+    func backoff(attempt: Int, error: ProviderError) -> Double {
+        let exponential = settings.retryBaseSeconds * pow(2, Double(max(0, attempt - 1)))
+        let jittered = Double.random(in: exponential / 2...exponential)
+        return max(error.retryAfter ?? 0, min(jittered, 300))
+    }
+}

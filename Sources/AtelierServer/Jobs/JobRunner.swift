@@ -1,0 +1,119 @@
+import AtelierCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// Runs one claimed job to its end: calls the handler, commits the outcome once, or schedules a retry.
+struct JobRunner: Sendable {
+    let context: WorkerContext
+    let workerID: String
+
+    enum Ending { case finished, abandoned }
+
+    func run(jobID: UUID, isShuttingDown: @Sendable () -> Bool) async -> Ending {
+        let log = context.logger
+        do {
+            guard let job = try await JobRecord.find(jobID, on: context.database) else { return .finished }
+            try await context.publisher.publish("job.running", jobID: jobID)
+            do {
+                let outcome = try await handle(job)
+                try await complete(job, with: outcome)
+                return .finished
+            } catch let error as ProviderError {
+                return try await settle(job, error: error, isShuttingDown: isShuttingDown)
+            } catch is CancellationError {
+                return try await settle(job, error: .canceled, isShuttingDown: isShuttingDown)
+            } catch let failure as JobFailure {
+                try await fail(job, code: failure.code, message: failure.message, retryable: false)
+            } catch {
+                log.error("job failed", metadata: ["job": "\(jobID)", "error": "\(error)"])
+                try await fail(job, code: "internal_error", message: "Atelier could not finish this job: \(error)", retryable: false)
+            }
+        } catch {
+            log.error("job bookkeeping failed; its lease will expire and it will run again",
+                      metadata: ["job": "\(jobID)", "error": "\(error)"])
+        }
+        return .finished
+    }
+
+    private func handle(_ job: JobRecord) async throws -> JobOutcome {
+        let onPartial = PartialImageRecorder(context: context, job: job)
+        switch job.jobKind {
+        case .generate: return try await GenerateHandler(context: context).run(job, onPartial: onPartial.record)
+        case .edit: return try await EditHandler(context: context).run(job, onPartial: onPartial.record)
+        case .autoMask: return try await AutoMaskHandler(context: context).run(job)
+        }
+    }
+
+    /// Commits images, usage, cost and the final status in one transaction, only while this worker holds the lease,
+    /// so a re-run after a lost lease can never add a second set of images or a second charge.
+    private func complete(_ job: JobRecord, with outcome: JobOutcome) async throws {
+        let jobID = try job.requireID()
+        let cost = outcome.usage.flatMap { context.costs.cost(of: $0, model: job.model) }.map(CostCalculator.nanoDollars)
+        let committed = try await context.database.transaction { db in
+            let sql = db as! any SQLDatabase
+            let rows = try await sql.raw("""
+                UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
+                    finished_at = \(bind: context.clock.now()), upstream_request_id = \(bind: outcome.requestID),
+                    cost_nano = \(bind: cost), error_code = NULL, error_message = NULL, error_retryable = NULL
+                WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
+                RETURNING id
+                """).all()
+            guard rows.count == 1 else { return false }
+            try await JobRecord.query(on: db).filter(\.$id == jobID)
+                .set(\.$result, to: outcome.result).set(\.$usage, to: outcome.usage)
+                .update()
+            for image in outcome.images { try await image.create(on: db) }
+            return true
+        }
+        guard committed else {
+            context.logger.warning("lease lost before commit; discarding this attempt's images", metadata: ["job": "\(jobID)"])
+            for image in outcome.images { await context.images.deleteBlobs(of: image) }
+            return
+        }
+        try await context.publisher.publish("job.succeeded", jobID: jobID)
+    }
+
+    private func settle(_ job: JobRecord, error: ProviderError, isShuttingDown: @Sendable () -> Bool) async throws -> Ending {
+        let jobID = try job.requireID()
+        let fresh = try await JobRecord.find(jobID, on: context.database)
+        if error == .canceled || Task.isCancelled {
+            if fresh?.cancelRequested == true {
+                try await finish(jobID, status: .canceled, code: "canceled", message: "Canceled by the user.", retryable: false)
+                return .finished
+            }
+            if isShuttingDown() {
+                try await context.queue.abandon(jobID, workerID: workerID)
+                return .abandoned
+            }
+        }
+        let attempts = fresh?.attempts ?? job.attempts
+        if error.isRetryable && attempts < job.maxAttempts {
+            let delay = context.queue.backoff(attempt: attempts, error: error)
+            context.logger.info("retrying job", metadata: [
+                "job": "\(jobID)", "attempt": "\(attempts)", "delay_s": "\(delay)", "reason": "\(error.code)",
+            ])
+            if try await context.queue.release(jobID, workerID: workerID, delay: delay, error: error) {
+                try await context.publisher.publish("job.queued", jobID: jobID)
+            }
+            return .finished
+        }
+        try await fail(job, code: error.code, message: error.message, retryable: error.isRetryable)
+        return .finished
+    }
+
+    private func fail(_ job: JobRecord, code: String, message: String, retryable: Bool) async throws {
+        try await finish(try job.requireID(), status: .failed, code: code, message: message, retryable: retryable)
+    }
+
+    private func finish(_ jobID: UUID, status: JobStatus, code: String, message: String, retryable: Bool) async throws {
+        let rows = try await (context.database as! any SQLDatabase).raw("""
+            UPDATE jobs SET status = \(bind: status.rawValue), lease_owner = NULL, lease_expires = NULL,
+                finished_at = \(bind: context.clock.now()), error_code = \(bind: code),
+                error_message = \(bind: message), error_retryable = \(bind: retryable)
+            WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
+            RETURNING id
+            """).all()
+        if rows.count == 1 { try await context.publisher.publish("job.\(status.rawValue)", jobID: jobID) }
+    }
+}

@@ -1,0 +1,108 @@
+import AtelierCore
+import Foundation
+import Logging
+import Synchronization
+
+/// Claims jobs and runs up to `concurrency` of them at once. Woken at once by enqueues in this process
+/// (and, on PostgreSQL, by NOTIFY from other instances); polls every few seconds for back-offs and other writers.
+public final class JobWorker: Sendable {
+    public let id: String
+    let context: WorkerContext
+    let hub: JobEventHub
+    let settings: AtelierConfig.Worker
+    private let running = Mutex<[UUID: Task<Void, Never>]>([:])
+    private let stopping = Atomic<Bool>(false)
+
+    init(context: WorkerContext, hub: JobEventHub, settings: AtelierConfig.Worker) {
+        self.id = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))"
+        self.context = context
+        self.hub = hub
+        self.settings = settings
+    }
+
+    private var runner: JobRunner { JobRunner(context: context, workerID: id) }
+    public var inFlight: Int { running.withLock { $0.count } }
+
+    /// Claims and runs one job inline; false when nothing was due. For tests and tools.
+    @discardableResult
+    public func processNext() async throws -> Bool {
+        guard let jobID = try await context.queue.claim(workerID: id) else { return false }
+        _ = await runner.run(jobID: jobID) { false }
+        return true
+    }
+
+    /// Runs until the task is canceled, then stops claiming and gives running jobs `shutdownGraceSeconds`
+    /// to finish before canceling them (their leases are released, so nothing is lost).
+    public func run() async {
+        context.logger.info("worker started", metadata: ["worker": "\(id)", "concurrency": "\(settings.concurrency)"])
+        let maintenance = Task { await maintain() }
+        while !Task.isCancelled {
+            await claimWhileCapacity()
+            await hub.waitForWork(timeout: settings.pollSeconds)
+        }
+        maintenance.cancel()
+        await drain()
+    }
+
+    /// Asks a running job to stop (its upstream request is aborted).
+    public func cancel(_ jobID: UUID) {
+        running.withLock { $0[jobID] }?.cancel()
+    }
+
+    private func claimWhileCapacity() async {
+        while !Task.isCancelled && inFlight < settings.concurrency {
+            do {
+                guard let jobID = try await context.queue.claim(workerID: id) else { return }
+                start(jobID)
+            } catch {
+                context.logger.error("claiming failed", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    private func start(_ jobID: UUID) {
+        running.withLock { tasks in
+            tasks[jobID] = Task { [runner, hub] in
+                _ = await runner.run(jobID: jobID) { self.stopping.load(ordering: .relaxed) }
+                self.running.withLock { _ = $0.removeValue(forKey: jobID) }
+                await hub.wakeWorkers()
+            }
+        }
+    }
+
+    /// Heartbeat: renews leases, cancels jobs whose cancellation was requested elsewhere, and requeues jobs
+    /// whose worker died.
+    private func maintain() async {
+        let interval = max(0.5, min(settings.leaseSeconds / 3, 5))
+        while !Task.isCancelled {
+            do {
+                let ids = running.withLock { Array($0.keys) }
+                for canceled in try await context.queue.renewLeases(workerID: id, jobIDs: ids) { cancel(canceled) }
+                let requeued = try await context.queue.requeueExpired()
+                for jobID in requeued {
+                    context.logger.warning("requeued a job whose lease expired", metadata: ["job": "\(jobID)"])
+                    try await context.publisher.publish("job.queued", jobID: jobID)
+                }
+                if !requeued.isEmpty { await hub.wakeWorkers() }
+            } catch {
+                context.logger.error("lease maintenance failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(interval))
+        }
+    }
+
+    private func drain() async {
+        stopping.store(true, ordering: .relaxed)
+        let tasks = running.withLock { Array($0.values) }
+        guard !tasks.isEmpty else { return }
+        context.logger.info("waiting for running jobs", metadata: ["count": "\(tasks.count)"])
+        let grace = settings.shutdownGraceSeconds
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(grace))
+            tasks.forEach { $0.cancel() }
+        }
+        for task in tasks { await task.value }
+        deadline.cancel()
+    }
+}

@@ -1,0 +1,19 @@
+import AtelierCore
+import Fluent
+import Foundation
+import Logging
+
+/// Everything a job handler needs, passed in by the worker (no globals).
+struct WorkerContext: Sendable {
+    let database: any Database
+    let blobs: any BlobStore
+    let provider: any ImageProvider
+    let publisher: JobEventPublisher
+    let queue: JobQueue
+    let registry: ModelRegistry
+    let clock: AtelierClock
+    let logger: Logger
+
+    var costs: CostCalculator { CostCalculator(registry: registry) }
+    var images: ImageStore { ImageStore(database: database, blobs: blobs, clock: clock) }
+}

@@ -1,0 +1,10 @@
+import Fluent
+
+extension Migrations {
+    /// Every migration, in order. Append only.
+    func addAtelierMigrations() {
+        add(CreateJobs())
+        add(CreateImages())
+        add(CreateJobEvents())
+    }
+}

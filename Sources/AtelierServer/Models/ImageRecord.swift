@@ -1,0 +1,44 @@
+import Fluent
+import Foundation
+
+/// A stored image: an output, an input, a mask, a partial preview, the raw upstream output or a changes map.
+public final class ImageRecord: Model, @unchecked Sendable {
+    public static let schema = "images"
+
+    public enum Role: String, Codable, Sendable {
+        case output, input, mask, markup, partial, raw, changes
+    }
+
+    @ID(key: .id) public var id: UUID?
+    @Parent(key: "job_id") public var job: JobRecord
+    @Field(key: "owner") public var owner: String
+    @Field(key: "role") public var role: String
+    @Field(key: "index") public var index: Int
+    @Field(key: "blob_key") public var blobKey: String
+    @OptionalField(key: "thumbnail_key") public var thumbnailKey: String?
+    @Field(key: "format") public var format: String
+    @Field(key: "width") public var width: Int
+    @Field(key: "height") public var height: Int
+    @Field(key: "bytes") public var bytes: Int
+    @Field(key: "created_at") public var createdAt: Double
+
+    public init() {}
+
+    public init(
+        id: UUID = UUID(), jobID: UUID, owner: String, role: Role, index: Int, blobKey: String, thumbnailKey: String?,
+        format: String, width: Int, height: Int, bytes: Int, now: Double
+    ) {
+        self.id = id
+        self.$job.id = jobID
+        self.owner = owner
+        self.role = role.rawValue
+        self.index = index
+        self.blobKey = blobKey
+        self.thumbnailKey = thumbnailKey
+        self.format = format
+        self.width = width
+        self.height = height
+        self.bytes = bytes
+        self.createdAt = now
+    }
+}

@@ -1,0 +1,83 @@
+import AtelierCore
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import SQLKit
+import ObjectStorage
+import OpenAIImages
+import Vapor
+
+extension Application {
+    func useDatabase(_ database: AtelierConfig.Database, dataDirectory: String) throws {
+        switch database {
+        case .sqliteMemory:
+            databases.use(.sqlite(.memory), as: .sqlite)
+        case .sqliteFile(let path):
+            try FileManager.default.createDirectory(
+                atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            databases.use(.sqlite(.file(path)), as: .sqlite)
+        case .postgres(let url):
+            let (plain, schema) = Self.splitSearchPath(url)
+            var configuration = try SQLPostgresConfiguration(url: plain)
+            if let schema { configuration.searchPath = [schema] }
+            databases.use(.postgres(configuration: configuration), as: .psql)
+        }
+    }
+
+    /// Creates the schema named by a `search_path` URL parameter (used to isolate test runs).
+    func prepareDatabase(_ database: AtelierConfig.Database) async throws {
+        guard case .postgres(let url) = database, let schema = Self.splitSearchPath(url).schema else { return }
+        try await (db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+    }
+
+    /// Drops the schema named by a `search_path` URL parameter (test isolation).
+    public func dropIsolatedSchema() async throws {
+        guard let services = storage[AtelierServicesKey.self], case .postgres(let url) = services.config.database, let schema = Self.splitSearchPath(url).schema else { return }
+        try await (db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run()
+    }
+
+    /// Removes `search_path=NAME` from a PostgreSQL URL's query, returning it separately.
+    static func splitSearchPath(_ url: String) -> (url: String, schema: String?) {
+        guard var parts = URLComponents(string: url) else { return (url, nil) }
+        let schema = parts.queryItems?.first { $0.name == "search_path" }?.value
+        parts.queryItems = parts.queryItems?.filter { $0.name != "search_path" }
+        if parts.queryItems?.isEmpty == true { parts.queryItems = nil }
+        return (parts.string ?? url, schema)
+    }
+
+    func makeServices(config: AtelierConfig, overrides: ServiceOverrides) throws -> AtelierServices {
+        let hub = JobEventHub()
+        let clock = overrides.clock ?? .system
+        let blobs: any BlobStore = try overrides.blobs
+            ?? LocalDiskBlobStore(root: URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("blobs"))
+        let provider: any ImageProvider
+        if let custom = overrides.provider {
+            provider = custom
+        } else if let openAI = config.openAI {
+            let client = OpenAIImagesClient(
+                httpClient: http.client.shared,
+                configuration: OpenAIConfiguration(
+                    apiKey: openAI.apiKey, baseURL: openAI.baseURL, organization: openAI.organization,
+                    project: openAI.project, timeout: .seconds(openAI.timeoutSeconds)),
+                logger: logger)
+            provider = OpenAIImageProvider(client: client)
+        } else {
+            logger.notice("No OPENAI_API_KEY: running as an offline demo with synthetic images.")
+            provider = OfflineImageProvider(registry: config.registry)
+        }
+        var relay: PostgresEventRelay?
+        if case .postgres(let url) = config.database {
+            relay = PostgresEventRelay(
+                configuration: try SQLPostgresConfiguration(url: Self.splitSearchPath(url).url).coreConfiguration, database: db, hub: hub,
+                eventLoop: eventLoopGroup.any(), logger: logger)
+        }
+        return AtelierServices(config: config, provider: provider, blobs: blobs, hub: hub, clock: clock, relay: relay)
+    }
+
+    func useMiddleware(config: AtelierConfig) {
+        middleware = Middlewares()
+        middleware.use(RouteLoggingMiddleware(logLevel: .info))
+        middleware.use(APIErrorMiddleware())
+        middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
+    }
+}

@@ -1,0 +1,60 @@
+import AtelierCore
+import Fluent
+import Vapor
+
+/// The long-lived parts of one Atelier instance, kept in `app.storage`.
+public struct AtelierServices: Sendable {
+    public let config: AtelierConfig
+    public let provider: any ImageProvider
+    public let blobs: any BlobStore
+    public let hub: JobEventHub
+    public let clock: AtelierClock
+    /// Set when the database is PostgreSQL: cross-instance events and wake-ups.
+    let relay: PostgresEventRelay?
+
+    var registry: ModelRegistry { config.registry }
+    var validator: ImageRequestValidator { ImageRequestValidator(registry: registry) }
+    var costs: CostCalculator { CostCalculator(registry: registry) }
+}
+
+struct AtelierServicesKey: StorageKey { typealias Value = AtelierServices }
+
+extension Application {
+    private struct WorkerKey: StorageKey { typealias Value = JobWorker }
+
+    public var atelier: AtelierServices {
+        get {
+            guard let services = storage[AtelierServicesKey.self] else {
+                fatalError("Atelier services are not configured: call configure(_:config:) first.")
+            }
+            return services
+        }
+        set { storage[AtelierServicesKey.self] = newValue }
+    }
+
+    /// The in-process worker, when this process runs one.
+    public var jobWorker: JobWorker? {
+        get { storage[WorkerKey.self] }
+        set { storage[WorkerKey.self] = newValue }
+    }
+
+    func publisher(on database: (any Database)? = nil) -> JobEventPublisher {
+        JobEventPublisher(
+            database: database ?? db, hub: atelier.hub, clock: atelier.clock, offline: atelier.config.isOffline,
+            relay: atelier.relay)
+    }
+
+    /// Builds a worker over this app's services (started by `serve` or `worker`, or driven by tests).
+    public func makeJobWorker() -> JobWorker {
+        let services = atelier
+        let queue = JobQueue(database: db, settings: services.config.worker, clock: services.clock)
+        let context = WorkerContext(
+            database: db, blobs: services.blobs, provider: services.provider, publisher: publisher(), queue: queue,
+            registry: services.registry, clock: services.clock, logger: logger)
+        return JobWorker(context: context, hub: services.hub, settings: services.config.worker)
+    }
+}
+
+extension Request {
+    var atelier: AtelierServices { application.atelier }
+}

@@ -1,0 +1,73 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import OpenAIStandIn
+import Vapor
+
+/// The OpenAI stand-in served on 127.0.0.1 (a free port) for the duration of `body`.
+public struct StandInServer: Sendable {
+    public let port: Int
+    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+
+    public static func run<T>(
+        options: StandInOptions = StandInOptions(), _ body: (StandInServer) async throws -> T
+    ) async throws -> T {
+        let app = try await Application.make(.testing)
+        app.logger.logLevel = .warning
+        app.http.server.configuration.hostname = "127.0.0.1"
+        app.http.server.configuration.port = 0
+        do {
+            try OpenAIStandIn.configure(app, options: options)
+            try await app.server.start()
+            guard let port = app.http.server.shared.localAddress?.port else { throw StandInError.noPort }
+            let result = try await body(StandInServer(port: port))
+            await app.server.shutdown()
+            try await app.asyncShutdown()
+            return result
+        } catch {
+            await app.server.shutdown()
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+
+    enum StandInError: Error { case noPort, badResponse(String) }
+
+    /// Queues faults for the next matching upstream calls.
+    public func inject(_ faults: [[String: Any]], match: String? = nil) async throws {
+        var body: [String: Any] = ["faults": faults]
+        if let match { body["match"] = match }
+        _ = try await call(.POST, "/_standin/faults", json: body)
+    }
+
+    /// `GET /_standin/stats`.
+    public func stats() async throws -> [String: Any] {
+        try await call(.GET, "/_standin/stats") as? [String: Any] ?? [:]
+    }
+
+    /// `GET /_standin/requests`.
+    public func requests() async throws -> [[String: Any]] {
+        try await call(.GET, "/_standin/requests") as? [[String: Any]] ?? []
+    }
+
+    /// The raw bytes of a recorded file part.
+    public func file(request: Int, file: Int) async throws -> Data {
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/_standin/requests/\(request)/files/\(file)"),
+            timeout: .seconds(10))
+        return Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+    }
+
+    private func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil) async throws -> Any {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let data = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+        guard response.status.code < 300 else { throw StandInError.badResponse(String(decoding: data, as: UTF8.self)) }
+        return try JSONSerialization.jsonObject(with: data)
+    }
+}

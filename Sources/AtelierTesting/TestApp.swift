@@ -1,0 +1,32 @@
+import AtelierCore
+import AtelierServer
+import Fluent
+import Foundation
+import Vapor
+
+/// Runs `body` with a configured, migrated Atelier app on its own database, and shuts it down afterwards
+/// (also when `body` throws).
+public func withTestApp(
+    _ config: AtelierConfig? = nil, overrides: ServiceOverrides = .init(),
+    _ body: (Application) async throws -> Void
+) async throws {
+    let app = try await Application.make(.testing)
+    app.logger.logLevel = .warning
+    let config = try config ?? .testing()
+    do {
+        try await configure(app, config: config, overrides: overrides)
+        try await app.autoMigrate()
+        try await app.asyncBoot()
+        try await body(app)
+    } catch {
+        await teardown(app, config)
+        throw error
+    }
+    await teardown(app, config)
+}
+
+private func teardown(_ app: Application, _ config: AtelierConfig) async {
+    try? await app.dropIsolatedSchema()
+    try? await app.asyncShutdown()
+    try? FileManager.default.removeItem(atPath: config.dataDirectory)
+}

@@ -1,0 +1,2 @@
+// Umbrella header for the libvips system library (pkg-config: vips).
+#include <vips/vips.h>

@@ -1,0 +1,61 @@
+import AtelierCore
+import Foundation
+
+/// Blobs as files under a root folder. Writes go to a temporary file in the same folder, are flushed,
+/// then renamed over the final name, so a crash never leaves a half-written object.
+public struct LocalDiskBlobStore: BlobStore {
+    public let root: URL
+
+    public init(root: URL) throws {
+        self.root = root
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    public func put(_ data: Data, at key: BlobKey) async throws {
+        let url = fileURL(key)
+        let folder = url.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let temp = folder.appendingPathComponent(".tmp-\(UUID().uuidString)")
+            guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
+                throw BlobStoreError.io("cannot create \(temp.path)")
+            }
+            let handle = try FileHandle(forWritingTo: temp)
+            do {
+                try handle.write(contentsOf: data)
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                try? handle.close()
+                try? FileManager.default.removeItem(at: temp)
+                throw error
+            }
+            if rename(temp.path, url.path) != 0 {
+                try? FileManager.default.removeItem(at: temp)
+                throw BlobStoreError.io("cannot move blob into place at \(url.path) (errno \(errno))")
+            }
+        } catch let error as BlobStoreError {
+            throw error
+        } catch {
+            throw BlobStoreError.io("writing \(key): \(error.localizedDescription)")
+        }
+    }
+
+    public func get(_ key: BlobKey) async throws -> Data {
+        do { return try Data(contentsOf: fileURL(key)) } catch { throw BlobStoreError.notFound(key.value) }
+    }
+
+    public func delete(_ key: BlobKey) async throws {
+        let url = fileURL(key)
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        try FileManager.default.removeItem(at: url)
+    }
+
+    public func exists(_ key: BlobKey) async throws -> Bool {
+        FileManager.default.fileExists(atPath: fileURL(key).path)
+    }
+
+    public func localFileURL(for key: BlobKey) -> URL? { fileURL(key) }
+
+    private func fileURL(_ key: BlobKey) -> URL { root.appendingPathComponent(key.value) }
+}

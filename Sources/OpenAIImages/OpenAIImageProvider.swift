@@ -1,0 +1,46 @@
+import AtelierCore
+import Foundation
+
+/// `ImageProvider` over OpenAI's Images API: maps domain requests to wire fields and results back.
+public struct OpenAIImageProvider: ImageProvider {
+    public let client: OpenAIImagesClient
+
+    public init(client: OpenAIImagesClient) {
+        self.client = client
+    }
+
+    /// The wire fields for a validated request (only what is set; no `response_format`).
+    public static func fields(for request: ProviderRequest) -> ImagesRequestFields {
+        let p = request.parameters
+        return ImagesRequestFields(
+            prompt: p.prompt, model: p.model, n: p.n, size: p.size, quality: p.quality, background: p.background,
+            outputFormat: p.outputFormat, outputCompression: p.outputCompression,
+            moderation: request.isEdit ? nil : p.moderation,
+            inputFidelity: request.isEdit ? p.inputFidelity : nil, complexity: p.complexity,
+            partialImages: p.partialImages > 0 ? p.partialImages : nil, safetyIdentifier: request.safetyIdentifier)
+    }
+
+    public func run(
+        _ request: ProviderRequest, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+    ) async throws(ProviderError) -> ProviderResult {
+        let fields = Self.fields(for: request)
+        let forward: @Sendable (ImagesPartial) async -> Void = { partial in
+            await onPartial(ProviderPartialImage(index: partial.index, data: partial.data))
+        }
+        let result: ImagesResult
+        if request.isEdit {
+            result = try await client.edit(
+                fields, images: request.images.map(Self.file), mask: request.mask.map(Self.file),
+                markup: request.markup.map(Self.file), onPartial: forward)
+        } else {
+            result = try await client.generate(fields, onPartial: forward)
+        }
+        return ProviderResult(
+            images: result.images, usage: result.usage, requestID: result.requestID, size: result.size,
+            quality: result.quality, background: result.background, outputFormat: result.outputFormat)
+    }
+
+    static func file(_ upload: ImageUpload) -> ImagesFile {
+        ImagesFile(filename: upload.filename, contentType: upload.contentType, data: upload.data)
+    }
+}

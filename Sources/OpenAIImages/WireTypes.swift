@@ -1,0 +1,210 @@
+import AtelierCore
+import Foundation
+
+/// The scalar fields of a generation or edit call, exactly as sent on the wire. `nil` = not sent.
+public struct ImagesRequestFields: Sendable, Equatable {
+    public var prompt: String
+    public var model: String?
+    public var n: Int?
+    public var size: String?
+    public var quality: String?
+    public var background: String?
+    public var outputFormat: String?
+    public var outputCompression: Int?
+    /// Generations only (the SDK's multipart edit has no moderation parameter).
+    public var moderation: String?
+    /// Edits only.
+    public var inputFidelity: String?
+    public var complexity: String?
+    /// When > 0 the call streams (`stream: true`) and asks for this many partial images.
+    public var partialImages: Int?
+    public var safetyIdentifier: String?
+
+    public init(
+        prompt: String, model: String? = nil, n: Int? = nil, size: String? = nil, quality: String? = nil,
+        background: String? = nil, outputFormat: String? = nil, outputCompression: Int? = nil,
+        moderation: String? = nil, inputFidelity: String? = nil, complexity: String? = nil,
+        partialImages: Int? = nil, safetyIdentifier: String? = nil
+    ) {
+        self.prompt = prompt
+        self.model = model
+        self.n = n
+        self.size = size
+        self.quality = quality
+        self.background = background
+        self.outputFormat = outputFormat
+        self.outputCompression = outputCompression
+        self.moderation = moderation
+        self.inputFidelity = inputFidelity
+        self.complexity = complexity
+        self.partialImages = partialImages
+        self.safetyIdentifier = safetyIdentifier
+    }
+
+    public var streams: Bool { (partialImages ?? 0) > 0 }
+
+    /// Ordered (name, value) pairs for the fields that are set, as text; `forEdit` drops `moderation`,
+    /// generations drop `input_fidelity`.
+    func wireFields(forEdit: Bool) -> [(String, WireValue)] {
+        var fields: [(String, WireValue)] = [("prompt", .string(prompt))]
+        if let model { fields.append(("model", .string(model))) }
+        if let n { fields.append(("n", .int(n))) }
+        if let size { fields.append(("size", .string(size))) }
+        if let quality { fields.append(("quality", .string(quality))) }
+        if let background { fields.append(("background", .string(background))) }
+        if let outputFormat { fields.append(("output_format", .string(outputFormat))) }
+        if let outputCompression { fields.append(("output_compression", .int(outputCompression))) }
+        if !forEdit, let moderation { fields.append(("moderation", .string(moderation))) }
+        if forEdit, let inputFidelity { fields.append(("input_fidelity", .string(inputFidelity))) }
+        if let complexity { fields.append(("complexity", .string(complexity))) }
+        if streams, let partialImages {
+            fields.append(("stream", .bool(true)))
+            fields.append(("partial_images", .int(partialImages)))
+        }
+        if let safetyIdentifier { fields.append(("safety_identifier", .string(safetyIdentifier))) }
+        return fields
+    }
+}
+
+enum WireValue {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+
+    var text: String {
+        switch self {
+        case .string(let s): s
+        case .int(let i): String(i)
+        case .bool(let b): b ? "true" : "false"
+        }
+    }
+}
+
+/// A file part of a multipart edit.
+public struct ImagesFile: Sendable, Equatable {
+    public var filename: String
+    public var contentType: String
+    public var data: Data
+
+    public init(filename: String, contentType: String, data: Data) {
+        self.filename = filename
+        self.contentType = contentType
+        self.data = data
+    }
+}
+
+/// What the API returned for one call, images decoded.
+public struct ImagesResult: Sendable {
+    public var created: Int?
+    public var images: [Data]
+    public var background: String?
+    public var outputFormat: String?
+    public var quality: String?
+    public var size: String?
+    public var usage: Usage?
+    public var requestID: String?
+}
+
+/// A streamed partial preview.
+public struct ImagesPartial: Sendable {
+    public var index: Int
+    public var data: Data
+}
+
+/// `usage` as the API sends it.
+struct WireUsage: Decodable {
+    struct InputDetails: Decodable {
+        var text_tokens: Int?
+        var image_tokens: Int?
+    }
+
+    struct OutputDetails: Decodable {
+        var image_tokens: Int?
+        var text_tokens: Int?
+    }
+
+    var input_tokens: Int?
+    var input_tokens_details: InputDetails?
+    var output_tokens: Int?
+    var output_tokens_details: OutputDetails?
+    var total_tokens: Int?
+
+    var domain: Usage {
+        let input = input_tokens ?? 0
+        let output = output_tokens ?? 0
+        let outputText = output_tokens_details?.text_tokens ?? 0
+        return Usage(
+            inputTokens: input,
+            inputTextTokens: input_tokens_details?.text_tokens ?? 0,
+            inputImageTokens: input_tokens_details?.image_tokens ?? 0,
+            outputTokens: output,
+            outputImageTokens: output_tokens_details?.image_tokens ?? (output - outputText),
+            outputTextTokens: outputText,
+            totalTokens: total_tokens ?? input + output)
+    }
+}
+
+/// `ImagesResponse` minus the base64 (blanked before decoding).
+struct WireImagesResponse: Decodable {
+    struct Item: Decodable {
+        var b64_json: String?
+        var url: String?
+    }
+
+    var created: Int?
+    var data: [Item]?
+    var background: String?
+    var output_format: String?
+    var quality: String?
+    var size: String?
+    var usage: WireUsage?
+}
+
+/// One SSE event payload minus the base64.
+struct WireStreamEvent: Decodable {
+    var type: String?
+    var partial_image_index: Int?
+    var created_at: Int?
+    var background: String?
+    var output_format: String?
+    var quality: String?
+    var size: String?
+    var usage: WireUsage?
+    var error: WireError?
+}
+
+/// `{"error": {"message", "type", "param", "code"}}`
+struct WireError: Decodable {
+    var message: String?
+    var type: String?
+    var param: String?
+    var code: String?
+
+    init(message: String?, type: String? = nil, param: String? = nil, code: String? = nil) {
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+    }
+
+    enum CodingKeys: String, CodingKey { case message, type, param, code }
+
+    init(from decoder: any Decoder) throws {
+        // Some servers send `code` as a number; tolerate it.
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        message = try? container.decodeIfPresent(String.self, forKey: .message)
+        type = try? container.decodeIfPresent(String.self, forKey: .type)
+        param = try? container.decodeIfPresent(String.self, forKey: .param)
+        if let text = try? container.decodeIfPresent(String.self, forKey: .code) {
+            code = text
+        } else if let number = try? container.decodeIfPresent(Int.self, forKey: .code) {
+            code = String(number)
+        } else {
+            code = nil
+        }
+    }
+}
+
+struct WireErrorEnvelope: Decodable {
+    var error: WireError?
+}

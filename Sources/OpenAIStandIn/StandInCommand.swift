@@ -1,0 +1,42 @@
+import Vapor
+
+/// `atelier stand-in --hostname H --port P [--latency-ms N] [--api-key K]`: runs the stand-in as its own server.
+public struct StandInCommand: AsyncCommand {
+    public struct Signature: CommandSignature {
+        @Option(name: "hostname", short: "H", help: "Address to bind (default 127.0.0.1).")
+        var hostname: String?
+        @Option(name: "port", short: "p", help: "Port to bind (default 8090; 0 = any free port).")
+        var port: Int?
+        @Option(name: "latency-ms", help: "Fixed latency in milliseconds before every answer.")
+        var latencyMs: Int?
+        @Option(name: "api-key", help: "Require exactly this Bearer key (default: any non-empty key).")
+        var apiKey: String?
+
+        public init() {}
+    }
+
+    public var help: String { "Runs the OpenAI-compatible stand-in upstream (images API, fault injection, inspection)." }
+
+    public init() {}
+
+    public func run(using context: CommandContext, signature: Signature) async throws {
+        let hostname = signature.hostname ?? "127.0.0.1"
+        let port = signature.port ?? 8090
+        let environment = Environment(
+            name: context.application.environment.name,
+            arguments: ["atelier-stand-in", "serve", "--hostname", hostname, "--port", String(port)])
+        let app = try await Application.make(environment)
+        do {
+            let options = StandInOptions(
+                apiKey: signature.apiKey ?? Environment.get("STANDIN_API_KEY"),
+                latencyMilliseconds: signature.latencyMs ?? 0)
+            try OpenAIStandIn.configure(app, options: options)
+            app.logger.notice("OpenAI stand-in listening on http://\(hostname):\(port)/v1")
+            try await app.execute()
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+}

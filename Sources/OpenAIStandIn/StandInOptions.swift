@@ -1,0 +1,96 @@
+import AtelierCore
+import Foundation
+
+/// How the stand-in behaves. Everything has a test-friendly default.
+public struct StandInOptions: Sendable {
+    /// When set, `Authorization: Bearer <apiKey>` must match exactly; otherwise any non-empty Bearer key is accepted.
+    public var apiKey: String?
+    /// Fixed delay before answering every API call (a request header `x-standin-latency-ms` overrides it).
+    public var latencyMilliseconds: Int
+    /// The model registry used to validate model-specific values (nil = `ModelRegistry.bundled()`).
+    public var registry: ModelRegistry?
+    /// Upper bound on recorded upload bytes kept for `GET /_standin/requests/{i}/files/{j}` (oldest dropped first).
+    public var maxRecordedFileBytes: Int
+    /// Upper bound on recorded request entries (oldest dropped first; stats stay exact).
+    public var maxRecordedRequests: Int
+    /// Called with the request index right after an API request (`/v1/images/*`) is recorded (tests synchronise on it).
+    public var onRequestRecorded: (@Sendable (Int) -> Void)?
+
+    public init(
+        apiKey: String? = nil, latencyMilliseconds: Int = 0, registry: ModelRegistry? = nil,
+        maxRecordedFileBytes: Int = 64 << 20, maxRecordedRequests: Int = 10_000,
+        onRequestRecorded: (@Sendable (Int) -> Void)? = nil
+    ) {
+        self.onRequestRecorded = onRequestRecorded
+        self.apiKey = apiKey
+        self.latencyMilliseconds = latencyMilliseconds
+        self.registry = registry
+        self.maxRecordedFileBytes = maxRecordedFileBytes
+        self.maxRecordedRequests = maxRecordedRequests
+    }
+}
+
+/// One injected failure, consumed by the next matching request.
+public struct StandInFault: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case rateLimit = "rate_limit"
+        case serverError = "server_error"
+        case hang
+        case truncate
+        case insufficientQuota = "insufficient_quota"
+        case unauthenticated
+        case notVerified = "not_verified"
+        case modelNotFound = "model_not_found"
+        case moderationBlocked = "moderation_blocked"
+        case invalidRequest = "invalid_request"
+        case streamError = "stream_error"
+        /// A 200 whose body is not JSON.
+        case invalidJSON = "invalid_json"
+        /// A 200 `ImagesResponse` whose `b64_json` is not base64.
+        case badBase64 = "bad_base64"
+    }
+
+    public var kind: Kind
+    /// rate_limit: seconds for `Retry-After` (default 1).
+    public var retryAfter: Double?
+    /// rate_limit: also send `retry-after-ms`.
+    public var retryAfterMs: Int?
+    /// hang: how long to wait before answering normally (default 30).
+    public var seconds: Double?
+    /// invalid_request: which parameter to blame.
+    public var param: String?
+    /// insufficient_quota: the error code (default insufficient_quota).
+    public var code: String?
+    /// server_error: the status (default 500).
+    public var status: Int?
+
+    public init(
+        kind: Kind, retryAfter: Double? = nil, retryAfterMs: Int? = nil, seconds: Double? = nil, param: String? = nil,
+        code: String? = nil, status: Int? = nil
+    ) {
+        self.kind = kind
+        self.retryAfter = retryAfter
+        self.retryAfterMs = retryAfterMs
+        self.seconds = seconds
+        self.param = param
+        self.code = code
+        self.status = status
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, seconds, param, code, status
+        case retryAfter = "retry_after", retryAfterMs = "retry_after_ms"
+    }
+}
+
+/// `POST /_standin/faults` body.
+public struct StandInFaultRequest: Codable, Sendable {
+    public enum Match: String, Codable, Sendable { case generations, edits }
+    public var faults: [StandInFault]
+    public var match: Match?
+
+    public init(faults: [StandInFault], match: Match? = nil) {
+        self.faults = faults
+        self.match = match
+    }
+}
