@@ -10,7 +10,7 @@
  *   qualities: string[], default_quality: string, output_formats: string[], backgrounds: string[],
  *   moderations: string[], input_fidelities: string[], complexities: string[],
  *   max_n: number, max_input_images: number, max_partial_images: number, supports_markup: boolean,
- *   prices_per_million?: Record<string, number | null>,
+ *   prices_per_million?: Record<string, number | null>, enabled?: boolean,
  * }} Model
  * @typedef {{ id: string, retired_on: string, replacement: string | null }} RetiredModel
  * @typedef {{ object: string, default_model: string, data: Model[], retired: RetiredModel[] }} ModelList
@@ -42,7 +42,8 @@
  * }} Job
  * @typedef {{ data: Job[], next_cursor: string | null }} JobPage
  * @typedef {{ model: string, estimated_cost_usd: number | null,
- *   tokens: { text_input?: number, image_input?: number, image_output?: number } }} Estimate
+ *   tokens?: { text_input?: number, image_input?: number, image_output?: number },
+ *   usage?: Partial<Usage> }} Estimate
  * @typedef {Record<string, string | number | boolean | null | undefined>} GenerateBody
  */
 

@@ -106,7 +106,8 @@ async function estimate() {
   try {
     const est = await api.estimate({ prompt: text, ...options.getParams() }, ctrl.signal);
     if (ctrl.signal.aborted) return;
-    const tokens = est.tokens && est.tokens.image_output ? ` · ${formatInt(est.tokens.image_output)} output tokens` : "";
+    const out = est.tokens?.image_output ?? est.usage?.output_image_tokens ?? est.usage?.output_tokens;
+    const tokens = out ? ` · ${formatInt(out)} output tokens` : "";
     estimateEl.replaceChildren(
       "Estimated cost ", h("strong", { text: est.estimated_cost_usd === null ? "unknown" : `≈ ${formatUsd(est.estimated_cost_usd)}` }), tokens);
   } catch (e) {

@@ -65,6 +65,7 @@ export function createOptions(o) {
   const { catalogue, endpoint } = o;
   const isEdit = endpoint === "edits";
   const models = catalogue.data.filter((m) => !m.endpoints || m.endpoints.includes(endpoint));
+  if (!models.length) throw new Error(`The server offers no model for ${endpoint}.`);
   const pfx = nextId(isEdit ? "eo" : "go");
 
   /**
@@ -83,11 +84,20 @@ export function createOptions(o) {
   };
 
   const modelSel = h("select", {});
-  for (const m of models) {
+  /** @param {Model} m */
+  const modelOption = (m) => {
     let text = m.display_name || m.id;
+    if (m.snapshot_of) text = `${m.id} (snapshot)`;
     if (m.status === "deprecated") text += m.shutdown_date ? ` — deprecated, shuts down ${m.shutdown_date}` : " — deprecated";
-    modelSel.append(h("option", { value: m.id, text }));
-  }
+    if (m.enabled === false) text += " — not enabled";
+    return h("option", { value: m.id, text, disabled: m.enabled === false });
+  };
+  const current = models.filter((m) => m.status !== "deprecated" && !m.snapshot_of);
+  const snapshots = models.filter((m) => m.status !== "deprecated" && m.snapshot_of);
+  const deprecated = models.filter((m) => m.status === "deprecated");
+  modelSel.append(...current.map(modelOption));
+  if (snapshots.length) modelSel.append(h("optgroup", { label: "Pinned snapshots" }, ...snapshots.map(modelOption)));
+  if (deprecated.length) modelSel.append(h("optgroup", { label: "Deprecated" }, ...deprecated.map(modelOption)));
   const retired = catalogue.retired || [];
   if (retired.length) {
     const grp = h("optgroup", { label: "Retired" });
@@ -240,7 +250,8 @@ export function createOptions(o) {
     o.onChange();
   });
 
-  const preferred = models.find((m) => m.id === catalogue.default_model) || models.find((m) => m.status === "current") || models[0];
+  const usable = models.filter((m) => m.enabled !== false);
+  const preferred = usable.find((m) => m.id === catalogue.default_model) || usable.find((m) => m.status === "current") || usable[0] || models[0];
   if (preferred) modelSel.value = preferred.id;
   applyModel();
 

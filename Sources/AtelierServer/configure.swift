@@ -26,4 +26,5 @@ public func configure(_ app: Application, config: AtelierConfig, overrides: Serv
     ContentConfiguration.global.use(encoder: JSONEncoder.api, for: .json)
     try registerRoutes(app)
     app.lifecycle.use(EventRelayLifecycle())
+    app.lifecycle.use(RegistryOverridesLifecycle())
 }

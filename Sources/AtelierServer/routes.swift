@@ -3,10 +3,16 @@ import Vapor
 /// Every route, grouped. The OpenAPI document lives at `Public/openapi.json` and a test keeps it in step.
 func registerRoutes(_ app: Application) throws {
     try app.register(collection: StatusController())
-    let v1 = app.grouped("v1")
+    try app.grouped("v1").register(collection: AuthController())
+    // Everything below needs a caller (session cookie + CSRF on writes, API key, or local mode).
+    let v1 = app.grouped("v1").grouped(RequireCaller())
     try v1.register(collection: GenerateController())
     try v1.register(collection: EditController())
     try v1.register(collection: JobController())
     try v1.register(collection: ImageController())
     try v1.register(collection: EventController())
+    try v1.register(collection: AccountController())
+    let admin = app.grouped("v1").grouped(RequireCaller(adminOnly: true))
+    try admin.register(collection: AdminController())
+    try admin.register(collection: AdminSettingsController())
 }

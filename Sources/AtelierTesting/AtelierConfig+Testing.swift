@@ -4,10 +4,11 @@ import Foundation
 
 extension AtelierConfig {
     /// A configuration for tests: in-memory SQLite (or the PostgreSQL lane when TEST_DATABASE_URL is set,
-    /// in a schema of its own), a temporary data folder, fast retries, and the bundled registry.
+    /// in a schema of its own), a temporary data folder, fast retries, the bundled registry, and — unless `access`
+    /// says otherwise — login switched off (the local single user).
     public static func testing(
         openAI: OpenAI? = nil, maxAttempts: Int = 3, concurrency: Int = 4, perOwnerLimit: Int = 100,
-        leaseSeconds: Double = 30, database: Database? = nil
+        leaseSeconds: Double = 30, database: Database? = nil, access: Access? = nil
     ) throws -> AtelierConfig {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-test-\(UUID().uuidString)")
         return AtelierConfig(
@@ -17,7 +18,21 @@ extension AtelierConfig {
                 enabled: false, concurrency: concurrency, perOwnerLimit: perOwnerLimit, maxAttempts: maxAttempts,
                 leaseSeconds: leaseSeconds, retryBaseSeconds: 0.001, pollSeconds: 0.2, shutdownGraceSeconds: 5),
             publicDirectory: TestDatabase.packageRoot + "/Public/", maxUploadBytes: 900 * 1_048_576,
-            maxFileBytes: 50 * 1_000_000)
+            maxFileBytes: 50 * 1_000_000, access: access ?? .localTesting)
+    }
+}
+
+extension AtelierConfig.Access {
+    /// Login off (the local single user, admin and verified), limits that never get in the way, cheap bcrypt.
+    public static var localTesting: AtelierConfig.Access {
+        AtelierConfig.Access(loginRequired: false, requestsPerMinute: 1_000_000, imagesPerMinute: 1_000_000, bcryptCost: 4)
+    }
+
+    /// Login required, otherwise like `localTesting`: for the account suites.
+    public static var accountsTesting: AtelierConfig.Access {
+        var access = localTesting
+        access.loginRequired = true
+        return access
     }
 }
 

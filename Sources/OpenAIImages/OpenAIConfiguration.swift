@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 
 /// Where and how to reach the OpenAI Images API. The key never appears in `description`.
-public struct OpenAIConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct OpenAIConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var apiKey: String
     /// Without a trailing slash, e.g. "https://api.openai.com/v1".
     public var baseURL: String
@@ -38,6 +38,16 @@ public struct OpenAIConfiguration: Sendable, CustomStringConvertible, CustomDebu
     }
 
     public var debugDescription: String { description }
+
+    /// `dump()` and mirrors show the key redacted too.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "apiKey": "<redacted>", "baseURL": baseURL, "organization": organization as Any,
+                "project": project as Any, "timeout": timeout, "connectTimeout": connectTimeout,
+            ], displayStyle: .struct)
+    }
 
     /// A suggested configuration for the one shared `HTTPClient` (connect timeout, no redirects, decompression).
     public func makeHTTPClientConfiguration() -> HTTPClient.Configuration {

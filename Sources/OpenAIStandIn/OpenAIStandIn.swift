@@ -129,7 +129,7 @@ struct StandInService: Sendable {
             if call.stream {
                 return streamResponse(call, usage: usage, requestID: requestID, truncate: truncate, streamError: streamError)
             }
-            return try jsonImagesResponse(call, usage: usage, requestID: requestID, truncate: truncate, started: started)
+            return try await jsonImagesResponse(call, usage: usage, requestID: requestID, truncate: truncate, started: started)
         } catch let error as APIError {
             return error.response(requestID: requestID)
         } catch {
@@ -310,8 +310,12 @@ struct StandInService: Sendable {
 
     func jsonImagesResponse(
         _ call: ValidatedCall, usage: String, requestID: String, truncate: Bool, started: ContinuousClock.Instant
-    ) throws -> Response {
-        let images = try (0..<call.n).map { try synthesize(call, index: $0) }
+    ) async throws -> Response {
+        let service = self
+        // Encoding is CPU work: keep it off the event loops.
+        let images = try await NIOThreadPool.singleton.runIfActive {
+            try (0..<call.n).map { try service.synthesize(call, index: $0) }
+        }
         let meta: [String: Any] = [
             "created": Int(Date().timeIntervalSince1970), "background": call.background,
             "output_format": call.format.rawValue, "quality": call.quality, "size": "\(call.width)x\(call.height)",
@@ -360,7 +364,9 @@ struct StandInService: Sendable {
                 do {
                     for index in 0..<call.n {
                         for partial in 0..<call.partialImages {
-                            let data = try service.synthesize(call, index: index, salt: UInt64(partial + 1))
+                            let data = try await NIOThreadPool.singleton.runIfActive {
+                                try service.synthesize(call, index: index, salt: UInt64(partial + 1))
+                            }
                             let meta: [String: Any] = [
                                 "type": "\(prefix).partial_image", "created_at": Int(Date().timeIntervalSince1970),
                                 "size": call.requestedSize, "quality": call.requestedQuality,
@@ -379,7 +385,7 @@ struct StandInService: Sendable {
                             try await writer.write(.end)
                             return
                         }
-                        let data = try service.synthesize(call, index: index)
+                        let data = try await NIOThreadPool.singleton.runIfActive { try service.synthesize(call, index: index) }
                         let meta: [String: Any] = [
                             "type": "\(prefix).completed", "created_at": Int(Date().timeIntervalSince1970),
                             "size": call.requestedSize, "quality": call.requestedQuality,

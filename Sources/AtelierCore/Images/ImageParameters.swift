@@ -54,6 +54,23 @@ public struct ImageParameters: Codable, Sendable, Equatable {
         case partialImages = "partial_images", inputFidelity = "input_fidelity"
     }
 
+    /// Every key is present; unset options are `null`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(prompt, forKey: .prompt)
+        try c.encode(model, forKey: .model)
+        try c.encode(n, forKey: .n)
+        try c.encode(size, forKey: .size)
+        try c.encode(quality, forKey: .quality)
+        try c.encode(background, forKey: .background)
+        try c.encode(outputFormat, forKey: .outputFormat)
+        try c.encode(outputCompression, forKey: .outputCompression)
+        try c.encode(moderation, forKey: .moderation)
+        try c.encode(complexity, forKey: .complexity)
+        try c.encode(partialImages, forKey: .partialImages)
+        try c.encode(inputFidelity, forKey: .inputFidelity)
+    }
+
     public init(
         prompt: String, model: String, n: Int = 1, size: String = "auto", quality: String = "auto",
         background: String = "auto", outputFormat: String = "png", outputCompression: Int? = nil,

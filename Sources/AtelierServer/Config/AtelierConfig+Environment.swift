@@ -60,7 +60,8 @@ extension AtelierConfig {
             registry: registry ?? ModelRegistry(defaultModel: "", models: [], retired: []), worker: worker,
             publicDirectory: env["PUBLIC_DIR"] ?? DirectoryConfiguration.detect().publicDirectory,
             maxUploadBytes: int("MAX_UPLOAD_MB", 900, 1...4096) * 1_048_576,
-            maxFileBytes: 50 * 1_000_000)
+            maxFileBytes: 50 * 1_000_000,
+            access: Access.fromEnvironment(env, problems: &problems))
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         return config
     }

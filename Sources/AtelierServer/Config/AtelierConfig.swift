@@ -63,12 +63,14 @@ public struct AtelierConfig: Sendable {
     public var publicDirectory: String
     public var maxUploadBytes: Int
     public var maxFileBytes: Int
+    /// Accounts, rate limits, spending caps, kill switch, retention.
+    public var access: Access
 
     public var isOffline: Bool { openAI == nil }
 
     public init(
         dataDirectory: String, database: Database, openAI: OpenAI?, registry: ModelRegistry, worker: Worker,
-        publicDirectory: String, maxUploadBytes: Int, maxFileBytes: Int
+        publicDirectory: String, maxUploadBytes: Int, maxFileBytes: Int, access: Access = Access()
     ) {
         self.dataDirectory = dataDirectory
         self.database = database
@@ -78,5 +80,6 @@ public struct AtelierConfig: Sendable {
         self.publicDirectory = publicDirectory
         self.maxUploadBytes = maxUploadBytes
         self.maxFileBytes = maxFileBytes
+        self.access = access
     }
 }

@@ -22,7 +22,7 @@ struct EditController: RouteCollection {
         let model = req.atelier.registry.model(params.model)!
         let reader = EditInputReader(req: req, upload: upload)
         let images = try await reader.images(max: model.maxInputImages)
-        var inputs = images.map { JobInput(role: .input, index: $0.index, source: $0.source) }
+        var inputs = images.map(\.jobInput)
         let base = images[0].info
         let maskColor = try EditFormFields(upload: upload).maskEditColor()
         let mask = try await reader.mask(base: base, editColor: maskColor)
@@ -35,12 +35,13 @@ struct EditController: RouteCollection {
                 + req.atelier.registry.models.filter(\.supportsMarkup).map(\.id).joined(separator: ", ") + ".")
         }
         if let mask { inputs.append(JobInput(role: .mask, index: 0, source: .upload(mask))) }
-        if let markup { inputs.append(JobInput(role: .markup, index: 0, source: markup)) }
+        if let markup { inputs.append(markup) }
         let options = try EditFormFields(upload: upload).editOptions(hasMask: mask != nil, maskColor: maskColor)
         let inputTokens = images.reduce(0) { $0 + Self.estimatedImageTokens($1.info) }
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
             kind: .edit, params: params, options: options, inputs: inputs, owner: req.owner,
-            idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens)
+            idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens,
+            budget: try await JobAdmission(req: req).admit(params))
         return try await JobResponder(req: req).respond(job: job, created: created)
     }
 
@@ -60,8 +61,9 @@ struct EditController: RouteCollection {
         let images = try await EditInputReader(req: req, upload: upload).images(max: 1)
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
             kind: .autoMask, params: params, options: EditOptions(subject: subject),
-            inputs: [JobInput(role: .input, index: 0, source: images[0].source)], owner: req.owner,
-            idempotencyKey: req.idempotencyKey, estimatedInputTokens: Self.estimatedImageTokens(images[0].info))
+            inputs: [images[0].jobInput], owner: req.owner,
+            idempotencyKey: req.idempotencyKey, estimatedInputTokens: Self.estimatedImageTokens(images[0].info),
+            budget: try await JobAdmission(req: req).admit(params))
         return try await JobResponder(req: req).respond(job: job, created: created)
     }
 

@@ -11,34 +11,43 @@ struct EditInputReader {
         var index: Int
         var info: ImageInfo
         var source: JobInput.Source
+        var thumbnail: Data?
+
+        var jobInput: JobInput { JobInput(role: .input, index: index, source: source, thumbnail: thumbnail) }
     }
 
     let req: Request
     let upload: MultipartUpload
 
-    /// Uploaded images in the order sent, then `image_id` references; 1…max.
+    /// Uploaded images and `image_id` references, in the order their parts were sent; 1…max.
     func images(max: Int) async throws -> [Checked] {
+        enum Part { case file(MultipartUpload.File), stored(String) }
         let files = upload.files.filter { EditController.imageFields.contains($0.field) }
-        let ids = upload.fieldValues("image_id") + upload.fieldValues("image_id[]")
-        let count = files.count + ids.count
-        guard count >= 1 else {
+        let ids = upload.sequencedValues(["image_id", "image_id[]"])
+        let parts = (files.map { ($0.sequence, Part.file($0)) } + ids.map { ($0.sequence, Part.stored($0.value)) })
+            .sorted { $0.0 < $1.0 }.map(\.1)
+        guard !parts.isEmpty else {
             throw APIError.invalid("image", "Send 1 to \(max) images as 'image', 'image[]' or 'files[]' parts, or as image_id.", code: "missing_field")
         }
-        guard count <= max else {
-            throw APIError.invalid("image", "\(count) images were sent; this model accepts at most \(max).")
+        guard parts.count <= max else {
+            throw APIError.invalid("image", "\(parts.count) images were sent; this model accepts at most \(max).")
         }
         var checked: [Checked] = []
-        for (index, file) in files.enumerated() {
-            let field = files.count == 1 && ids.isEmpty ? file.field : "image[\(index)]"
-            let data = try Data(contentsOf: file.url)
-            let (info, normalized) = try inspect(data, field: field, filename: file.filename)
-            let source: JobInput.Source = normalized.map { .upload($0) } ?? .file(file.url, sha256: file.sha256)
-            checked.append(Checked(index: index, info: info, source: source))
-        }
-        for (offset, text) in ids.enumerated() {
-            let image = try await storedImage(text, field: "image_id")
-            let info = ImageInfo(format: ImageFormat(rawValue: image.format) ?? .png, width: image.width, height: image.height, hasAlpha: false)
-            checked.append(Checked(index: files.count + offset, info: info, source: .stored(image)))
+        for (index, part) in parts.enumerated() {
+            switch part {
+            case .file(let file):
+                let field = parts.count == 1 ? file.field : "image[\(index)]"
+                let data = try Data(contentsOf: file.url)
+                let (info, normalized, thumbnail) = try inspect(data, field: field, filename: file.filename)
+                let source: JobInput.Source = normalized.map { .upload($0) } ?? .file(file.url, sha256: file.sha256)
+                checked.append(Checked(index: index, info: info, source: source, thumbnail: thumbnail))
+            case .stored(let text):
+                let image = try await storedImage(text, field: "image_id")
+                let info = ImageInfo(
+                    format: ImageFormat(rawValue: image.format) ?? .png, width: image.width, height: image.height,
+                    hasAlpha: false)
+                checked.append(Checked(index: index, info: info, source: .stored(image), thumbnail: nil))
+            }
         }
         return checked
     }
@@ -64,24 +73,27 @@ struct EditInputReader {
     }
 
     /// Markup: a PNG with alpha of exactly the base image's size.
-    func markup(base: ImageInfo) async throws -> JobInput.Source? {
+    func markup(base: ImageInfo) async throws -> JobInput? {
         guard let file = upload.files.first(where: { $0.field == "markup" }) else { return nil }
         let data = try Data(contentsOf: file.url)
-        let (info, _) = try inspect(data, field: "markup", filename: file.filename)
+        let (info, _, thumbnail) = try inspect(data, field: "markup", filename: file.filename)
         guard info.format == .png, info.hasAlpha, info.width == base.width, info.height == base.height else {
             throw APIError.invalid(
                 "markup", "markup must be a PNG with transparency of exactly \(base.width)×\(base.height) (the first image's size); got \(info.format.rawValue) \(info.width)×\(info.height).",
                 code: "invalid_markup")
         }
-        return .file(file.url, sha256: file.sha256)
+        return JobInput(role: .markup, index: 0, source: .file(file.url, sha256: file.sha256), thumbnail: thumbnail)
     }
 
-    /// Probes the bytes; returns re-encoded upright bytes when EXIF orientation had to be applied.
-    private func inspect(_ data: Data, field: String, filename: String) throws -> (ImageInfo, Data?) {
+    /// Probes the header (format from the bytes, pixel limit before any decoding), then decodes the whole image
+    /// once by making its thumbnail, so a truncated or corrupt file is refused here and not in the worker.
+    /// Returns re-encoded upright bytes when EXIF orientation had to be applied.
+    private func inspect(_ data: Data, field: String, filename: String) throws -> (ImageInfo, Data?, Data) {
         do {
             let info = try ImageProcessing.probe(data)
             let upright = try ImageProcessing.normalizedOrientation(data)
-            return (info, upright == data ? nil : upright)
+            let thumbnail = try ImageProcessing.thumbnail(upright)
+            return (info, upright == data ? nil : upright, thumbnail)
         } catch let error as ImageProcessingError {
             throw APIError.invalid(field, "'\(filename)' (\(field)) cannot be used: \(error.message)", code: "invalid_image")
         }

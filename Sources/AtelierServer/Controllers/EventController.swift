@@ -17,7 +17,7 @@ struct EventController: RouteCollection {
         let job = try await req.ownedJob()
         let jobID = try job.requireID()
         let after = lastEventID(req).flatMap { $0.jobID == jobID ? $0.seq : nil } ?? 0
-        let subscription = await req.atelier.hub.subscribe(.init(owner: req.owner, jobID: jobID))
+        let subscription = await req.atelier.hub.subscribe(.init(owner: job.owner, jobID: jobID))
         let backlog = try await JobEventRecord.query(on: req.db)
             .filter(\.$jobID == jobID).filter(\.$seq > after).sort(\.$seq).all().map(JobEvent.init)
         let current = try await JobRecord.find(jobID, on: req.db)
@@ -83,7 +83,9 @@ struct EventController: RouteCollection {
                 }
             } catch is StreamEnd {
             } catch {
+                // The client went away: the writer must still be closed (Vapor asserts on an unclosed writer).
                 await hub.unsubscribe(subscription)
+                try? await writer.write(.error(error))
                 return
             }
             await hub.unsubscribe(subscription)

@@ -12,8 +12,9 @@ struct GenerateController: RouteCollection {
     @Sendable func create(req: Request) async throws -> Response {
         let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
         let params = try validated(input, req: req)
+        let budget = try await JobAdmission(req: req).admit(params)
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
-            kind: .generate, params: params, owner: req.owner, idempotencyKey: req.idempotencyKey)
+            kind: .generate, params: params, owner: req.owner, idempotencyKey: req.idempotencyKey, budget: budget)
         return try await JobResponder(req: req).respond(job: job, created: created)
     }
 
@@ -44,8 +45,9 @@ struct EstimateDTO: Content {
 }
 
 extension Request {
-    /// Who owns what this request creates. One owner until accounts exist.
-    var owner: String { "local" }
+    /// Who owns what this request creates and may see: the signed-in user's id (lowercase), "local" when login
+    /// is off. Without a caller it matches nothing.
+    var owner: String { caller?.owner ?? "\u{0}anonymous" }
 
     var idempotencyKey: String? {
         guard let key = headers.first(name: "Idempotency-Key")?.trimmingCharacters(in: .whitespaces), !key.isEmpty

@@ -60,7 +60,7 @@ struct ImageController: RouteCollection {
 
     private func ownedImage(_ req: Request) async throws -> ImageRecord {
         guard let id = req.parameters.get("imageID", as: UUID.self),
-            let image = try await ImageRecord.find(id, on: req.db), image.owner == req.owner
+            let image = try await ImageRecord.find(id, on: req.db), image.owner == req.owner || req.caller?.isAdmin == true
         else { throw APIError.notFound("image") }
         return image
     }

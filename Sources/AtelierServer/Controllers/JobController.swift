@@ -19,7 +19,8 @@ struct JobController: RouteCollection {
 
     @Sendable func index(req: Request) async throws -> Response {
         let filter = try JobListFilter(req: req)
-        var query = JobRecord.query(on: req.db).filter(\.$owner == req.owner)
+        var query = JobRecord.query(on: req.db)
+        if !req.wantsAllOwners { query = query.filter(\.$owner == req.owner) }
         query = try filter.apply(to: query, dialect: (req.db as? any SQLDatabase)?.dialect.name ?? "")
         let jobs = try await query.sort(\.$createdAt, .descending).sort(\.$id, .descending)
             .limit(filter.limit + 1).all()
@@ -48,6 +49,9 @@ struct JobController: RouteCollection {
             WHERE id = \(bind: jobID) AND status = 'queued' RETURNING id
             """).all().count == 1
         if canceledQueued {
+            try await req.db.transaction { db in
+                try await SpendLedger(database: db).release(jobID: jobID, now: req.atelier.clock.now())
+            }
             try await req.application.publisher().publish("job.canceled", jobID: jobID)
         } else {
             try await sql.raw("UPDATE jobs SET cancel_requested = \(bind: true) WHERE id = \(bind: jobID) AND status = 'running'").run()
@@ -62,12 +66,19 @@ struct JobController: RouteCollection {
         guard job.jobStatus == .failed || job.jobStatus == .canceled else {
             throw APIError.conflict("Only failed or canceled jobs can be retried; this one is \(job.status).", code: "job_not_retryable")
         }
-        let rows = try await (req.db as! any SQLDatabase).raw("""
+        let budget = try await JobAdmission(req: req).admit(job.params)
+        let requeued = try await req.db.transaction { db in
+            try await SpendLedger(database: db).reserve(
+                jobID: jobID, owner: job.owner, amount: job.estimatedCostNano, budget: budget, now: req.atelier.clock.now())
+            let rows = try await (db as! any SQLDatabase).raw("""
             UPDATE jobs SET status = 'queued', attempts = 0, cancel_requested = \(bind: false), run_after = \(bind: req.atelier.clock.now()),
                 finished_at = NULL, error_code = NULL, error_message = NULL, error_retryable = NULL
             WHERE id = \(bind: jobID) AND status IN ('failed', 'canceled') RETURNING id
             """).all()
-        if rows.count == 1 {
+            if rows.isEmpty { throw APIError.conflict("The job is no longer failed or canceled.", code: "job_not_retryable") }
+            return rows.count
+        }
+        if requeued == 1 {
             try await req.application.publisher().publish("job.queued", jobID: jobID)
             await req.atelier.hub.wakeWorkers()
             try? await req.atelier.relay?.announceWork()
@@ -95,10 +106,10 @@ struct JobController: RouteCollection {
 }
 
 extension Request {
-    /// The job named by `:jobID` if the caller owns it; anything else answers 404.
+    /// The job named by `:jobID` if the caller owns it (admins: any job); anything else answers 404.
     func ownedJob() async throws -> JobRecord {
         guard let id = parameters.get("jobID", as: UUID.self),
-            let job = try await JobRecord.find(id, on: db), job.owner == owner
+            let job = try await JobRecord.find(id, on: db), job.owner == owner || caller?.isAdmin == true
         else { throw APIError.notFound("job") }
         return job
     }

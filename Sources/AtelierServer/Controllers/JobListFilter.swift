@@ -37,7 +37,12 @@ struct JobListFilter {
             }
             kind = value
         }
-        favorite = req.query[Bool.self, at: "favorite"]
+        if let text = req.query[String.self, at: "favorite"]?.lowercased(), !text.isEmpty {
+            guard let value = ["true": true, "1": true, "false": false, "0": false][text] else {
+                throw APIError.invalid("favorite", "favorite must be true or false.")
+            }
+            favorite = value
+        }
         since = try Self.date(req, "since")
         until = try Self.date(req, "until")
     }

@@ -13,11 +13,16 @@ final class MultipartUpload: @unchecked Sendable {
         var url: URL
         var size: Int
         var sha256: String
+        /// Position of the part in the body, so files and id fields keep the order they were sent in.
+        var sequence: Int
     }
 
     static let maxFieldBytes = 256 * 1024
 
     private(set) var fields: [String: [String]] = [:]
+    /// Part positions of each field's values, parallel to `fields`.
+    private(set) var fieldSequences: [String: [Int]] = [:]
+    private var partCount = 0
     private(set) var files: [File] = []
     let directory: URL
 
@@ -61,6 +66,11 @@ final class MultipartUpload: @unchecked Sendable {
 
     func field(_ name: String) -> String? { fields[name]?.last }
     func fieldValues(_ name: String) -> [String] { fields[name] ?? [] }
+
+    /// Values of the named fields with their part positions.
+    func sequencedValues(_ names: [String]) -> [(sequence: Int, value: String)] {
+        names.flatMap { name in Array(zip(fieldSequences[name] ?? [], fields[name] ?? [])) }.map { ($0.0, $0.1) }
+    }
 
     /// Parser callbacks for the part being read.
     private final class PartState {
@@ -133,10 +143,12 @@ final class MultipartUpload: @unchecked Sendable {
                 let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
                 upload.files.append(File(
                     field: name, filename: filename, declaredType: headers["content-type"], url: url, size: size,
-                    sha256: digest))
+                    sha256: digest, sequence: upload.partCount))
             } else {
                 upload.fields[name, default: []].append(String(decoding: text, as: UTF8.self))
+                upload.fieldSequences[name, default: []].append(upload.partCount)
             }
+            upload.partCount += 1
         }
 
         static func parameter(_ key: String, in header: String) -> String? {

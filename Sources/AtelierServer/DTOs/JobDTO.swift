@@ -37,6 +37,31 @@ struct JobDTO: Content {
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
     }
 
+    /// Every documented key is present; absent values are `null`. Ids are lowercase.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id.uuidString.lowercased(), forKey: .id)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(status, forKey: .status)
+        try c.encode(params, forKey: .params)
+        try c.encode(options, forKey: .options)
+        try c.encode(result, forKey: .result)
+        try c.encode(images, forKey: .images)
+        try c.encode(inputs, forKey: .inputs)
+        try c.encode(partials, forKey: .partials)
+        try c.encode(usage, forKey: .usage)
+        try c.encode(costUSD, forKey: .costUSD)
+        try c.encode(estimatedCostUSD, forKey: .estimatedCostUSD)
+        try c.encode(error, forKey: .error)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(favorite, forKey: .favorite)
+        try c.encode(upstreamRequestID, forKey: .upstreamRequestID)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(offline, forKey: .offline)
+    }
+
     init(_ job: JobRecord, images: [ImageRecord], offline: Bool) {
         let dtos = images.sorted { ($0.role, $0.index) < ($1.role, $1.index) }.map(ImageDTO.init)
         id = job.id ?? UUID()
@@ -82,6 +107,19 @@ struct ImageDTO: Content {
         case thumbnailURL = "thumbnail_url"
     }
 
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id.uuidString.lowercased(), forKey: .id)
+        try c.encode(url, forKey: .url)
+        try c.encode(thumbnailURL, forKey: .thumbnailURL)
+        try c.encode(role, forKey: .role)
+        try c.encode(index, forKey: .index)
+        try c.encode(width, forKey: .width)
+        try c.encode(height, forKey: .height)
+        try c.encode(format, forKey: .format)
+        try c.encode(bytes, forKey: .bytes)
+    }
+
     init(_ image: ImageRecord) {
         let id = image.id ?? UUID()
         self.id = id
@@ -103,5 +141,11 @@ struct JobListDTO: Content {
     enum CodingKeys: String, CodingKey {
         case data
         case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(data, forKey: .data)
+        try c.encode(nextCursor, forKey: .nextCursor)
     }
 }

@@ -29,6 +29,8 @@ struct APIErrorMiddleware: AsyncMiddleware {
             return (error.status, .init(code: error.code, message: error.message, field: error.field), error.headers)
         case let error as ValidationError:
             return (.badRequest, .init(code: error.code, message: error.message, field: error.field), [:])
+        case let error as ImageProcessingError:
+            return (.badRequest, .init(code: "invalid_image", message: error.message, field: nil), [:])
         case let error as DecodingError:
             return (.badRequest, .init(code: "invalid_json", message: Self.describe(error), field: Self.field(error)), [:])
         case let error as any AbortError:

@@ -22,6 +22,15 @@ struct JobEventPublisher: Sendable {
             case type, seq, job, image
             case jobID = "job_id"
         }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(type, forKey: .type)
+            try c.encode(jobID.uuidString.lowercased(), forKey: .jobID)
+            try c.encode(seq, forKey: .seq)
+            try c.encode(job, forKey: .job)
+            try c.encode(image, forKey: .image)
+        }
     }
 
     @discardableResult

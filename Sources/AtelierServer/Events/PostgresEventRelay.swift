@@ -81,7 +81,7 @@ final class PostgresEventRelay: Sendable {
                 await hub.deliver(JobEvent(record))
             }
         } catch {
-            logger.warning("event relay could not load event \(jobID):\(seq)", metadata: ["error": "\(error)"])
+            logger.debug("event relay could not load event \(jobID):\(seq)", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -10,22 +10,22 @@ struct ImageStore: Sendable {
     let clock: AtelierClock
 
     /// Stores `data` (and its WebP thumbnail) under keys made from the job, attempt, role and index.
+    /// `thumbnail` may be given when the caller already made it (uploads are thumbnailed while being checked).
     func store(
-        _ data: Data, job: UUID, owner: String, role: ImageRecord.Role, index: Int, attempt: Int, thumbnail: Bool = true
+        _ data: Data, job: UUID, owner: String, role: ImageRecord.Role, index: Int, attempt: Int, thumbnail: Data? = nil
     ) async throws -> ImageRecord {
         let info = try ImageProcessing.probe(data)
+        let thumb = try thumbnail ?? ImageProcessing.thumbnail(data)
         let base = "jobs/\(job.uuidString.lowercased())/a\(attempt)/\(role.rawValue)-\(index)"
         let key = try Self.key("\(base).\(info.format.rawValue)")
+        let thumbnailKey = try Self.key("\(base).thumb.webp")
         try await blobs.put(data, at: key)
-        var thumbnailKey: String?
-        if thumbnail {
-            let thumb = try ImageProcessing.thumbnail(data)
-            let tkey = try Self.key("\(base).thumb.webp")
-            try await blobs.put(thumb, at: tkey)
-            thumbnailKey = tkey.value
+        do { try await blobs.put(thumb, at: thumbnailKey) } catch {
+            try? await blobs.delete(key)
+            throw error
         }
         return ImageRecord(
-            jobID: job, owner: owner, role: role, index: index, blobKey: key.value, thumbnailKey: thumbnailKey,
+            jobID: job, owner: owner, role: role, index: index, blobKey: key.value, thumbnailKey: thumbnailKey.value,
             format: info.format.rawValue, width: info.width, height: info.height, bytes: data.count, now: clock.now())
     }
 

@@ -17,6 +17,8 @@ struct JobInput: Sendable {
     var role: ImageRecord.Role
     var index: Int
     var source: Source
+    /// A WebP thumbnail made while the upload was checked, so it is not made twice.
+    var thumbnail: Data? = nil
 }
 
 /// Creates jobs: stores inputs, writes the job and its input rows in one transaction, publishes `job.queued`
@@ -26,7 +28,7 @@ struct JobEnqueuer: Sendable {
 
     func enqueue(
         kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [], owner: String,
-        idempotencyKey: String?, estimatedInputTokens: Int = 0
+        idempotencyKey: String?, estimatedInputTokens: Int = 0, budget: SpendBudget = .unlimited
     ) async throws -> (job: JobRecord, created: Bool) {
         let services = app.atelier
         let hash = try requestHash(kind: kind, params: params, options: options, inputs: inputs)
@@ -49,11 +51,12 @@ struct JobEnqueuer: Sendable {
                 switch input.source {
                 case .upload(let data):
                     records.append(try await store.store(
-                        data, job: jobID, owner: owner, role: input.role, index: input.index, attempt: 0))
+                        data, job: jobID, owner: owner, role: input.role, index: input.index, attempt: 0,
+                        thumbnail: input.thumbnail))
                 case .file(let url, _):
                     records.append(try await store.store(
                         try Data(contentsOf: url), job: jobID, owner: owner, role: input.role, index: input.index,
-                        attempt: 0))
+                        attempt: 0, thumbnail: input.thumbnail))
                 case .stored(let image):
                     records.append(ImageRecord(
                         jobID: jobID, owner: owner, role: input.role, index: input.index, blobKey: image.blobKey,
@@ -63,6 +66,8 @@ struct JobEnqueuer: Sendable {
             }
             let rows = records
             try await app.db.transaction { db in
+                try await SpendLedger(database: db).reserve(
+                    jobID: jobID, owner: owner, amount: job.estimatedCostNano, budget: budget, now: now)
                 try await job.create(on: db)
                 for record in rows { try await record.create(on: db) }
             }

@@ -34,7 +34,9 @@ struct JobQueue: Sendable {
         return try await sql.raw(query).first()?.decode(column: "id", as: UUID.self)
     }
 
-    /// Extends the leases of this worker's running jobs; returns the ids whose cancellation was requested.
+    /// Extends the leases of this worker's running jobs; returns the ids it should stop: cancellation was
+    /// requested, or the lease was lost (expired and requeued or claimed by another worker), so the upstream
+    /// call is not paid for twice.
     func renewLeases(workerID: String, jobIDs: [UUID]) async throws -> [UUID] {
         guard !jobIDs.isEmpty else { return [] }
         let expires = clock.now() + settings.leaseSeconds
@@ -42,20 +44,41 @@ struct JobQueue: Sendable {
             .filter(\.$id ~~ jobIDs).filter(\.$leaseOwner == workerID).filter(\.$status == JobStatus.running.rawValue)
             .set(\.$leaseExpires, to: expires)
             .update()
-        return try await JobRecord.query(on: database)
-            .filter(\.$id ~~ jobIDs).filter(\.$cancelRequested == true)
-            .all(\.$id)
+        let jobs = try await JobRecord.query(on: database).filter(\.$id ~~ jobIDs).all()
+        let held = Set(jobs.filter { $0.leaseOwner == workerID && $0.jobStatus == .running && !$0.cancelRequested }.compactMap(\.id))
+        return jobIDs.filter { !held.contains($0) }
     }
 
-    /// Jobs whose worker died (lease expired) go back to the queue; returns their ids.
+    /// Jobs whose worker died (lease expired) go back to the queue; returns their ids. Those that already used
+    /// all their attempts fail instead (see `recoverExpired`), so a job that kills its worker cannot loop forever.
     func requeueExpired() async throws -> [UUID] {
+        try await recoverExpired().requeued
+    }
+
+    /// Expired leases: jobs whose cancellation was requested end canceled, jobs with attempts left are requeued,
+    /// the others fail with `lease_expired`.
+    func recoverExpired() async throws -> (requeued: [UUID], canceled: [UUID], failed: [UUID]) {
         let now = clock.now()
+        let canceled = try await sql.raw("""
+            UPDATE jobs SET status = 'canceled', lease_owner = NULL, lease_expires = NULL, finished_at = \(bind: now),
+                error_code = 'canceled', error_message = 'Canceled by the user.', error_retryable = \(bind: false)
+            WHERE status = 'running' AND lease_expires < \(bind: now) AND cancel_requested = \(bind: true)
+            RETURNING id
+            """).all()
+        let failed = try await sql.raw("""
+            UPDATE jobs SET status = 'failed', lease_owner = NULL, lease_expires = NULL, finished_at = \(bind: now),
+                error_code = 'lease_expired', error_retryable = \(bind: false),
+                error_message = 'The worker running this job stopped responding on every attempt (it may have crashed on this job).'
+            WHERE status = 'running' AND lease_expires < \(bind: now) AND attempts >= max_attempts
+            RETURNING id
+            """).all()
         let rows = try await sql.raw("""
             UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL, run_after = \(bind: now)
             WHERE status = 'running' AND lease_expires < \(bind: now)
             RETURNING id
             """).all()
-        return try rows.map { try $0.decode(column: "id", as: UUID.self) }
+        let ids = { (rows: [any SQLRow]) in try rows.map { try $0.decode(column: "id", as: UUID.self) } }
+        return (try ids(rows), try ids(canceled), try ids(failed))
     }
 
     /// Gives the job back to the queue after a retryable failure, to run after `delay` seconds.

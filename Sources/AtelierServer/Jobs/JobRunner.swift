@@ -60,6 +60,7 @@ struct JobRunner: Sendable {
                 RETURNING id
                 """).all()
             guard rows.count == 1 else { return false }
+            try await SpendLedger(database: db).settle(jobID: jobID, cost: cost, now: context.clock.now())
             try await JobRecord.query(on: db).filter(\.$id == jobID)
                 .set(\.$result, to: outcome.result).set(\.$usage, to: outcome.usage)
                 .update()
@@ -107,13 +108,17 @@ struct JobRunner: Sendable {
     }
 
     private func finish(_ jobID: UUID, status: JobStatus, code: String, message: String, retryable: Bool) async throws {
-        let rows = try await (context.database as! any SQLDatabase).raw("""
+        let ended = try await context.database.transaction { db in
+            let rows = try await (db as! any SQLDatabase).raw("""
             UPDATE jobs SET status = \(bind: status.rawValue), lease_owner = NULL, lease_expires = NULL,
                 finished_at = \(bind: context.clock.now()), error_code = \(bind: code),
                 error_message = \(bind: message), error_retryable = \(bind: retryable)
             WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
             RETURNING id
             """).all()
-        if rows.count == 1 { try await context.publisher.publish("job.\(status.rawValue)", jobID: jobID) }
+            if rows.count == 1 { try await SpendLedger(database: db).release(jobID: jobID, now: context.clock.now()) }
+            return rows.count == 1
+        }
+        if ended { try await context.publisher.publish("job.\(status.rawValue)", jobID: jobID) }
     }
 }

@@ -10,7 +10,9 @@ public final class JobWorker: Sendable {
     let context: WorkerContext
     let hub: JobEventHub
     let settings: AtelierConfig.Worker
-    private let running = Mutex<[UUID: Task<Void, Never>]>([:])
+    /// Running jobs; the token tells a finished task from a newer run of the same job (a quick retry may be
+    /// claimed again by this worker before the earlier task has removed itself).
+    private let running = Mutex<[UUID: (token: UUID, task: Task<Void, Never>)]>([:])
     private let stopping = Atomic<Bool>(false)
 
     init(context: WorkerContext, hub: JobEventHub, settings: AtelierConfig.Worker) {
@@ -46,7 +48,7 @@ public final class JobWorker: Sendable {
 
     /// Asks a running job to stop (its upstream request is aborted).
     public func cancel(_ jobID: UUID) {
-        running.withLock { $0[jobID] }?.cancel()
+        running.withLock { $0[jobID] }?.task.cancel()
     }
 
     private func claimWhileCapacity() async {
@@ -62,12 +64,15 @@ public final class JobWorker: Sendable {
     }
 
     private func start(_ jobID: UUID) {
+        let token = UUID()
         running.withLock { tasks in
-            tasks[jobID] = Task { [runner, hub] in
+            tasks[jobID] = (token, Task { [runner, hub] in
                 _ = await runner.run(jobID: jobID) { self.stopping.load(ordering: .relaxed) }
-                self.running.withLock { _ = $0.removeValue(forKey: jobID) }
+                self.running.withLock { tasks in
+                    if tasks[jobID]?.token == token { tasks.removeValue(forKey: jobID) }
+                }
                 await hub.wakeWorkers()
-            }
+            })
         }
     }
 
@@ -79,12 +84,18 @@ public final class JobWorker: Sendable {
             do {
                 let ids = running.withLock { Array($0.keys) }
                 for canceled in try await context.queue.renewLeases(workerID: id, jobIDs: ids) { cancel(canceled) }
-                let requeued = try await context.queue.requeueExpired()
+                let (requeued, canceled, failed) = try await context.queue.recoverExpired()
                 for jobID in requeued {
                     context.logger.warning("requeued a job whose lease expired", metadata: ["job": "\(jobID)"])
                     try await context.publisher.publish("job.queued", jobID: jobID)
                 }
+                for jobID in canceled { try await context.publisher.publish("job.canceled", jobID: jobID) }
+                for jobID in failed {
+                    context.logger.error("a job's lease expired on its last attempt; failing it", metadata: ["job": "\(jobID)"])
+                    try await context.publisher.publish("job.failed", jobID: jobID)
+                }
                 if !requeued.isEmpty { await hub.wakeWorkers() }
+                try await context.housekeeping.runIfDue()
             } catch {
                 context.logger.error("lease maintenance failed", metadata: ["error": "\(error)"])
             }
@@ -94,7 +105,7 @@ public final class JobWorker: Sendable {
 
     private func drain() async {
         stopping.store(true, ordering: .relaxed)
-        let tasks = running.withLock { Array($0.values) }
+        let tasks = running.withLock { $0.values.map(\.task) }
         guard !tasks.isEmpty else { return }
         context.logger.info("waiting for running jobs", metadata: ["count": "\(tasks.count)"])
         let grace = settings.shutdownGraceSeconds

@@ -10,10 +10,13 @@ struct WorkerContext: Sendable {
     let provider: any ImageProvider
     let publisher: JobEventPublisher
     let queue: JobQueue
-    let registry: ModelRegistry
+    let liveRegistry: LiveModelRegistry
     let clock: AtelierClock
     let logger: Logger
+    /// Retention, counter clean-up and registry reloads, run from the lease heartbeat.
+    let housekeeping: Housekeeping
 
+    var registry: ModelRegistry { liveRegistry.current }
     var costs: CostCalculator { CostCalculator(registry: registry) }
     var images: ImageStore { ImageStore(database: database, blobs: blobs, clock: clock) }
 }

@@ -15,13 +15,36 @@ public func prepareCommandLine(_ app: Application) async throws {
         app.logger.critical("\(error.description)")
         throw error
     }
+    if !config.access.loginRequired && (command == "serve" || command.hasPrefix("-")) {
+        let host = bindHost(app.environment.arguments)
+        guard CallerResolver.isLoopbackHost(host) else {
+            let error = ConfigError(problems: ["ATELIER_AUTH=off is only allowed on a loopback bind (127.0.0.1, ::1); serve binds \(host)"])
+            app.logger.critical("\(error.description)")
+            throw error
+        }
+        app.logger.warning("ATELIER_AUTH=off: login is switched off; only this machine can use Atelier.")
+    }
     try await configure(app, config: config)
     app.asyncCommands.use(WorkerCommand(), as: "worker")
+    app.asyncCommands.use(UsersCommand(), as: "users")
+    app.asyncCommands.use(KeysCommand(), as: "keys")
     if command == "serve" || command.hasPrefix("-") {
         try await app.autoMigrate()
         if config.worker.enabled { app.lifecycle.use(WorkerLifecycle()) }
         app.logger.notice("Atelier \(StatusController.version): \(config.isOffline ? "offline demo (synthetic images)" : "OpenAI at \(config.openAI!.baseURL)"), data in \(config.dataDirectory)")
     }
+}
+
+/// The host `serve` binds: `--hostname`/`-H` (also `--bind`/`-b` host:port), else Vapor's default 127.0.0.1.
+func bindHost(_ arguments: [String]) -> String {
+    for (index, argument) in arguments.enumerated() where index + 1 < arguments.count {
+        if argument == "--hostname" || argument == "-H" { return arguments[index + 1] }
+        if argument == "--bind" || argument == "-b" {
+            let bind = arguments[index + 1]
+            return bind.hasPrefix("[") ? String(bind.dropFirst().prefix { $0 != "]" }) : String(bind.split(separator: ":").first ?? "")
+        }
+    }
+    return "127.0.0.1"
 }
 
 /// `atelier worker`: runs job workers only, until SIGTERM or SIGINT; then stops claiming and lets running jobs

@@ -6,5 +6,7 @@ extension Migrations {
         add(CreateJobs())
         add(CreateImages())
         add(CreateJobEvents())
+        add(CreateAccounts())
+        add(CreateGovernance())
     }
 }

@@ -71,13 +71,16 @@ extension Application {
                 configuration: try SQLPostgresConfiguration(url: Self.splitSearchPath(url).url).coreConfiguration, database: db, hub: hub,
                 eventLoop: eventLoopGroup.any(), logger: logger)
         }
-        return AtelierServices(config: config, provider: provider, blobs: blobs, hub: hub, clock: clock, relay: relay)
+        return AtelierServices(
+            config: config, provider: provider, blobs: blobs, hub: hub, clock: clock, relay: relay,
+            liveRegistry: LiveModelRegistry(base: config.registry))
     }
 
     func useMiddleware(config: AtelierConfig) {
         middleware = Middlewares()
         middleware.use(RouteLoggingMiddleware(logLevel: .info))
         middleware.use(APIErrorMiddleware())
+        middleware.use(CallerResolver())
         middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
     }
 }

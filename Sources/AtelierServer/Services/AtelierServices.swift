@@ -11,8 +11,10 @@ public struct AtelierServices: Sendable {
     public let clock: AtelierClock
     /// Set when the database is PostgreSQL: cross-instance events and wake-ups.
     let relay: PostgresEventRelay?
+    /// The configured registry with the admin's overrides (enabled, prices) applied.
+    public let liveRegistry: LiveModelRegistry
 
-    var registry: ModelRegistry { config.registry }
+    var registry: ModelRegistry { liveRegistry.current }
     var validator: ImageRequestValidator { ImageRequestValidator(registry: registry) }
     var costs: CostCalculator { CostCalculator(registry: registry) }
 }
@@ -50,7 +52,10 @@ extension Application {
         let queue = JobQueue(database: db, settings: services.config.worker, clock: services.clock)
         let context = WorkerContext(
             database: db, blobs: services.blobs, provider: services.provider, publisher: publisher(), queue: queue,
-            registry: services.registry, clock: services.clock, logger: logger)
+            liveRegistry: services.liveRegistry, clock: services.clock, logger: logger,
+            housekeeping: Housekeeping(
+                database: db, blobs: services.blobs, clock: services.clock, access: services.config.access,
+                registry: services.liveRegistry))
         return JobWorker(context: context, hub: services.hub, settings: services.config.worker)
     }
 }

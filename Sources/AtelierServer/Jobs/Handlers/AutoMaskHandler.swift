@@ -21,7 +21,8 @@ struct AutoMaskHandler: Sendable {
         let format = ImageFormat(rawValue: input.format) ?? .png
         let request = ProviderRequest(
             parameters: job.params,
-            images: [ImageUpload(filename: "image.\(format.rawValue)", contentType: format.mimeType, data: data)])
+            images: [ImageUpload(filename: "image.\(format.rawValue)", contentType: format.mimeType, data: data)],
+            safetyIdentifier: SafetyIdentifier.forOwner(job.owner))
         let result = try await context.provider.run(request) { _ in }
         guard let matte = result.images.first else {
             throw ProviderError.invalidResponse(message: "the upstream returned no matte")

@@ -19,7 +19,7 @@ struct EditHandler: Sendable {
         let markup = inputs.first { $0.role == ImageRecord.Role.markup.rawValue }
         let request = ProviderRequest(
             parameters: job.params, images: try await images.asyncMap(upload), mask: try await mask.asyncMap(upload),
-            markup: try await markup.asyncMap(upload))
+            markup: try await markup.asyncMap(upload), safetyIdentifier: SafetyIdentifier.forOwner(job.owner))
         let result = try await context.provider.run(request, onPartial: onPartial)
         let builder = OutcomeBuilder(context: context, job: job)
         guard let mask, let first = images.first, job.options?.preserveUnmasked == true else {

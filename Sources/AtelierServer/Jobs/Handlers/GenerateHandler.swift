@@ -8,7 +8,7 @@ struct GenerateHandler: Sendable {
     func run(
         _ job: JobRecord, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws -> JobOutcome {
-        let request = ProviderRequest(parameters: job.params)
+        let request = ProviderRequest(parameters: job.params, safetyIdentifier: SafetyIdentifier.forOwner(job.owner))
         let result = try await context.provider.run(request, onPartial: onPartial)
         return try await OutcomeBuilder(context: context, job: job).outputs(result.images, from: result)
     }

@@ -1,0 +1,44 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// Deletes an account and everything of it: jobs (canceled first), images and their blobs, events, spend rows,
+/// rate counters, API keys, sessions, and the user row.
+struct AccountDeleter {
+    let app: Application
+
+    func delete(_ user: UserRecord) async throws {
+        let userID = try user.requireID()
+        let owner = user.ownerKey
+        let running = try await JobRecord.query(on: app.db).filter(\.$owner == owner)
+            .filter(\.$status ~~ ["queued", "running"]).all(\.$id)
+        try await JobRecord.query(on: app.db).filter(\.$owner == owner).filter(\.$status ~~ ["queued", "running"])
+            .set(\.$status, to: "canceled").set(\.$cancelRequested, to: true).update()
+        for id in running { app.jobWorker?.cancel(id) }
+        let deleter = JobDeleter(app: app)
+        for job in try await JobRecord.query(on: app.db).filter(\.$owner == owner).all() {
+            try await deleter.delete(job)
+        }
+        let store = ImageStore(database: app.db, blobs: app.atelier.blobs, clock: app.atelier.clock)
+        for image in try await ImageRecord.query(on: app.db).filter(\.$owner == owner).all() {
+            try await image.delete(on: app.db)
+            await store.deleteBlobs(of: image)
+        }
+        let keyIDs = try await APIKeyRecord.query(on: app.db).filter(\.$user.$id == userID).all(\.$id)
+        var subjects = ["req:\(owner)", "img:\(owner)"]
+        for key in keyIDs.map({ $0.uuidString.lowercased() }) { subjects += ["req:key:\(key)", "img:key:\(key)"] }
+        let counters = subjects
+        try await app.db.transaction { db in
+            let sql = db as! any SQLDatabase
+            try await sql.raw("DELETE FROM job_events WHERE owner = \(bind: owner)").run()
+            try await sql.raw("DELETE FROM spend_ledger WHERE owner = \(bind: owner)").run()
+            try await sql.raw("DELETE FROM spend_periods WHERE subject = \(bind: owner)").run()
+            for subject in counters { try await sql.raw("DELETE FROM rate_counters WHERE subject = \(bind: subject)").run() }
+            try await sql.raw("DELETE FROM rate_counters WHERE subject = \(bind: "login:" + user.email)").run()
+            try await APIKeyRecord.query(on: db).filter(\.$user.$id == userID).delete()
+            try await SessionRecord.query(on: db).filter(\.$user.$id == userID).delete()
+            try await UserRecord.query(on: db).filter(\.$id == userID).delete()
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import NIOCore
+import Vapor
+
+/// Global middleware for `/v1`: works out the caller (API key, session cookie, or the local user when login is
+/// off), counts the request against the caller's requests-per-minute (per user and per key; per client address
+/// when anonymous) and puts `X-RateLimit-Limit/Remaining/Reset` on every `/v1` response, 429 past the limit.
+struct CallerResolver: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard req.url.path.hasPrefix("/v1/") else { return try await next.respond(to: req) }
+        var failure: (any Error)?
+        do { req.caller = try await resolve(req) } catch { failure = error }
+        let access = req.atelier.config.access
+        var subjects: [String]
+        if let caller = req.caller {
+            subjects = ["req:\(caller.owner)"]
+            if let key = caller.keyID { subjects.append("req:key:\(key.uuidString.lowercased())") }
+        } else {
+            subjects = ["req:ip:\(req.remoteAddress?.ipAddress ?? "unknown")"]
+        }
+        let decision = try await RateLimiter(database: req.db, clock: req.atelier.clock)
+            .hit(subjects, limit: req.caller?.limits.requestsPerMinute ?? access.requestsPerMinute)
+        let response: Response
+        if let failure {
+            response = APIErrorMiddleware.response(for: failure, request: req)
+        } else if !decision.allowed {
+            response = APIErrorMiddleware.response(for: decision.refusal("requests"), request: req)
+        } else {
+            do { response = try await next.respond(to: req) } catch {
+                response = APIErrorMiddleware.response(for: error, request: req)
+            }
+        }
+        response.headers.replaceOrAdd(name: "X-RateLimit-Limit", value: String(decision.limit))
+        response.headers.replaceOrAdd(name: "X-RateLimit-Remaining", value: String(decision.remaining))
+        response.headers.replaceOrAdd(name: "X-RateLimit-Reset", value: String(decision.resetSeconds))
+        return response
+    }
+
+    private func resolve(_ req: Request) async throws -> Caller? {
+        let access = req.atelier.config.access
+        if let bearer = req.headers.bearerAuthorization?.token {
+            guard let (key, user) = try await APIKeyIssuer(database: req.db, clock: req.atelier.clock).find(secret: bearer) else {
+                throw APIError(status: .unauthorized, code: "invalid_api_key", message: "This API key is unknown or was revoked.")
+            }
+            return .user(user, credential: .apiKey(try key.requireID()), access: access)
+        }
+        if let session = try await SessionCookies(req: req).current() {
+            return .user(session.user, credential: .session(csrfToken: session.csrfToken), access: access)
+        }
+        if !access.loginRequired && Self.isLoopback(req.remoteAddress) {
+            return .local(access)
+        }
+        return nil
+    }
+
+    /// Loopback peers only (or in-process test requests, which have no address).
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let ip = address?.ipAddress else { return address == nil }
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+
+    /// Whether a host name given to `serve --hostname` is a loopback interface.
+    static func isLoopbackHost(_ host: String) -> Bool {
+        ["localhost", "::1", "[::1]"].contains(host.lowercased()) || host.hasPrefix("127.")
+    }
+}

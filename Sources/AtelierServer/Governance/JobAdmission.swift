@@ -1,0 +1,32 @@
+import AtelierCore
+import Foundation
+import Vapor
+
+/// The checks a new job passes before it is enqueued: the kill switch, the moderation rule, the images-per-minute
+/// limit. Returns the caps its estimated cost is then reserved against (inside the enqueue transaction).
+struct JobAdmission {
+    let req: Request
+
+    func admit(_ params: ImageParameters) async throws -> SpendBudget {
+        let caller = try req.requireCaller()
+        let settings = try await RuntimeSettings.load(req.db, access: req.atelier.config.access)
+        if settings.killSwitch {
+            throw APIError(
+                status: .serviceUnavailable, code: "kill_switch",
+                message: "New jobs are paused by the administrator (kill switch). Jobs already running will finish; try again later.")
+        }
+        if params.moderation == "low" && !caller.verified {
+            throw APIError.invalid(
+                "moderation", "moderation=low is only available to verified accounts; use auto, or ask an admin to verify you.",
+                code: "moderation_not_allowed")
+        }
+        var subjects = ["img:\(caller.owner)"]
+        if let key = caller.keyID { subjects.append("img:key:\(key.uuidString.lowercased())") }
+        let decision = try await RateLimiter(database: req.db, clock: req.atelier.clock)
+            .hit(subjects, cost: params.n, limit: caller.limits.imagesPerMinute)
+        guard decision.allowed else { throw decision.refusal("images") }
+        return SpendBudget(
+            dailyCapNano: caller.limits.dailyCapNano, monthlyCapNano: caller.limits.monthlyCapNano,
+            globalDailyCapNano: settings.globalDailyCapNano)
+    }
+}

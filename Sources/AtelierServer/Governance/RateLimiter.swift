@@ -1,0 +1,56 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// Fixed one-minute windows counted in the database (`rate_counters`), one atomic upsert per subject and hit,
+/// so every instance on the same PostgreSQL shares the counts.
+struct RateLimiter: Sendable {
+    static let window: Int64 = 60
+
+    let database: any Database
+    let clock: AtelierClock
+
+    struct Decision: Sendable {
+        var limit: Int
+        var remaining: Int
+        /// Seconds until the window resets.
+        var resetSeconds: Int
+        var allowed: Bool
+    }
+
+    /// Adds `cost` hits to each subject and decides against `limit`; the most used subject decides.
+    func hit(_ subjects: [String], cost: Int = 1, limit: Int) async throws -> Decision {
+        let now = clock.now()
+        let start = Int64(now) / Self.window * Self.window
+        let sql = database as! any SQLDatabase
+        var highest: Int64 = 0
+        for subject in subjects {
+            let row = try await sql.raw("""
+                INSERT INTO rate_counters (subject, window_start, hits) VALUES (\(bind: subject), \(bind: start), \(bind: Int64(cost)))
+                ON CONFLICT (subject, window_start) DO UPDATE SET hits = rate_counters.hits + excluded.hits
+                RETURNING hits
+                """).first()
+            highest = max(highest, try row?.decode(column: "hits", as: Int64.self) ?? 0)
+        }
+        let reset = max(1, Int((Double(start + Self.window) - now).rounded(.up)))
+        return Decision(
+            limit: limit, remaining: max(0, limit - Int(highest)), resetSeconds: reset, allowed: highest <= Int64(limit))
+    }
+
+    /// Drops windows older than an hour.
+    func purge() async throws {
+        let cutoff = Int64(clock.now()) - 3600
+        try await (database as! any SQLDatabase).raw("DELETE FROM rate_counters WHERE window_start < \(bind: cutoff)").run()
+    }
+}
+
+extension RateLimiter.Decision {
+    /// The 429 for a refused hit, naming what was limited.
+    func refusal(_ what: String) -> APIError {
+        var error = APIError(
+            status: .tooManyRequests, code: "rate_limited",
+            message: "Too many \(what): the limit is \(limit) per minute. Try again in \(resetSeconds) s.")
+        error.headers.replaceOrAdd(name: .retryAfter, value: String(resetSeconds))
+        return error
+    }
+}

@@ -1,0 +1,39 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// Settings an admin changes while Atelier runs (kill switch, global daily cap, retention), kept in
+/// `app_settings` so every instance sees them. Environment values are the defaults; `KILL_SWITCH=true` wins.
+struct RuntimeSettings: Sendable, Equatable {
+    var killSwitch: Bool
+    /// True when `KILL_SWITCH=true` holds the switch on whatever the admin chooses.
+    var killSwitchForced: Bool
+    var globalDailyCapNano: Int64?
+    var retentionDays: Int
+
+    enum Name: String, CaseIterable {
+        case killSwitch = "kill_switch"
+        case globalDailyCapNano = "global_daily_cap_nano"
+        case retentionDays = "retention_days"
+    }
+
+    static func load(_ database: any Database, access: AtelierConfig.Access) async throws -> RuntimeSettings {
+        let rows = try await (database as! any SQLDatabase).raw("SELECT name, value FROM app_settings").all()
+        var values: [String: String] = [:]
+        for row in rows { values[try row.decode(column: "name", as: String.self)] = try row.decode(column: "value", as: String.self) }
+        let cap = values[Name.globalDailyCapNano.rawValue].map { $0 == "none" ? nil : Int64($0) } ?? access.globalDailyCapNano
+        return RuntimeSettings(
+            killSwitch: access.killSwitch || values[Name.killSwitch.rawValue] == "true",
+            killSwitchForced: access.killSwitch,
+            globalDailyCapNano: cap,
+            retentionDays: values[Name.retentionDays.rawValue].flatMap(Int.init) ?? access.retentionDays)
+    }
+
+    /// Stores one setting (an upsert that works on SQLite and PostgreSQL).
+    static func store(_ name: Name, _ value: String, on database: any Database) async throws {
+        try await (database as! any SQLDatabase).raw("""
+            INSERT INTO app_settings (name, value) VALUES (\(bind: name.rawValue), \(bind: value))
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value
+            """).run()
+    }
+}

@@ -1,0 +1,31 @@
+import Fluent
+import Vapor
+
+/// `atelier keys create EMAIL [--name NAME]`: issues an API key for an account and prints it (shown once).
+struct KeysCommand: AsyncCommandGroup {
+    var help: String { "Manages API keys." }
+    var commands: [String: any AnyAsyncCommand] { ["create": CreateKeyCommand()] }
+}
+
+struct CreateKeyCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "email", help: "The account's email address")
+        var email: String
+        @Option(name: "name", help: "A name to tell the key apart")
+        var name: String?
+    }
+
+    var help: String { "Creates an API key and prints it once." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await app.autoMigrate()
+        guard let user = try await UserAccounts(app: app).find(email: signature.email) else {
+            throw APIError.notFound("account with email \(signature.email)")
+        }
+        let issued = try await APIKeyIssuer(database: app.db, clock: app.atelier.clock)
+            .issue(for: user.requireID(), name: signature.name ?? "cli")
+        context.console.output("\(issued.secret)")
+        context.console.output("(prefix \(issued.record.prefix); it is not shown again)")
+    }
+}

@@ -1,0 +1,135 @@
+import AsyncHTTPClient
+import AtelierCore
+@testable import AtelierServer
+import AtelierTesting
+import Fluent
+import Foundation
+import Testing
+import Vapor
+
+/// Live events over SSE on a real port: order, `id:` lines, Last-Event-ID resumption, and (PostgreSQL lane)
+/// delivery across two instances sharing a database.
+@Suite struct QueueEventsTests {
+    @Test func jobEventsArriveInOrderAndAReconnectMissesNothing() async throws {
+        let provider = FakeImageProvider(script: [.hold(usage: FakeImageProvider.defaultUsage)])
+        try await withTestApp(overrides: .init(provider: provider)) { app in
+            let port = try await app.startServer()
+            let id = try await app.enqueueGenerate(["prompt": "streamed", "partial_images": 1])
+            let worker = app.makeJobWorker()
+
+            // A client that stays connected from the start to the end.
+            let whole = Task {
+                var reader = try await app.openEvents(port: port, path: "v1/jobs/\(id)/events")
+                var frames: [SSEFrame] = []
+                while let frame = try await reader.next() { frames.append(frame) }
+                return frames
+            }
+            // A client that sees the first two events, then drops.
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            var first = try await app.openEvents(port: port, path: "v1/jobs/\(id)/events", client: client)
+            #expect(first.status == .ok)
+            let run = Task { try await worker.processNext() }
+            await provider.waitUntilHolding()
+            let early = try await first.next(2)
+            #expect(early.map(\.event) == ["job.queued", "job.running"])
+            try await client.shutdown()
+
+            await provider.release()
+            #expect(try await run.value)
+
+            // Reconnecting with the last id seen replays exactly what was missed, then ends at the terminal event.
+            let lastID = try #require(early.last?.id)
+            var resumed = try await app.openEvents(port: port, path: "v1/jobs/\(id)/events", lastEventID: lastID)
+            var rest: [SSEFrame] = []
+            while let frame = try await resumed.next() { rest.append(frame) }
+            #expect(rest.map(\.event) == ["job.partial_image", "job.succeeded"])
+            let all = early + rest
+            #expect(all.compactMap(\.seq) == [1, 2, 3, 4])
+            #expect(all.map(\.id) == (1...4).map { "\(id.lowercased()):\($0)" })
+            #expect(rest.first?.json[path: "image.role"] as? String == "partial")
+            #expect((rest.first?.json[path: "image.url"] as? String)?.hasPrefix("/v1/images/") == true)
+            #expect(rest.last?.json[path: "job.status"] as? String == "succeeded")
+
+            let seen = try await whole.value
+            #expect(seen.map(\.event) == ["job.queued", "job.running", "job.partial_image", "job.succeeded"])
+            #expect(seen.compactMap(\.seq) == [1, 2, 3, 4])
+
+            // After the end there is nothing more to send: 204 tells EventSource not to reconnect.
+            var ended = try await app.openEvents(port: port, path: "v1/jobs/\(id)/events", lastEventID: "\(id.lowercased()):4")
+            #expect(ended.status == .noContent)
+            #expect(try await ended.next() == nil)
+            await app.server.shutdown()
+        }
+    }
+
+    @Test func theAllJobsStreamResumesAcrossJobs() async throws {
+        try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
+            let port = try await app.startServer()
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            var live = try await app.openEvents(port: port, path: "v1/events", client: client)
+            let a = try await app.enqueueGenerate(["prompt": "a"])
+            let firstA = try #require(try await live.next())
+            #expect(firstA.event == "job.queued")
+            try await client.shutdown()
+
+            let b = try await app.enqueueGenerate(["prompt": "b"])
+            try await app.drainJobs(app.makeJobWorker())
+            let second = HTTPClient(eventLoopGroupProvider: .singleton)
+            var resumed = try await app.openEvents(port: port, path: "v1/events", lastEventID: firstA.id, client: second)
+            let missed = try await resumed.next(5)
+            try await second.shutdown()  // the all-jobs stream never ends by itself
+            let byJob = Dictionary(grouping: missed, by: { $0.json["job_id"] as? String ?? "" })
+            #expect(byJob[a.lowercased()]?.map(\.event) == ["job.running", "job.succeeded"])
+            #expect(byJob[b.lowercased()]?.map(\.event) == ["job.queued", "job.running", "job.succeeded"])
+            await app.server.shutdown()
+        }
+    }
+
+    @Test(.enabled(if: TestDatabase.isPostgres, "needs TEST_DATABASE_URL: cross-instance events travel by PostgreSQL LISTEN/NOTIFY"))
+    func anEventPublishedByOneInstanceReachesAClientOfAnother() async throws {
+        let provider = FakeImageProvider()
+        let configA = try AtelierConfig.testing()
+        let configB = try AtelierConfig.testing(database: configA.database)
+        try await withTestApp(configA, overrides: .init(provider: provider)) { a in
+            try await withTestApp(configB, overrides: .init(provider: FakeImageProvider())) { b in
+                try await waitUntilRelayed(from: a, to: b)
+                let port = try await b.startServer()
+                let id = try await a.enqueueGenerate(["prompt": "from A", "partial_images": 1])
+                var reader = try await b.openEvents(port: port, path: "v1/jobs/\(id)/events")
+                let queued = try #require(try await reader.next())
+                #expect(queued.event == "job.queued")  // from the database backlog
+                try await a.drainJobs(a.makeJobWorker())  // A's worker runs it and publishes
+                var rest: [SSEFrame] = []
+                while let frame = try await reader.next() { rest.append(frame) }
+                #expect(rest.map(\.event) == ["job.running", "job.partial_image", "job.succeeded"])
+                #expect(rest.compactMap(\.seq) == [2, 3, 4])
+                #expect(await provider.callCount == 1)
+                await b.server.shutdown()
+            }
+        }
+    }
+
+    /// B's LISTEN connection starts after boot: publish probes from A until one reaches B's hub (bounded).
+    private func waitUntilRelayed(from a: Application, to b: Application) async throws {
+        let hub = b.atelier.hub
+        let (subscription, events) = await hub.subscribe(.init(owner: nil, jobID: nil))
+        defer { Task { await hub.unsubscribe(subscription) } }
+        let prober = Task {
+            let deadline = ContinuousClock.now + .seconds(15)
+            while !Task.isCancelled && ContinuousClock.now < deadline {
+                if let probe = try? await a.enqueueGenerate(["prompt": "probe"]),
+                   let job = try? await a.jobRecord(probe)
+                {
+                    job.status = "canceled"  // probes are removed again at once
+                    try? await job.update(on: a.db)
+                    try? await JobDeleter(app: a).delete(job)
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            await hub.unsubscribe(subscription)
+        }
+        defer { prober.cancel() }
+        var iterator = events.makeAsyncIterator()
+        #expect(await iterator.next() != nil, "B never received an event from A")
+    }
+}

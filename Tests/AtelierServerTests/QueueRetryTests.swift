@@ -1,0 +1,148 @@
+import AtelierCore
+@testable import AtelierServer
+import AtelierTesting
+import Foundation
+import Testing
+import Vapor
+
+/// Retries through the real OpenAI client against the in-process stand-in with injected faults.
+/// Back-off is checked on the job's `run_after` under a hand-moved clock; nothing sleeps.
+@Suite struct QueueRetryTests {
+    @Test func rateLimitHonoursRetryAfterThenSucceeds() async throws {
+        try await StandInServer.run { standIn in
+            let clock = ManualClock()
+            try await withTestApp(try standInConfig(standIn), overrides: .init(clock: clock.clock)) { app in
+                try await standIn.inject([["kind": "rate_limit", "retry_after": 7]])
+                let id = try await app.enqueueGenerate()
+                let worker = app.makeJobWorker()
+                #expect(try await worker.processNext())
+                let record = try await app.jobRecord(id)
+                #expect(record.status == "queued")
+                #expect(record.attempts == 1)
+                #expect(record.runAfter >= clock.now + 7, "Retry-After: 7 must delay the next attempt by ≥ 7 s")
+                #expect(record.runAfter <= clock.now + 7.01)
+                let shown = try await app.job(id)
+                #expect(shown[path: "error.code"] as? String == "rate_limited")
+                #expect(shown[path: "error.retryable"] as? Bool == true)
+                // Not due yet: nothing is claimed until the clock passes run_after.
+                clock.advance(by: 6.9)
+                #expect(try await worker.processNext() == false)
+                clock.advance(by: 0.2)
+                #expect(try await worker.processNext())
+                let done = try await app.job(id)
+                #expect(done["status"] as? String == "succeeded")
+                #expect(done["attempts"] as? Int == 2)
+                #expect(done["error"] == nil || done["error"] is NSNull)
+                #expect((done["images"] as? [Any])?.count == 1)
+                #expect(try await standIn.calls() == 2)
+            }
+        }
+    }
+
+    @Test func retryAfterMillisecondsAndExponentialBackoffAreUsed() async throws {
+        try await StandInServer.run { standIn in
+            let clock = ManualClock()
+            var config = try standInConfig(standIn, maxAttempts: 5)
+            config.worker.retryBaseSeconds = 10
+            try await withTestApp(config, overrides: .init(clock: clock.clock)) { app in
+                try await standIn.inject([["kind": "server_error", "status": 503], ["kind": "server_error", "status": 502]])
+                let id = try await app.enqueueGenerate()
+                let worker = app.makeJobWorker()
+                #expect(try await worker.processNext())
+                var record = try await app.jobRecord(id)
+                // attempt 1: full jitter within [base/2, base]
+                #expect(record.status == "queued")
+                #expect((clock.now + 5...clock.now + 10).contains(record.runAfter), "\(record.runAfter - clock.now)")
+                #expect(record.errorCode == "upstream_server_error")
+                clock.advance(by: 10)
+                #expect(try await worker.processNext())
+                record = try await app.jobRecord(id)
+                // attempt 2: within [base, 2 × base]
+                #expect((clock.now + 10...clock.now + 20).contains(record.runAfter), "\(record.runAfter - clock.now)")
+                clock.advance(by: 20)
+                #expect(try await worker.processNext())
+                #expect(try await app.job(id)["status"] as? String == "succeeded")
+                #expect(try await standIn.calls() == 3)
+            }
+        }
+    }
+
+    @Test func timeoutAndTruncatedBodyAreRetried() async throws {
+        try await StandInServer.run { standIn in
+            let clock = ManualClock()
+            try await withTestApp(try standInConfig(standIn, timeout: 1, maxAttempts: 3), overrides: .init(clock: clock.clock)) { app in
+                try await standIn.inject([["kind": "hang", "seconds": 4], ["kind": "truncate"]])
+                let id = try await app.enqueueGenerate()
+                let worker = app.makeJobWorker()
+                #expect(try await worker.processNext())
+                #expect(try await app.jobRecord(id).errorCode == "upstream_timeout")
+                clock.advance(by: 60)
+                #expect(try await worker.processNext())
+                let record = try await app.jobRecord(id)
+                #expect(record.status == "queued")
+                #expect(record.errorCode == "upstream_invalid_response")
+                #expect(record.errorRetryable == true)
+                clock.advance(by: 60)
+                #expect(try await worker.processNext())
+                let done = try await app.job(id)
+                #expect(done["status"] as? String == "succeeded")
+                #expect(done["attempts"] as? Int == 3)
+                #expect((done["images"] as? [Any])?.count == 1)
+            }
+        }
+    }
+
+    @Test func exhaustingAttemptsFailsWithTheLastReason() async throws {
+        try await StandInServer.run { standIn in
+            let clock = ManualClock()
+            try await withTestApp(try standInConfig(standIn, maxAttempts: 3), overrides: .init(clock: clock.clock)) { app in
+                try await standIn.inject([
+                    ["kind": "rate_limit", "retry_after": 1], ["kind": "server_error"], ["kind": "truncate"],
+                    ["kind": "server_error"],
+                ])
+                let id = try await app.enqueueGenerate()
+                let worker = app.makeJobWorker()
+                for _ in 0..<3 {
+                    #expect(try await worker.processNext())
+                    clock.advance(by: 600)
+                }
+                #expect(try await worker.processNext() == false, "no fourth attempt")
+                let job = try await app.job(id)
+                #expect(job["status"] as? String == "failed")
+                #expect(job["attempts"] as? Int == 3)
+                #expect(job[path: "error.code"] as? String == "upstream_invalid_response")
+                #expect((job[path: "error.message"] as? String)?.contains("incomplete or invalid") == true)
+                #expect((job["images"] as? [Any])?.isEmpty == true)
+                #expect(job["cost_usd"] == nil || job["cost_usd"] is NSNull)
+                #expect(try await standIn.calls() == 3)
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (["kind": "invalid_request", "param": "prompt"], "The upstream refused"),
+        (["kind": "moderation_blocked"], "safety system"),
+        (["kind": "insufficient_quota"], "out of quota"),
+        (["kind": "unauthenticated"], "OPENAI_API_KEY"),
+    ] as [([String: String], String)])
+    func nonRetryableFailuresFailAtOnce(fault: [String: String], hint: String) async throws {
+        try await StandInServer.run { standIn in
+            let clock = ManualClock()
+            try await withTestApp(try standInConfig(standIn, maxAttempts: 5), overrides: .init(clock: clock.clock)) { app in
+                try await standIn.inject([fault])
+                let id = try await app.enqueueGenerate()
+                let worker = app.makeJobWorker()
+                #expect(try await worker.processNext())
+                clock.advance(by: 3600)
+                #expect(try await worker.processNext() == false)
+                let job = try await app.job(id)
+                #expect(job["status"] as? String == "failed", "\(fault)")
+                #expect(job["attempts"] as? Int == 1)
+                #expect(job[path: "error.retryable"] as? Bool == false)
+                let message = job[path: "error.message"] as? String ?? ""
+                #expect(message.contains(hint), "\(fault): \(message)")
+                #expect(try await standIn.calls() == 1)
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+"""kill -9 of a worker mid-job, and two worker processes sharing 200 jobs on PostgreSQL."""
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from conftest import PG_URL, Cluster, http, wait_until
+
+
+def output_images(job: dict) -> list[dict]:
+    return [image for image in job["images"] if image["role"] == "output"]
+
+
+def test_kill_9_mid_job_then_restart_commits_once(cluster: Cluster) -> None:
+    cluster.start()
+    # The first upstream call is held (as if the image took minutes); the retry is answered at once.
+    cluster.inject([{"kind": "hang", "seconds": 600}])
+    doomed = cluster.worker(WORKER_CONCURRENCY="2")
+    job = cluster.generate("survives a crash")
+    wait_until(lambda: cluster.job(job["id"])["status"] == "running", 60, "the job to be claimed")
+    wait_until(lambda: cluster.stats()["calls"] == 1, 30, "the upstream call to start")
+
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    assert cluster.job(job["id"])["status"] == "running"  # the dead worker still "holds" it until the lease expires
+
+    cluster.worker(WORKER_CONCURRENCY="2")
+    done = wait_until(lambda: (j := cluster.job(job["id"]))["status"] in ("succeeded", "failed") and j, 60,
+                      "the restarted worker to finish the job")
+    assert done["status"] == "succeeded", done
+    assert done["attempts"] == 2
+    assert len(output_images(done)) == 1
+    assert done["cost_usd"] and done["cost_usd"] > 0
+    assert done["usage"]["output_tokens"] > 0
+    stats = cluster.stats()
+    assert stats["calls"] == 2 and stats["generations"] == 2  # the aborted call and the one that counted
+
+    # Exactly one set of images on disk and in the list, and one job.
+    files = sorted(p.name for p in (cluster.data_dir / "blobs" / "jobs" / job["id"].lower()).rglob("*") if p.is_file())
+    assert [f for f in files if f.startswith("output-")] == ["output-0.png", "output-0.thumb.webp"], files
+    status, listing = http("GET", f"{cluster.base}/v1/jobs")
+    assert status == 200 and [j["id"] for j in listing["data"]] == [done["id"]]
+    image = http("GET", f"{cluster.base}{output_images(done)[0]['url']}")
+    assert image[0] == 200
+
+
+def test_sigterm_releases_the_lease_and_nothing_is_lost(cluster: Cluster) -> None:
+    cluster.start()
+    cluster.inject([{"kind": "hang", "seconds": 600}])
+    first = cluster.worker(WORKER_CONCURRENCY="2", SHUTDOWN_GRACE_SECONDS="0")
+    job = cluster.generate("graceful")
+    wait_until(lambda: cluster.stats()["calls"] == 1, 60, "the upstream call to start")
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=20) == 0
+    released = cluster.job(job["id"])
+    assert released["status"] == "queued", released  # lease released at once, attempt not counted
+    assert released["attempts"] == 0
+
+    cluster.worker(WORKER_CONCURRENCY="2")
+    done = wait_until(lambda: (j := cluster.job(job["id"]))["status"] == "succeeded" and j, 60, "the job to finish")
+    assert done["attempts"] == 1
+    assert len(output_images(done)) == 1
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL: two worker processes share jobs through PostgreSQL")
+def test_two_workers_on_postgres_run_200_jobs_with_200_upstream_calls(cluster: Cluster) -> None:
+    cluster.start()
+    env = {"WORKER_CONCURRENCY": "16", "WORKER_PER_OWNER_LIMIT": "64"}
+    cluster.worker(**env)
+    cluster.worker(**env)
+    ids = [cluster.generate(f"job {i}", size="1024x1024")["id"] for i in range(200)]
+
+    def succeeded() -> int:
+        count, cursor = 0, None
+        while True:
+            status, page = http("GET", f"{cluster.base}/v1/jobs?status=succeeded&limit=100"
+                                + (f"&cursor={cursor}" if cursor else ""))
+            assert status == 200, page
+            count += len(page["data"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return count
+
+    def all_finished():
+        return succeeded() == 200
+
+    wait_until(all_finished, 300, "200 jobs to succeed", interval=0.5)
+    stats = cluster.stats()
+    assert stats["calls"] == 200, stats
+    assert stats["generations"] == 200
+    for job_id in ids[:: 20]:
+        job = cluster.job(job_id)
+        assert job["attempts"] == 1 and len(output_images(job)) == 1
