@@ -16,9 +16,19 @@ swift build --build-tests
 echo "==> Swift tests on SQLite"
 swift test --skip-build --parallel
 
+# --- job queue: real processes (kill -9, SIGTERM) on SQLite -------------------------------------------------
+echo "==> Queue process tests on SQLite"
+env -u TEST_DATABASE_URL ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/queue -q
+# --- end job queue (SQLite) -------------------------------------------------------------------------------
+
 echo "==> Swift tests on PostgreSQL"
 eval "$(bash scripts/postgres.sh start "$pgdir")"
 TEST_DATABASE_URL="$TEST_DATABASE_URL" swift test --skip-build --parallel --filter AtelierServerTests
+
+# --- job queue: real processes on PostgreSQL (adds two workers × 200 jobs) --------------------------------
+echo "==> Queue process tests on PostgreSQL"
+TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/queue -q
+# --- end job queue (PostgreSQL) ---------------------------------------------------------------------------
 
 echo "==> JavaScript type check"
 bash scripts/check-web.sh

@@ -90,7 +90,8 @@ class Cluster:
         env = dict(os.environ)
         env.update({
             "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{self.standin}/v1", "DATA_DIR": str(self.data_dir),
-            "LOG_LEVEL": "warning", "ATELIER_AUTH": "off", "JOB_LEASE_SECONDS": "5", "SHUTDOWN_GRACE_SECONDS": "1",
+            "LOG_LEVEL": "warning", "ATELIER_AUTH": "off",
+            "RATE_LIMIT_REQUESTS_PER_MINUTE": "1000000", "RATE_LIMIT_IMAGES_PER_MINUTE": "1000000", "JOB_LEASE_SECONDS": "5", "SHUTDOWN_GRACE_SECONDS": "1",
         })
         env.pop("DATABASE_URL", None)
         if self.database_url:

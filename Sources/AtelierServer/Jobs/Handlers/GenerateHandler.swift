@@ -29,12 +29,18 @@ struct OutcomeBuilder: Sendable {
             records.append(try await context.images.store(
                 data, job: jobID, owner: job.owner, role: role, index: index, attempt: job.attempts))
         }
-        return JobOutcome(images: records, usage: result.usage, requestID: result.requestID, result: resultInfo(result))
+        return JobOutcome(
+            images: records, usage: result.usage, requestID: result.requestID,
+            result: resultInfo(result, first: records.first))
     }
 
-    func resultInfo(_ result: ProviderResult) -> JobResultInfo {
-        JobResultInfo(
-            size: result.size, quality: result.quality, background: result.background,
-            outputFormat: result.outputFormat)
+    /// What the upstream says it did; streamed answers echo the request (`auto`), so the size then comes from
+    /// the image itself and the format from its bytes.
+    func resultInfo(_ result: ProviderResult, first: ImageRecord?) -> JobResultInfo {
+        let measured = first.map { "\($0.width)x\($0.height)" }
+        return JobResultInfo(
+            size: result.size == nil || result.size == "auto" ? measured : result.size,
+            quality: result.quality, background: result.background,
+            outputFormat: result.outputFormat ?? first?.format)
     }
 }
