@@ -83,6 +83,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "image-bench", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),
+        .executableTarget(name: "atelier-bench", dependencies: ["AtelierServer", "AtelierTesting", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: swiftSettings),
         .testTarget(name: "AtelierCoreTests", dependencies: ["AtelierCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),
         .testTarget(

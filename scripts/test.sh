@@ -33,5 +33,5 @@ TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" p
 echo "==> JavaScript type check"
 bash scripts/check-web.sh
 
-echo "==> Browser tests (headless Chromium)"
-ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/browser -q
+echo "==> Browser tests (headless Chromium) and the official OpenAI SDK against the stand-in"
+ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/browser tests/sdk -q
