@@ -10,7 +10,7 @@ case "$action" in
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres -A trust >/dev/null
     runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off" start >/dev/null
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=1000 -c shared_buffers=64MB -c fsync=off" start >/dev/null
     runuser -u postgres -- "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres atelier_test
     echo "export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$port/atelier_test?sslmode=disable"
     ;;

@@ -96,6 +96,10 @@ export async function request(method, path, opts = {}) {
   }
   /** @type {Record<string, string>} */
   const headers = { Accept: "application/json", ...(opts.headers || {}) };
+  if (method !== "GET" && method !== "HEAD") {
+    const csrf = csrfToken();
+    if (csrf) headers["X-CSRF-Token"] = csrf;
+  }
   /** @type {BodyInit | undefined} */
   let body;
   if (opts.form) {
@@ -112,6 +116,10 @@ export async function request(method, path, opts = {}) {
     if (e instanceof DOMException && e.name === "AbortError") throw e;
     throw new ApiError(0, "network", "Cannot reach the Atelier server. Check your connection.", null);
   }
+  if (res.status === 401) {
+    const next = location.pathname + location.search + location.hash;
+    location.assign(`/login.html?next=${encodeURIComponent(next)}`);
+  }
   if (!res.ok) throw await toApiError(res);
   if (opts.expect === "blob") return res.blob();
   if (opts.expect === "none" || res.status === 204) return null;
@@ -122,6 +130,15 @@ export async function request(method, path, opts = {}) {
   } catch {
     throw new ApiError(res.status, "bad_response", "The server sent a response that is not JSON.", null);
   }
+}
+
+/**
+ * The CSRF token of a cookie session (readable by the page; the session cookie itself is HttpOnly).
+ * @returns {string | null}
+ */
+function csrfToken() {
+  const match = document.cookie.split("; ").find((c) => c.startsWith("atelier_csrf="));
+  return match ? decodeURIComponent(match.slice("atelier_csrf=".length)) : null;
 }
 
 /** @param {Response} res @returns {Promise<ApiError>} */

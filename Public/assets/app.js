@@ -113,4 +113,24 @@ loadStatus()
   })
   .catch((e) => toast(`Cannot read server status: ${errorMessage(e)}`));
 
+/** Shows the account and admin links when someone is signed in. */
+async function loadSession() {
+  const res = await fetch("/v1/auth/session", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!res.ok) return;
+  /** @type {{ authenticated?: boolean, login_required?: boolean, user?: { email?: string, role?: string } | null }} */
+  const session = await res.json();
+  if (session.login_required && !session.authenticated) {
+    location.assign(`/login.html?next=${encodeURIComponent(location.pathname + location.hash)}`);
+    return;
+  }
+  const links = document.getElementById("account-links");
+  const admin = document.getElementById("admin-link");
+  const account = document.getElementById("account-link");
+  if (!links || !admin || !account || !session.login_required || !session.user) return;
+  links.hidden = false;
+  account.textContent = session.user.email || "Account";
+  admin.hidden = session.user.role !== "admin";
+}
+
+void loadSession();
 void route();

@@ -26,9 +26,14 @@ struct TestAccount {
 /// Runs `body` with login required (the account suites' default) and an in-memory blob store.
 func withAccountsApp(
     access: AtelierConfig.Access = .accountsTesting, provider: FakeImageProvider = FakeImageProvider(),
-    blobs: InMemoryBlobStore = InMemoryBlobStore(), _ body: (Application) async throws -> Void
+    blobs: InMemoryBlobStore = InMemoryBlobStore(), clock: AtelierClock? = nil, _ body: (Application) async throws -> Void
 ) async throws {
-    try await withTestApp(try .testing(access: access), overrides: .init(provider: provider, blobs: blobs), body)
+    try await withTestApp(try .testing(access: access), overrides: .init(provider: provider, blobs: blobs, clock: clock), body)
+}
+
+extension AtelierClock {
+    /// A clock stopped at the start of a rate-limit window, so fixed-window counts never straddle two windows.
+    static var frozenAtWindowStart: AtelierClock { AtelierClock { 1_800_000_000 } }
 }
 
 extension Application {
@@ -66,7 +71,7 @@ extension Application {
     }
 
     /// Rows of `table` whose `column` equals `value`.
-    func count(_ table: String, where column: String, is value: String) async throws -> Int {
+    func count(_ table: String, where column: String, is value: any Encodable & Sendable) async throws -> Int {
         let sql = db as! any SQLDatabase
         return try await sql.raw("SELECT COUNT(*) AS n FROM \(ident: table) WHERE \(ident: column) = \(bind: value)")
             .first()?.decode(column: "n", as: Int.self) ?? -1

@@ -70,7 +70,7 @@ import VaporTesting
     @Test func signupNeedsConsentAndLoginIsThrottled() async throws {
         var access = AtelierConfig.Access.accountsTesting
         access.loginAttemptsPerMinute = 3
-        try await withAccountsApp(access: access) { app in
+        try await withAccountsApp(access: access, clock: .frozenAtWindowStart) { app in
             let refused = try await app.postJSON("v1/auth/signup", ["email": "c@example.com", "password": "correct horse battery"])
             #expect(refused.errorField == "consent")
             _ = try await app.makeAccount("c@example.com")

@@ -68,14 +68,14 @@ struct JobController: RouteCollection {
         }
         let budget = try await JobAdmission(req: req).admit(job.params)
         let requeued = try await req.db.transaction { db in
-            try await SpendLedger(database: db).reserve(
-                jobID: jobID, owner: job.owner, amount: job.estimatedCostNano, budget: budget, now: req.atelier.clock.now())
             let rows = try await (db as! any SQLDatabase).raw("""
             UPDATE jobs SET status = 'queued', attempts = 0, cancel_requested = \(bind: false), run_after = \(bind: req.atelier.clock.now()),
                 finished_at = NULL, error_code = NULL, error_message = NULL, error_retryable = NULL
             WHERE id = \(bind: jobID) AND status IN ('failed', 'canceled') RETURNING id
             """).all()
             if rows.isEmpty { throw APIError.conflict("The job is no longer failed or canceled.", code: "job_not_retryable") }
+            try await SpendLedger(database: db).reserve(
+                jobID: jobID, owner: job.owner, amount: job.estimatedCostNano, budget: budget, now: req.atelier.clock.now())
             return rows.count
         }
         if requeued == 1 {

@@ -7,6 +7,11 @@ public actor JobEventHub {
         public var owner: String?
         public var jobID: UUID?
 
+        public init(owner: String? = nil, jobID: UUID? = nil) {
+            self.owner = owner
+            self.jobID = jobID
+        }
+
         func matches(_ event: JobEvent) -> Bool {
             (owner == nil || owner == event.owner) && (jobID == nil || jobID == event.jobID)
         }

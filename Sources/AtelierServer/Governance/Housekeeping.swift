@@ -24,16 +24,18 @@ final class Housekeeping: Sendable {
         self.registry = registry
     }
 
-    /// Runs the chores when a minute has passed since the last run.
-    func runIfDue() async throws {
+    /// Starts the chores in the background when a minute has passed since the last start (the first a minute
+    /// after start-up), so the lease heartbeat that calls this is never held up.
+    func startIfDue() {
         let now = clock.now()
         let due = lastRun.withLock { last in
+            if last == 0 { last = now }
             guard now - last >= Self.interval else { return false }
             last = now
             return true
         }
         guard due else { return }
-        try await run()
+        Task { [self] in try? await run() }
     }
 
     func run() async throws {

@@ -2,7 +2,7 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// Fixed one-minute windows counted in the database (`rate_counters`), one atomic upsert per subject and hit,
+/// Fixed one-minute windows counted in the database (`rate_counters`), one atomic upsert per hit (all subjects at once),
 /// so every instance on the same PostgreSQL shares the counts.
 struct RateLimiter: Sendable {
     static let window: Int64 = 60
@@ -23,15 +23,13 @@ struct RateLimiter: Sendable {
         let now = clock.now()
         let start = Int64(now) / Self.window * Self.window
         let sql = database as! any SQLDatabase
-        var highest: Int64 = 0
-        for subject in subjects {
-            let row = try await sql.raw("""
-                INSERT INTO rate_counters (subject, window_start, hits) VALUES (\(bind: subject), \(bind: start), \(bind: Int64(cost)))
-                ON CONFLICT (subject, window_start) DO UPDATE SET hits = rate_counters.hits + excluded.hits
-                RETURNING hits
-                """).first()
-            highest = max(highest, try row?.decode(column: "hits", as: Int64.self) ?? 0)
-        }
+        let values = subjects.map { subject -> SQLQueryString in "(\(bind: subject), \(bind: start), \(bind: Int64(cost)))" }
+        let rows = subjects.isEmpty ? [] : try await sql.raw("""
+            INSERT INTO rate_counters (subject, window_start, hits) VALUES \(SQLList(values, separator: SQLRaw(", ")))
+            ON CONFLICT (subject, window_start) DO UPDATE SET hits = rate_counters.hits + excluded.hits
+            RETURNING hits
+            """).all()
+        let highest = try rows.map { try $0.decode(column: "hits", as: Int64.self) }.max() ?? 0
         let reset = max(1, Int((Double(start + Self.window) - now).rounded(.up)))
         return Decision(
             limit: limit, remaining: max(0, limit - Int(highest)), resetSeconds: reset, allowed: highest <= Int64(limit))

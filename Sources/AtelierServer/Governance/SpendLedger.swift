@@ -6,12 +6,13 @@ import SQLKit
 /// the job succeeds and releases it when the job fails or is canceled. Totals live in `spend_periods`
 /// (owner × day, owner × month, `*` × day); `spend_ledger` keeps one row per job.
 ///
-/// Each cap is one conditional `UPDATE … SET amount = amount + x WHERE … AND amount + x <= cap`, run inside the
-/// caller's transaction in a fixed order (day, month, global): on PostgreSQL the row lock makes concurrent
-/// reservations queue and re-check the condition; on SQLite writes are serialized. Either way a cap cannot be
-/// passed however many requests arrive at once.
+/// The caps are one conditional `UPDATE … SET amount = amount + x WHERE (row AND amount + x <= cap) OR …` inside
+/// the caller's transaction; a row whose cap would be passed is not updated and the transaction is rolled back.
+/// On PostgreSQL the row locks make concurrent reservations queue and re-check the condition on the committed
+/// value; on SQLite writes are serialized. Either way a cap cannot be passed however many requests arrive at once.
 struct SpendLedger: Sendable {
-    /// Run inside a transaction whose first statement this is (SQLite then takes its write lock at once).
+    /// Run inside the transaction that writes the job: SQLite serializes it as a whole, and on PostgreSQL the
+    /// spend rows stay locked only from these updates to the commit.
     let database: any Database
 
     private var sql: any SQLDatabase { database as! any SQLDatabase }
@@ -30,28 +31,31 @@ struct SpendLedger: Sendable {
                    (\(bind: "*"), \(bind: day), \(bind: Int64(0)))
             ON CONFLICT (subject, period) DO NOTHING
             """).run()
-        let caps: [(String, String, Int64?, String)] = [
-            (owner, day, budget.dailyCapNano, "your daily spending cap"),
-            (owner, month, budget.monthlyCapNano, "your monthly spending cap"),
-            ("*", day, budget.globalDailyCapNano, "the server's daily spending cap"),
-        ]
-        for (subject, period, cap, name) in caps {
-            var query: SQLQueryString = """
-                UPDATE spend_periods SET amount_nano = amount_nano + \(bind: amount)
-                WHERE subject = \(bind: subject) AND period = \(bind: period)
-                """
-            if let cap { query = query + " AND amount_nano + \(bind: amount) <= \(bind: cap)" }
-            let rows = try await sql.raw(query + " RETURNING amount_nano").all()
-            if rows.isEmpty, let cap {
-                throw Self.capReached(name, cap: cap, amount: amount, now: now, daily: period == day)
-            }
-        }
         try await sql.raw("""
             INSERT INTO spend_ledger (job_id, owner, day, month, reserved_nano, settled_nano, state, updated_at)
             VALUES (\(bind: jobID), \(bind: owner), \(bind: day), \(bind: month), \(bind: amount), NULL, 'reserved', \(bind: now))
             ON CONFLICT (job_id) DO UPDATE SET owner = excluded.owner, day = excluded.day, month = excluded.month,
                 reserved_nano = excluded.reserved_nano, settled_nano = NULL, state = 'reserved', updated_at = excluded.updated_at
             """).run()
+        let caps: [(subject: String, period: String, cap: Int64?, name: String)] = [
+            (owner, day, budget.dailyCapNano, "your daily spending cap"),
+            (owner, month, budget.monthlyCapNano, "your monthly spending cap"),
+            ("*", day, budget.globalDailyCapNano, "the server's daily spending cap"),
+        ]
+        // One statement for the three rows: each row is added to only while its own cap holds.
+        let conditions: [SQLQueryString] = caps.map { row in
+            var condition: SQLQueryString = "(subject = \(bind: row.subject) AND period = \(bind: row.period)"
+            if let cap = row.cap { condition = condition + " AND amount_nano + \(bind: amount) <= \(bind: cap)" }
+            return condition + ")"
+        }
+        let updated = try await sql.raw("""
+            UPDATE spend_periods SET amount_nano = amount_nano + \(bind: amount)
+            WHERE \(SQLList(conditions, separator: SQLRaw(" OR ")))
+            RETURNING subject, period
+            """).all().map { "\(try $0.decode(column: "subject", as: String.self))|\(try $0.decode(column: "period", as: String.self))" }
+        if let refused = caps.first(where: { !updated.contains("\($0.subject)|\($0.period)") }), let cap = refused.cap {
+            throw Self.capReached(refused.name, cap: cap, amount: amount, now: now, daily: refused.period == day)
+        }
     }
 
     /// Replaces the reservation with the exact cost (the reservation itself when the cost is unknown).

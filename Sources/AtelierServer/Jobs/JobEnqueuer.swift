@@ -66,10 +66,11 @@ struct JobEnqueuer: Sendable {
             }
             let rows = records
             try await app.db.transaction { db in
-                try await SpendLedger(database: db).reserve(
-                    jobID: jobID, owner: owner, amount: job.estimatedCostNano, budget: budget, now: now)
                 try await job.create(on: db)
                 for record in rows { try await record.create(on: db) }
+                // Last, so the spend rows stay locked (PostgreSQL) only until the commit right after.
+                try await SpendLedger(database: db).reserve(
+                    jobID: jobID, owner: owner, amount: job.estimatedCostNano, budget: budget, now: now)
             }
         } catch {
             for (record, input) in zip(records, inputs) {

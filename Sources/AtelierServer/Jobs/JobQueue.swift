@@ -18,16 +18,18 @@ struct JobQueue: Sendable {
     /// skipping owners at their limit. Returns the job id, already marked running with a fresh lease.
     func claim(workerID: String) async throws -> UUID? {
         let now = clock.now()
-        let lock: SQLQueryString = isPostgres ? " FOR UPDATE SKIP LOCKED" : ""
-        let running: SQLQueryString = "(SELECT COUNT(*) FROM jobs r WHERE r.owner = j.owner AND r.status = 'running')"
+        let lock: SQLQueryString = isPostgres ? " FOR UPDATE OF j SKIP LOCKED" : ""
+        // Running counts per owner are computed once per claim (a correlated COUNT per candidate row made
+        // claiming quadratic in the backlog: 6 claims/s with 1,000 queued jobs).
         let query: SQLQueryString = """
             UPDATE jobs SET status = 'running', lease_owner = \(bind: workerID),
                 lease_expires = \(bind: now + settings.leaseSeconds), attempts = attempts + 1,
                 started_at = COALESCE(started_at, \(bind: now))
             WHERE status = 'queued' AND id = (
-                SELECT j.id FROM jobs j
-                WHERE j.status = 'queued' AND j.run_after <= \(bind: now) AND \(running) < \(bind: settings.perOwnerLimit)
-                ORDER BY \(running), j.run_after, j.created_at
+                WITH running AS (SELECT owner, COUNT(*) AS n FROM jobs WHERE status = 'running' GROUP BY owner)
+                SELECT j.id FROM jobs j LEFT JOIN running r ON r.owner = j.owner
+                WHERE j.status = 'queued' AND j.run_after <= \(bind: now) AND COALESCE(r.n, 0) < \(bind: settings.perOwnerLimit)
+                ORDER BY COALESCE(r.n, 0), j.run_after, j.created_at
                 LIMIT 1\(lock))
             RETURNING id
             """

@@ -95,7 +95,7 @@ public final class JobWorker: Sendable {
                     try await context.publisher.publish("job.failed", jobID: jobID)
                 }
                 if !requeued.isEmpty { await hub.wakeWorkers() }
-                try await context.housekeeping.runIfDue()
+                context.housekeeping.startIfDue()
             } catch {
                 context.logger.error("lease maintenance failed", metadata: ["error": "\(error)"])
             }

@@ -8,19 +8,30 @@ import OpenAIImages
 import Vapor
 
 extension Application {
+    /// SQLite runs its blocking calls on the app's thread pool, and its driver retries a locked database in a
+    /// tight loop on the thread that asked. With NIO's shared pool (one thread per core) two waiting writers can
+    /// occupy every thread while the connection holding the lock waits for one to run its next statement. So an
+    /// SQLite app gets a pool of its own, larger than its connection count: a lock holder always finds a thread.
+    static let sqliteThreads = 8
+    static let poolTimeout: TimeAmount = .seconds(30)
+
     func useDatabase(_ database: AtelierConfig.Database, dataDirectory: String) throws {
         switch database {
         case .sqliteMemory:
-            databases.use(.sqlite(.memory), as: .sqlite)
+            threadPool = NIOThreadPool(numberOfThreads: Self.sqliteThreads)
+            databases.use(.sqlite(.memory, connectionPoolTimeout: Self.poolTimeout), as: .sqlite)
         case .sqliteFile(let path):
+            threadPool = NIOThreadPool(numberOfThreads: Self.sqliteThreads)
             try FileManager.default.createDirectory(
                 atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-            databases.use(.sqlite(.file(path)), as: .sqlite)
+            databases.use(.sqlite(.file(path), connectionPoolTimeout: Self.poolTimeout), as: .sqlite)
         case .postgres(let url):
             let (plain, schema) = Self.splitSearchPath(url)
             var configuration = try SQLPostgresConfiguration(url: plain)
             if let schema { configuration.searchPath = [schema] }
-            databases.use(.postgres(configuration: configuration), as: .psql)
+            databases.use(
+                .postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, connectionPoolTimeout: Self.poolTimeout),
+                as: .psql)
         }
     }
 

@@ -1,0 +1,91 @@
+// @ts-check
+// My account: API keys (create, list, revoke), export, delete, sign out.
+import { AccountApiError, byId, call, el, say, session } from "./accountapi.js";
+
+/** @typedef {{ id: string, name: string, prefix: string, created_at: string, last_used_at: string | null, revoked_at: string | null, key?: string }} ApiKey */
+
+const keysBody = byId("keys", HTMLTableSectionElement);
+const keysStatus = byId("keys-status", HTMLElement);
+
+/** @param {string | null} iso */
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : "—";
+}
+
+/** @param {unknown} error */
+function message(error) {
+  return error instanceof AccountApiError ? error.message : "The server could not be reached.";
+}
+
+async function loadKeys() {
+  /** @type {{ data: ApiKey[] }} */
+  const page = await call("GET", "/v1/me/keys");
+  keysBody.replaceChildren(...page.data.map((key) => {
+    const revoke = el("button", { class: "btn btn-danger-ghost btn-small", type: "button" }, "Revoke");
+    if (key.revoked_at) revoke.setAttribute("disabled", "");
+    revoke.addEventListener("click", async () => {
+      try {
+        await call("DELETE", `/v1/me/keys/${encodeURIComponent(key.id)}`);
+        await loadKeys();
+      } catch (error) {
+        say(keysStatus, message(error), true);
+      }
+    });
+    return el("tr", {}, el("td", {}, key.name), el("td", {}, el("code", {}, `${key.prefix}…`)),
+      el("td", {}, when(key.created_at)), el("td", {}, key.revoked_at ? `revoked ${when(key.revoked_at)}` : when(key.last_used_at)),
+      el("td", {}, revoke));
+  }));
+}
+
+byId("new-key", HTMLFormElement).addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (event.currentTarget);
+  const secret = byId("new-key-secret", HTMLElement);
+  try {
+    /** @type {ApiKey} */
+    const key = await call("POST", "/v1/me/keys", { name: String(new FormData(form).get("name") ?? "") });
+    secret.textContent = `Your new key (copy it now, it is not shown again): ${key.key ?? ""}`;
+    secret.hidden = false;
+    form.reset();
+    await loadKeys();
+  } catch (error) {
+    say(keysStatus, message(error), true);
+  }
+});
+
+byId("delete-account", HTMLFormElement).addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = byId("delete-status", HTMLElement);
+  const current = await session();
+  const typed = String(new FormData(/** @type {HTMLFormElement} */ (event.currentTarget)).get("confirm") ?? "");
+  if (!current.user || typed.trim().toLowerCase() !== current.user.email) {
+    say(status, "Type your account's email exactly to confirm.", true);
+    return;
+  }
+  try {
+    await call("DELETE", "/v1/me");
+    location.assign("/login.html");
+  } catch (error) {
+    say(status, message(error), true);
+  }
+});
+
+byId("logout", HTMLButtonElement).addEventListener("click", async () => {
+  await call("POST", "/v1/auth/logout").catch(() => null);
+  location.assign("/login.html");
+});
+
+session().then(async (current) => {
+  if (!current.authenticated) {
+    location.assign(`/login.html?next=${encodeURIComponent("/account.html")}`);
+    return;
+  }
+  const who = byId("who", HTMLElement);
+  if (!current.user) {
+    say(who, "Login is switched off (local mode): there is no account to manage.");
+    return;
+  }
+  say(who, `${current.user.email} · ${current.user.role}${current.user.verified ? " · verified" : ""}`);
+  byId("admin-link", HTMLAnchorElement).hidden = current.user.role !== "admin";
+  await loadKeys();
+}).catch((error) => say(keysStatus, message(error), true));

@@ -1,0 +1,276 @@
+// atelier-bench: queue and gateway benchmarks; prints markdown tables (see bench/README.md).
+//   atelier-bench dispatch [--jobs N] [--claims M]        in-process; DATABASE_URL=postgres://… for PostgreSQL
+//   atelier-bench latency --atelier URL --standin URL [--requests N] [--size WxH]
+//   atelier-bench capacity --atelier URL --jobs N [--size WxH]
+import AsyncHTTPClient
+import AtelierCore
+import AtelierServer
+import AtelierTesting
+import Fluent
+import Foundation
+import NIOCore
+import Synchronization
+import Vapor
+
+// MARK: - helpers
+
+func option(_ name: String, _ fallback: String) -> String {
+    let args = CommandLine.arguments
+    guard let index = args.firstIndex(of: "--\(name)"), index + 1 < args.count else { return fallback }
+    return args[index + 1]
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+}
+
+func ms(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1000) }
+
+/// Peak resident set (VmHWM) of a process, in MiB.
+func peakRSS(pid: String = "self") -> Double {
+    let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let line = text.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+    return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+}
+
+func post(_ client: HTTPClient, _ url: String, _ body: [String: String]) async throws -> (Int, [String: Any]) {
+    var request = HTTPClientRequest(url: url)
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: "application/json")
+    if url.contains("/images/") { request.headers.add(name: "Authorization", value: "Bearer sk-bench") }
+    request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
+    let response = try await client.execute(request, timeout: .seconds(600))
+    let data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+    return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+}
+
+func get(_ client: HTTPClient, _ url: String) async throws -> [String: Any] {
+    let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
+    let data = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+    return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+}
+
+/// Runs `count` tasks with at most `width` at once; returns each task's duration in seconds.
+func timedConcurrently(_ count: Int, width: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> [Double] {
+    try await withThrowingTaskGroup(of: Double.self) { group in
+        var next = 0
+        var results: [Double] = []
+        func add() {
+            let index = next
+            next += 1
+            group.addTask {
+                let start = ContinuousClock.now
+                try await body(index)
+                let elapsed = ContinuousClock.now - start
+                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            }
+        }
+        while next < min(width, count) { add() }
+        while let value = try await group.next() {
+            results.append(value)
+            if next < count { add() }
+        }
+        return results
+    }
+}
+
+/// An upstream that answers after `seconds` with a refusal (the job fails at once, no image work), or holds.
+struct TimedProvider: ImageProvider {
+    let seconds: Double
+    func run(
+        _ request: ProviderRequest, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+    ) async throws(ProviderError) -> ProviderResult {
+        do { try await Task.sleep(for: .seconds(seconds)) } catch { throw .canceled }
+        throw .invalidRequest(message: "bench", param: nil, code: "bench")
+    }
+}
+
+// MARK: - (a) dispatch latency and claim throughput, in-process
+
+func dispatch() async throws {
+    let jobs = Int(option("jobs", "300")) ?? 300
+    let claims = Int(option("claims", "1000")) ?? 1000
+    let dbURL = ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-bench-\(UUID().uuidString)")
+    let database: AtelierConfig.Database = dbURL.map {
+        .postgres(url: $0 + ($0.contains("?") ? "&" : "?") + "search_path=bench_" + UUID().uuidString.prefix(8).lowercased())
+    } ?? .sqliteFile(folder.appendingPathComponent("atelier.sqlite").path)
+    let label = dbURL == nil ? "SQLite (file, WAL)" : "PostgreSQL"
+
+    func withApp(_ provider: any ImageProvider, _ body: (Application, [JobWorker]) async throws -> Void) async throws {
+        var config = try AtelierConfig.testing(concurrency: max(64, claims / 4 + 1), perOwnerLimit: 1_000_000, database: database)
+        config.dataDirectory = folder.path
+        config.worker.pollSeconds = 2
+        config.worker.shutdownGraceSeconds = 0
+        let app = try await Application.make(.testing)
+        app.logger.logLevel = .error
+        try await configure(app, config: config, overrides: .init(provider: provider))
+        try await app.autoMigrate()
+        try await app.asyncBoot()
+        let port = try await { () async throws -> Int in
+            app.http.server.configuration.hostname = "127.0.0.1"
+            app.http.server.configuration.port = 0
+            try await app.server.start()
+            return app.http.server.shared.localAddress?.port ?? 0
+        }()
+        app.storage[PortKey.self] = port
+        let workers = (0..<4).map { _ in app.makeJobWorker() }
+        try await body(app, workers)
+        await app.server.shutdown()
+        try? await app.dropIsolatedSchema()
+        try await app.asyncShutdown()
+    }
+
+    func runWorkers(_ workers: [JobWorker], hub: JobEventHub) -> @Sendable () async -> Void {
+        let tasks = workers.map { worker in Task { await worker.run() } }
+        return {
+            tasks.forEach { $0.cancel() }
+            await hub.wakeWorkers()
+            for task in tasks { await task.value }
+        }
+    }
+
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+
+    // Dispatch latency: jobs enqueued one after another while 4 idle workers wait; queued → running per job,
+    // both timestamps taken by the server's clock when the events are published.
+    // Timestamps come from the jobs table (server clock): created_at (enqueued) and started_at (claimed).
+    func waitFor(_ app: Application, count: Int, status: [String]) async throws -> [JobRecord] {
+        let deadline = ContinuousClock.now + .seconds(300)
+        while ContinuousClock.now < deadline {
+            let rows = try await JobRecord.query(on: app.db).filter(\.$status ~~ status).all()
+            if rows.count >= count { return rows }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        fatalError("timed out waiting for \(count) jobs in \(status)")
+    }
+
+    // Dispatch latency: jobs enqueued one after another while 4 idle workers wait; enqueue → running per job.
+    var latencies: [Double] = []
+    try await withApp(TimedProvider(seconds: 0.001)) { app, workers in
+        let port = app.storage[PortKey.self]!
+        let stop = runWorkers(workers, hub: app.atelier.hub)
+        for index in 0..<jobs {
+            let (status, json) = try await post(client, "http://127.0.0.1:\(port)/v1/generate", ["prompt": "dispatch \(index)"])
+            guard status == 202 else { fatalError("enqueue failed: \(status) \(json)") }
+        }
+        let rows = try await waitFor(app, count: jobs, status: ["failed", "succeeded"])
+        latencies = rows.compactMap { row in row.startedAt.map { $0 - row.createdAt } }
+        await stop()
+    }
+
+    // Claim throughput: `claims` jobs queued while no worker runs, then 4 workers start and claim them all
+    // (the upstream holds, so every claim stays running); claims/s = claims / (last started_at − workers started).
+    var throughput = 0.0
+    try await withApp(TimedProvider(seconds: 3600)) { app, workers in
+        let port = app.storage[PortKey.self]!
+        _ = try await timedConcurrently(claims, width: 16) { index in
+            let (status, json) = try await post(client, "http://127.0.0.1:\(port)/v1/generate", ["prompt": "claim \(index)"])
+            guard status == 202 else { fatalError("enqueue failed: \(status) \(json)") }
+        }
+        let started = Date().timeIntervalSince1970
+        let stop = runWorkers(workers, hub: app.atelier.hub)
+        let rows = try await waitFor(app, count: claims, status: ["running"])
+        let last = rows.compactMap(\.startedAt).max() ?? started
+        throughput = Double(claims) / (last - started)
+        await stop()
+    }
+    try? FileManager.default.removeItem(at: folder)
+    try await client.shutdown()
+
+    print("""
+        | database | workers | jobs | dispatch p50 (ms) | dispatch p99 (ms) | max (ms) | claims | claims/s |
+        |---|---|---|---|---|---|---|---|
+        | \(label) | 4 | \(latencies.count) | \(ms(percentile(latencies, 0.5))) | \(ms(percentile(latencies, 0.99))) | \(ms(latencies.max() ?? .nan)) | \(claims) | \(String(format: "%.0f", throughput)) |
+        """)
+}
+
+struct PortKey: StorageKey { typealias Value = Int }
+
+// MARK: - (b) added latency through Atelier vs a direct call
+
+func latency() async throws {
+    let atelier = option("atelier", "http://127.0.0.1:8080")
+    let standIn = option("standin", "http://127.0.0.1:8090")
+    let requests = Int(option("requests", "256")) ?? 256
+    let size = option("size", "1024x1024")
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)))
+    let body: [String: String] = ["prompt": "latency", "model": "gpt-image-1.5", "size": size, "quality": "low"]
+    let errors = Atomic<Int>(0)
+    print("| concurrency | requests | direct p50 (ms) | direct p99 (ms) | Atelier p50 (ms) | Atelier p99 (ms) | added p50 (ms) | added p99 (ms) | errors |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for width in [1, 64] {
+        let count = width == 1 ? max(20, requests / 4) : requests
+        // warm-up
+        _ = try await timedConcurrently(width, width: width) { _ in _ = try await post(client, "\(standIn)/v1/images/generations", body) }
+        let direct = try await timedConcurrently(count, width: width) { _ in
+            let (status, _) = try await post(client, "\(standIn)/v1/images/generations", body)
+            if status != 200 { errors.add(1, ordering: .relaxed) }
+        }
+        let through = try await timedConcurrently(count, width: width) { _ in
+            let (status, json) = try await post(client, "\(atelier)/v1/generate?wait=600", body)
+            if status != 200 || json["status"] as? String != "succeeded" { errors.add(1, ordering: .relaxed) }
+        }
+        let d50 = percentile(direct, 0.5), d99 = percentile(direct, 0.99)
+        let a50 = percentile(through, 0.5), a99 = percentile(through, 0.99)
+        print("| \(width) | \(count) | \(ms(d50)) | \(ms(d99)) | \(ms(a50)) | \(ms(a99)) | \(ms(a50 - d50)) | \(ms(a99 - d99)) | \(errors.load(ordering: .relaxed)) |")
+    }
+    try await client.shutdown()
+}
+
+// MARK: - (c) in-flight capacity
+
+func capacity() async throws {
+    let atelier = option("atelier", "http://127.0.0.1:8080")
+    let jobs = Int(option("jobs", "2000")) ?? 2000
+    let size = option("size", "1536x1024")
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+    let started = ContinuousClock.now
+    let refused = Atomic<Int>(0)
+    let ids = Mutex<[String]>([])
+    _ = try await timedConcurrently(jobs, width: 64) { index in
+        let (status, json) = try await post(client, "\(atelier)/v1/generate", [
+            "prompt": "capacity \(index)", "model": "gpt-image-1.5", "size": size, "quality": "low",
+        ])
+        if status != 202 { refused.add(1, ordering: .relaxed) }
+        if let id = json["id"] as? String { ids.withLock { $0.append(id) } }
+    }
+    let enqueued = ContinuousClock.now - started
+    var peakRunning = 0
+    var counts: [String: Int] = [:]
+    while true {
+        counts = [:]
+        for state in ["queued", "running", "succeeded", "failed"] {
+            var total = 0
+            var cursor: String?
+            repeat {
+                let page = try await get(client, "\(atelier)/v1/jobs?status=\(state)&limit=100" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                total += (page["data"] as? [Any])?.count ?? 0
+                cursor = page["next_cursor"] as? String
+            } while cursor != nil && state != "queued"
+            counts[state] = total
+        }
+        peakRunning = max(peakRunning, counts["running"] ?? 0)
+        if (counts["succeeded"] ?? 0) + (counts["failed"] ?? 0) >= jobs - refused.load(ordering: .relaxed) { break }
+        try await Task.sleep(for: .seconds(1))
+    }
+    let total = ContinuousClock.now - started
+    print("| jobs | refused | enqueue (s) | peak running seen | succeeded | failed | wall (s) |")
+    print("|---|---|---|---|---|---|---|")
+    print("| \(jobs) | \(refused.load(ordering: .relaxed)) | \(enqueued.components.seconds) | \(peakRunning) | \(counts["succeeded"] ?? 0) | \(counts["failed"] ?? 0) | \(total.components.seconds) |")
+    try await client.shutdown()
+}
+
+// MARK: - main
+
+let mode = CommandLine.arguments.dropFirst().first ?? "dispatch"
+switch mode {
+case "dispatch": try await dispatch()
+case "latency": try await latency()
+case "capacity": try await capacity()
+default:
+    FileHandle.standardError.write(Data("usage: atelier-bench dispatch|latency|capacity [options]\n".utf8))
+    exit(2)
+}

@@ -1,0 +1,90 @@
+import AtelierCore
+@testable import AtelierServer
+import AtelierTesting
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+/// Privacy: deleting an account leaves no row and no blob of it; export holds my images and jobs; retention.
+@Suite struct AccountDeletionTests {
+    @Test func deletingAnAccountLeavesNoRowAndNoBlob() async throws {
+        let blobs = InMemoryBlobStore()
+        try await withAccountsApp(blobs: blobs) { app in
+            // setup: A has jobs with outputs, partials, an edit re-using its image; B has a job too
+            let a = try await app.makeAccount("a@example.com")
+            let b = try await app.makeAccount("b@example.com")
+            let first = try await app.finishedJob(as: a, ["prompt": "one", "partial_images": 2])
+            let imageID = try #require(first[path: "images.0.id"] as? String)
+            var form = MultipartBody()
+            form.field("prompt", "again")
+            form.field("image_id", imageID)
+            let edit = try await app.send(.POST, "v1/edit", headers: a.bearer.merging(form.headers), body: form.buffer)
+            #expect(edit.status == .accepted)
+            try await app.drainJobs(app.makeJobWorker())
+            let bJob = try await app.finishedJob(as: b)
+            let bJobID = try #require(bJob["id"] as? String)
+            let aJobIDs = try await JobRecord.query(on: app.db).filter(\.$owner == a.owner).all(\.$id).map { $0.uuidString.lowercased() }
+            #expect(aJobIDs.count == 2)
+            // MUT
+            let deleted = try await app.send(.DELETE, "v1/me", headers: a.browser)
+            // validate
+            #expect(deleted.status == .noContent)
+            let userID = try a.user.requireID()
+            let checks: [(String, String, any Encodable & Sendable)] = [
+                ("users", "id", userID), ("api_keys", "user_id", userID), ("sessions", "user_id", userID),
+                ("jobs", "owner", a.owner), ("images", "owner", a.owner), ("job_events", "owner", a.owner),
+                ("spend_ledger", "owner", a.owner), ("spend_periods", "subject", a.owner),
+                ("rate_counters", "subject", "req:\(a.owner)"), ("rate_counters", "subject", "img:\(a.owner)"),
+            ]
+            for (table, column, value) in checks {
+                let found = try await app.count(table, where: column, is: value)
+                #expect(found == 0, "\(table).\(column) still holds \(found) rows")
+            }
+            #expect(try await UserRecord.query(on: app.db).filter(\.$email == "a@example.com").count() == 0)
+            let keys = await blobs.keys.map(\.value)
+            for jobID in aJobIDs { #expect(!keys.contains { $0.contains(jobID) }, "blob of \(jobID) left") }
+            #expect(keys.contains { $0.contains(bJobID) })
+            #expect(try await app.send(.GET, "v1/jobs/\(bJobID)", headers: b.bearer).status == .ok)
+            #expect(try await app.send(.GET, "v1/me", headers: a.bearer).status == .unauthorized)
+        }
+    }
+
+    @Test func exportHoldsMyImagesAndJobs() async throws {
+        try await withAccountsApp { app in
+            let a = try await app.makeAccount("a@example.com")
+            let job = try await app.finishedJob(as: a)
+            let jobID = try #require(job["id"] as? String)
+            let export = try await app.send(.GET, "v1/me/export", headers: a.bearer)
+            #expect(export.status == .ok)
+            #expect(export.headers.contentType?.subType == "zip")
+            let text = String(decoding: Data(export.body.readableBytesView), as: UTF8.self)
+            #expect(text.contains("jobs.json") && text.contains("account.json") && text.contains("images/atelier-"))
+            #expect(text.contains(jobID))
+            #expect(!text.contains("password"))
+        }
+    }
+
+    @Test func retentionDeletesFinishedJobsOlderThanTheSetting() async throws {
+        let blobs = InMemoryBlobStore()
+        try await withAccountsApp(blobs: blobs) { app in
+            let admin = try await app.makeAccount("root@example.com", admin: true)
+            let job = try await app.finishedJob(as: admin)
+            let id = try #require(job["id"] as? String)
+            try await (app.db as! any SQLDatabase).raw("UPDATE jobs SET created_at = created_at - 864000").run()
+            let fresh = try await app.finishedJob(as: admin)
+            _ = try await app.send(.PUT, "v1/admin/settings", headers: admin.bearer.merging(["Content-Type": "application/json"]),
+                                   body: ByteBuffer(string: #"{"retention_days": 7}"#))
+            let services = app.atelier
+            let housekeeping = Housekeeping(
+                database: app.db, blobs: services.blobs, clock: services.clock, access: services.config.access,
+                registry: services.liveRegistry)
+            try await housekeeping.run()
+            #expect(try await app.send(.GET, "v1/jobs/\(id)", headers: admin.bearer).status == .notFound)
+            #expect(try await app.send(.GET, "v1/jobs/\(fresh["id"] as? String ?? "")", headers: admin.bearer).status == .ok)
+            #expect(!(await blobs.keys).contains { $0.value.contains(id) })
+        }
+    }
+}
