@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import MultipartKit
 import Vapor
 
 /// A multipart/form-data request read as a stream: text fields kept in memory (bounded), file parts written
@@ -43,10 +42,7 @@ final class MultipartUpload: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let upload = MultipartUpload(directory: directory)
         let state = PartState(upload: upload, maxFileBytes: maxFileBytes)
-        let parser = MultipartParser(boundary: boundary)
-        parser.onHeader = { name, value in state.header(name, value) }
-        parser.onBody = { buffer in state.body(&buffer) }
-        parser.onPartComplete = { state.complete() }
+        var parser = MultipartStreamParser(boundary: boundary)
         var total = 0
         for try await chunk in req.body {
             total += chunk.readableBytes
@@ -55,12 +51,22 @@ final class MultipartUpload: @unchecked Sendable {
                     status: .payloadTooLarge, code: "request_too_large",
                     message: "The request is larger than \(maxTotalBytes / 1_048_576) MB; send fewer or smaller images.")
             }
-            do { try parser.execute(chunk) } catch {
+            let events: [MultipartStreamParser.Event]
+            do { events = try parser.feed(chunk) } catch {
                 throw APIError.invalid(nil, "The multipart body is malformed: \(error)", code: "invalid_multipart")
+            }
+            for event in events {
+                switch event {
+                case .partBegin(let headers): for (name, value) in headers { state.header(name, value) }
+                case .body(var bytes): state.body(&bytes)
+                case .partEnd: state.complete()
+                }
             }
             if let failure = state.failure { throw failure }
         }
-        if let failure = state.failure { throw failure }
+        guard parser.isFinished else {
+            throw APIError.invalid(nil, "The multipart body ended before its closing boundary.", code: "invalid_multipart")
+        }
         return upload
     }
 
@@ -98,8 +104,8 @@ final class MultipartUpload: @unchecked Sendable {
 
         func body(_ buffer: inout ByteBuffer) {
             guard failure == nil else { return }
-            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-            size += bytes.count
+            let count = buffer.readableBytes
+            size += count
             let (name, filename) = disposition
             if filename != nil {
                 guard size <= maxFileBytes else {
@@ -115,14 +121,18 @@ final class MultipartUpload: @unchecked Sendable {
                     fileURL = url
                     handle = try? FileHandle(forWritingTo: url)
                 }
-                hasher.update(data: bytes)
-                handle?.write(Data(bytes))
+                buffer.withUnsafeReadableBytes { raw in
+                    hasher.update(bufferPointer: raw)
+                    handle?.write(Data(raw))
+                }
+                buffer.moveReaderIndex(forwardBy: count)
             } else {
                 guard size <= MultipartUpload.maxFieldBytes else {
                     failure = APIError.invalid(name, "The field '\(name ?? "?")' is too long.", code: "field_too_large")
                     return
                 }
-                text.append(contentsOf: bytes)
+                text.append(contentsOf: buffer.readableBytesView)
+                buffer.moveReaderIndex(forwardBy: count)
             }
         }
 

@@ -65,6 +65,14 @@ extension Application {
         if let custom = overrides.provider {
             provider = custom
         } else if let openAI = config.openAI {
+            // The one shared client: enough connections per host for every worker slot (AsyncHTTPClient's default
+            // of 8 would cap in-flight upstream calls whatever WORKER_CONCURRENCY says), a short connect timeout,
+            // no redirects. Set before the client is first used.
+            var httpConfiguration = http.client.configuration
+            httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, config.worker.concurrency)
+            httpConfiguration.timeout = .init(connect: .seconds(10), read: nil)
+            httpConfiguration.redirectConfiguration = .disallow
+            http.client.configuration = httpConfiguration
             let client = OpenAIImagesClient(
                 httpClient: http.client.shared,
                 configuration: OpenAIConfiguration(
