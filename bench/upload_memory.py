@@ -5,11 +5,13 @@ Starts `atelier stand-in` and `atelier serve` (auth off, loopback), sends 16 noi
 (plus a mask) as one multipart request streamed from disk, waits for the job to finish, and prints a table
 of the server's peak RSS (VmHWM) before and after against the request size.
 
-Usage: python3 bench/upload_memory.py [ATELIER_BIN]   (default .build/debug/atelier)
+Usage: python3 bench/upload_memory.py [--accept-only] [ATELIER_BIN]   (default .build/debug/atelier)
 """
 import http.client, json, os, socket, subprocess, sys, tempfile, time, uuid, zlib, struct, random
 
-BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/debug/atelier"
+ACCEPT_ONLY = "--accept-only" in sys.argv  # no worker: measures accepting the upload alone
+ARGS = [a for a in sys.argv[1:] if a != "--accept-only"]
+BIN = ARGS[0] if ARGS else ".build/debug/atelier"
 
 
 def free_port():
@@ -65,7 +67,8 @@ def main():
     sizes = [os.path.getsize(p) for p in files]
     standin, server = free_port(), free_port()
     env = dict(os.environ, OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL=f"http://127.0.0.1:{standin}/v1",
-               DATA_DIR=os.path.join(work, "data"), ATELIER_AUTH="off", LOG_LEVEL="warning")
+               DATA_DIR=os.path.join(work, "data"), ATELIER_AUTH="off", LOG_LEVEL="warning",
+               WORKER_ENABLED="false" if ACCEPT_ONLY else "true")
     procs = [subprocess.Popen([BIN, "stand-in", "--hostname", "127.0.0.1", "--port", str(standin)], env=env),
              subprocess.Popen([BIN, "serve", "--hostname", "127.0.0.1", "--port", str(server)], env=env)]
     try:
@@ -100,7 +103,7 @@ def main():
         job = body.get("id")
         status = body.get("status")
         end = time.time() + 600
-        while job and status not in ("succeeded", "failed", "canceled") and time.time() < end:
+        while not ACCEPT_ONLY and job and status not in ("succeeded", "failed", "canceled") and time.time() < end:
             c = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
             c.request("GET", f"/v1/jobs/{job}?")
             status = json.loads(c.getresponse().read()).get("status")
