@@ -70,8 +70,10 @@ import Vapor
     @Test func timeoutAndTruncatedBodyAreRetried() async throws {
         try await StandInServer.run { standIn in
             let clock = ManualClock()
-            try await withTestApp(try standInConfig(standIn, timeout: 1, maxAttempts: 3), overrides: .init(clock: clock.clock)) { app in
-                try await standIn.inject([["kind": "hang", "seconds": 4], ["kind": "truncate"]])
+            // The timeout must leave room for a normal answer on a loaded 2-core machine (the third attempt),
+            // and the hang must outlast it.
+            try await withTestApp(try standInConfig(standIn, timeout: 5, maxAttempts: 3), overrides: .init(clock: clock.clock)) { app in
+                try await standIn.inject([["kind": "hang", "seconds": 8], ["kind": "truncate"]])
                 let id = try await app.enqueueGenerate()
                 let worker = app.makeJobWorker()
                 #expect(try await worker.processNext())

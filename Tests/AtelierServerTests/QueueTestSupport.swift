@@ -147,7 +147,7 @@ extension StandInServer {
 }
 
 /// A test config that talks to the in-process stand-in through the real OpenAI client.
-func standInConfig(_ standIn: StandInServer, timeout: Int = 2, maxAttempts: Int = 3) throws -> AtelierConfig {
+func standInConfig(_ standIn: StandInServer, timeout: Int = 20, maxAttempts: Int = 3) throws -> AtelierConfig {
     try AtelierConfig.testing(
         openAI: .init(apiKey: "sk-test", baseURL: standIn.baseURL, timeoutSeconds: timeout), maxAttempts: maxAttempts)
 }
