@@ -19,11 +19,11 @@ def make_base(path) -> None:
 
 
 def find_edit_with_mask(server):
-    for i, r in reversed(list(enumerate(server.standin_requests()))):
+    for r in reversed(server.standin_requests()):
         if r["path"].endswith("/images/edits"):
             names = [f["name"] for f in r.get("files", [])]
             if "mask" in names:
-                return i, r
+                return r["index"], r  # the stand-in's own request index (it keeps counting after a clear)
     return None
 
 
