@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${CONFIG:-debug}
-bin=.build/$config/atelier bench=.build/$config/atelier-bench
+build=${BUILD_DIR:-.build}  # BUILD_DIR=.build-release for a separate release scratch path
+bin=$build/$config/atelier bench=$build/$config/atelier-bench
 mode=${1:-dispatch}
 tmp=$(mktemp -d /tmp/atelier-bench.XXXXXX)
 pids=()

@@ -20,6 +20,8 @@ struct ImageController: RouteCollection {
     @Sendable func thumbnail(req: Request) async throws -> Response {
         let image = try await ownedImage(req)
         guard let key = image.thumbnailKey else { throw APIError.notFound("thumbnail for this image") }
+        let store = ImageStore(database: req.db, blobs: req.atelier.blobs, clock: req.atelier.clock)
+        try await store.ensureThumbnail(of: image)
         return try await serve(req: req, key: key, etag: "t-" + (image.id?.uuidString.lowercased() ?? ""),
                                contentType: "image/webp", filename: nil)
     }

@@ -11,22 +11,38 @@ struct ImageStore: Sendable {
 
     /// Stores `data` (and its WebP thumbnail) under keys made from the job, attempt, role and index.
     /// `thumbnail` may be given when the caller already made it (uploads are thumbnailed while being checked).
+    /// With `deferThumbnail` the thumbnail's key is recorded but the thumbnail is made later by
+    /// `ensureThumbnail` (the worker does it right after committing the job, so it is off the critical path).
     func store(
-        _ data: Data, job: UUID, owner: String, role: ImageRecord.Role, index: Int, attempt: Int, thumbnail: Data? = nil
+        _ data: Data, job: UUID, owner: String, role: ImageRecord.Role, index: Int, attempt: Int, thumbnail: Data? = nil,
+        deferThumbnail: Bool = false
     ) async throws -> ImageRecord {
         let info = try ImageProcessing.probe(data)
-        let thumb = try thumbnail ?? ImageProcessing.thumbnail(data)
         let base = "jobs/\(job.uuidString.lowercased())/a\(attempt)/\(role.rawValue)-\(index)"
         let key = try Self.key("\(base).\(info.format.rawValue)")
         let thumbnailKey = try Self.key("\(base).thumb.webp")
+        let thumb = deferThumbnail ? nil : try thumbnail ?? ImageProcessing.thumbnail(data)
         try await blobs.put(data, at: key)
-        do { try await blobs.put(thumb, at: thumbnailKey) } catch {
-            try? await blobs.delete(key)
-            throw error
+        if let thumb {
+            do { try await blobs.put(thumb, at: thumbnailKey) } catch {
+                try? await blobs.delete(key)
+                throw error
+            }
         }
         return ImageRecord(
             jobID: job, owner: owner, role: role, index: index, blobKey: key.value, thumbnailKey: thumbnailKey.value,
             format: info.format.rawValue, width: info.width, height: info.height, bytes: data.count, now: clock.now())
+    }
+
+    /// The image's thumbnail, made and stored now if it is not there yet (same bytes whoever makes it).
+    @discardableResult
+    func ensureThumbnail(of image: ImageRecord) async throws -> Data {
+        guard let text = image.thumbnailKey else { throw BlobStoreError.notFound("thumbnail of \(image.blobKey)") }
+        let key = try Self.key(text)
+        if let existing = try? await blobs.get(key) { return existing }
+        let thumb = try ImageProcessing.thumbnail(try await data(of: image))
+        try await blobs.put(thumb, at: key)
+        return thumb
     }
 
     func data(of image: ImageRecord) async throws -> Data {

@@ -73,6 +73,9 @@ struct JobRunner: Sendable {
             return
         }
         try await context.publisher.publish("job.succeeded", jobID: jobID)
+        // Thumbnails of the outputs are made after the commit, so they do not delay the answer; the thumbnail
+        // endpoint makes one itself if a client asks first.
+        for image in outcome.images { _ = try? await context.images.ensureThumbnail(of: image) }
     }
 
     private func settle(_ job: JobRecord, error: ProviderError, isShuttingDown: @Sendable () -> Bool) async throws -> Ending {

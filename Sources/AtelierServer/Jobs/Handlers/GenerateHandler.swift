@@ -27,7 +27,8 @@ struct OutcomeBuilder: Sendable {
         var records: [ImageRecord] = []
         for (index, data) in images.enumerated() {
             records.append(try await context.images.store(
-                data, job: jobID, owner: job.owner, role: role, index: index, attempt: job.attempts))
+                data, job: jobID, owner: job.owner, role: role, index: index, attempt: job.attempts,
+                deferThumbnail: true))
         }
         return JobOutcome(
             images: records, usage: result.usage, requestID: result.requestID,
