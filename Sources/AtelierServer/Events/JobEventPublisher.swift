@@ -1,4 +1,5 @@
 import Fluent
+import FluentSQL
 import Foundation
 import SQLKit
 import Vapor
@@ -36,12 +37,12 @@ struct JobEventPublisher: Sendable {
     @discardableResult
     func publish(_ type: String, jobID: UUID, image: ImageRecord? = nil) async throws -> JobEvent? {
         let sql = database as! any SQLDatabase
-        guard
-            let seq = try await sql.raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING seq")
-                .first()?.decode(column: "seq", as: Int.self),
-            let job = try await JobRecord.find(jobID, on: database)
+        // One statement takes the next sequence number and reads the job as it is after the change.
+        guard let row = try await sql.raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING *").first()
         else { return nil }
-        let images = try await job.$images.get(on: database)
+        let job = try row.decode(fluentModel: JobRecord.self)
+        let seq = job.seq
+        let images = try await ImageRecord.query(on: database).filter(\.$job.$id == jobID).all()
         let payload = Payload(
             type: type, jobID: jobID, seq: seq, job: JobDTO(job, images: images, offline: offline),
             image: image.map(ImageDTO.init))
