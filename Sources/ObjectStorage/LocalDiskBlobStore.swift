@@ -55,7 +55,5 @@ public struct LocalDiskBlobStore: BlobStore {
         FileManager.default.fileExists(atPath: fileURL(key).path)
     }
 
-    public func localFileURL(for key: BlobKey) -> URL? { fileURL(key) }
-
     private func fileURL(_ key: BlobKey) -> URL { root.appendingPathComponent(key.value) }
 }

@@ -27,6 +27,4 @@ public protocol BlobStore: Sendable {
     func get(_ key: BlobKey) async throws -> Data
     func delete(_ key: BlobKey) async throws
     func exists(_ key: BlobKey) async throws -> Bool
-    /// A local file for the key, when the store keeps files on this machine (lets HTTP stream ranges from disk).
-    func localFileURL(for key: BlobKey) -> URL?
 }

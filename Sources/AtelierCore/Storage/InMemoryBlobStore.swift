@@ -17,7 +17,5 @@ public actor InMemoryBlobStore: BlobStore {
 
     public func exists(_ key: BlobKey) async throws -> Bool { objects[key] != nil }
 
-    public nonisolated func localFileURL(for key: BlobKey) -> URL? { nil }
-
     public var keys: [BlobKey] { Array(objects.keys) }
 }

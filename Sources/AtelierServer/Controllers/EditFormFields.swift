@@ -1,4 +1,5 @@
 import AtelierCore
+import ImageProcessing
 import Vapor
 
 /// The text fields of an edit form, parsed with errors that name the field.
@@ -14,15 +15,15 @@ struct EditFormFields {
             complexity: text("complexity"), partialImages: try int("partial_images"), inputFidelity: text("input_fidelity"))
     }
 
-    func maskEditColor() throws -> MaskEditColorChoice {
+    func maskEditColor() throws -> MaskEditColor {
         guard let value = text("mask_edit_color") else { return .black }
-        guard let color = MaskEditColorChoice(rawValue: value) else {
+        guard let color = MaskEditColor(rawValue: value) else {
             throw APIError.invalid("mask_edit_color", "mask_edit_color must be black or white (the colour that marks the area to edit in a mask without transparency).")
         }
         return color
     }
 
-    func editOptions(hasMask: Bool, maskColor: MaskEditColorChoice) throws -> EditOptions {
+    func editOptions(hasMask: Bool, maskColor: MaskEditColor) throws -> EditOptions {
         let preserve = try bool("preserve_unmasked") ?? hasMask
         if preserve && !hasMask {
             throw APIError.invalid("preserve_unmasked", "preserve_unmasked needs a mask (or mask_id).")
@@ -51,9 +52,4 @@ struct EditFormFields {
         if ["false", "0", "off", "no"].contains(value) { return false }
         throw APIError.invalid(name, "\(name) must be true or false; got '\(value)'.")
     }
-}
-
-/// Which colour marks "edit here" in a mask that has no transparency.
-enum MaskEditColorChoice: String {
-    case black, white
 }

@@ -53,7 +53,7 @@ struct EditInputReader {
     }
 
     /// The mask (uploaded or `mask_id`) converted to a PNG with alpha of the base image's size.
-    func mask(base: ImageInfo, editColor: MaskEditColorChoice) async throws -> Data? {
+    func mask(base: ImageInfo, editColor: MaskEditColor) async throws -> Data? {
         let data: Data
         if let file = upload.files.first(where: { $0.field == "mask" }) {
             data = try Data(contentsOf: file.url)
@@ -66,7 +66,7 @@ struct EditInputReader {
         }
         do {
             return try ImageProcessing.prepareMask(
-                data, baseWidth: base.width, baseHeight: base.height, editColor: editColor == .white ? .white : .black)
+                data, baseWidth: base.width, baseHeight: base.height, editColor: editColor)
         } catch let error as ImageProcessingError {
             throw APIError.invalid("mask", "The mask cannot be used: \(error.message)", code: "invalid_mask")
         }
