@@ -34,7 +34,7 @@ import Vapor
             _ = try await insertJobs(app, owner: "small", count: 3, from: clock.now - 50)
             let queue = app.makeJobWorker().context.queue
             var claimed: [UUID] = []
-            for _ in 0..<8 { claimed.append(try #require(try await queue.claim(workerID: "w"))) }
+            for _ in 0..<8 { claimed.append(try #require(try await queue.claim(workerID: "w")?.id)) }
             let owners = try await owners(of: claimed, app)
             #expect(owners.prefix(6) == ["big", "small", "big", "small", "big", "small"], "\(owners)")
             #expect(owners.suffix(2) == ["big", "big"])
@@ -49,7 +49,7 @@ import Vapor
             _ = try await insertJobs(app, owner: "b", count: 1, from: clock.now - 5)
             let queue = app.makeJobWorker().context.queue
             var claimed: [UUID] = []
-            while let id = try await queue.claim(workerID: "w") { claimed.append(id) }
+            while let job = try await queue.claim(workerID: "w") { claimed.append(try job.requireID()) }
             #expect(try await owners(of: claimed, app).sorted() == ["a", "a", "b"])
         }
     }
@@ -76,9 +76,10 @@ import Vapor
             let queue = live.context.queue
 
             // A worker claims the job, starts the upstream call and stops heart-beating (it "died").
-            #expect(try await queue.claim(workerID: "dead-worker") == jobID)
+            let claimed = try #require(try await queue.claim(workerID: "dead-worker"))
+            #expect(claimed.id == jobID)
             let dead = JobRunner(context: live.context, workerID: "dead-worker")
-            let deadRun = Task { await dead.run(jobID: jobID) { false } }
+            let deadRun = Task { await dead.run(claimed) { false } }
             await provider.waitUntilHolding()
 
             #expect(try await queue.requeueExpired().isEmpty, "the lease has not expired yet")
@@ -120,10 +121,10 @@ import Vapor
             let id = try await app.enqueueGenerate()
             let jobID = try #require(UUID(uuidString: id))
             let queue = app.makeJobWorker().context.queue
-            #expect(try await queue.claim(workerID: "old") == jobID)
+            #expect(try await queue.claim(workerID: "old")?.id == jobID)
             clock.advance(by: 31)
             #expect(try await queue.requeueExpired() == [jobID])
-            #expect(try await queue.claim(workerID: "new") == jobID)
+            #expect(try await queue.claim(workerID: "new")?.id == jobID)
             let released = try await queue.release(jobID, workerID: "old", delay: 0, error: .timeout)
             #expect(released == false)
             try await queue.abandon(jobID, workerID: "old")
@@ -140,7 +141,7 @@ import Vapor
             let id = try await app.enqueueGenerate()
             let jobID = try #require(UUID(uuidString: id))
             let queue = app.makeJobWorker().context.queue
-            #expect(try await queue.claim(workerID: "w") == jobID)
+            #expect(try await queue.claim(workerID: "w")?.id == jobID)
             for _ in 0..<5 {
                 clock.advance(by: 20)
                 #expect(try await queue.renewLeases(workerID: "w", jobIDs: [jobID]).isEmpty)
@@ -157,7 +158,7 @@ import Vapor
             let jobID = try #require(UUID(uuidString: id))
             let queue = app.makeJobWorker().context.queue
             for attempt in 1...2 {
-                #expect(try await queue.claim(workerID: "crash-\(attempt)") == jobID)
+                #expect(try await queue.claim(workerID: "crash-\(attempt)")?.id == jobID)
                 clock.advance(by: 31)
                 _ = try await queue.requeueExpired()
             }

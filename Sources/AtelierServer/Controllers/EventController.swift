@@ -7,6 +7,8 @@ import Vapor
 /// every 15 s keeps proxies from closing the stream.
 struct EventController: RouteCollection {
     static let heartbeatSeconds = 15.0
+    /// Events replayed per connection of `GET /v1/events`.
+    static let replayPage = 1000
 
     func boot(routes: any RoutesBuilder) throws {
         routes.get("events", use: all)
@@ -31,16 +33,21 @@ struct EventController: RouteCollection {
     @Sendable func all(req: Request) async throws -> Response {
         let subscription = await req.atelier.hub.subscribe(.init(owner: req.owner, jobID: nil))
         var backlog: [JobEvent] = []
+        var backlogIsPartial = false
         if let last = lastEventID(req),
             let anchor = try await JobEventRecord.query(on: req.db)
                 .filter(\.$jobID == last.jobID).filter(\.$seq == last.seq).filter(\.$owner == req.owner).first()
         {
-            backlog = try await JobEventRecord.query(on: req.db)
+            let page = try await JobEventRecord.query(on: req.db)
                 .filter(\.$owner == req.owner).filter(\.$createdAt >= anchor.createdAt)
-                .sort(\.$createdAt).limit(1000).all()
-                .filter { !($0.jobID == last.jobID && $0.seq <= last.seq) }.map(JobEvent.init)
+                .sort(\.$createdAt).limit(Self.replayPage).all()
+            // A full page means more were missed: after sending it the stream ends and the client's reconnect
+            // (with the last id it got) fetches the next page, rather than skipping to live events.
+            backlogIsPartial = page.count == Self.replayPage
+            backlog = page.filter { !($0.jobID == last.jobID && $0.seq <= last.seq) }.map(JobEvent.init)
         }
-        return stream(req: req, subscription: subscription, backlog: backlog, endOnTerminal: false)
+        return stream(
+            req: req, subscription: subscription, backlog: backlog, endOnTerminal: false, endAfterBacklog: backlogIsPartial)
     }
 
     private func lastEventID(_ req: Request) -> (jobID: UUID, seq: Int)? {
@@ -48,7 +55,8 @@ struct EventController: RouteCollection {
     }
 
     private func stream(
-        req: Request, subscription: (UUID, AsyncStream<JobEvent>), backlog: [JobEvent], endOnTerminal: Bool
+        req: Request, subscription: (UUID, AsyncStream<JobEvent>), backlog: [JobEvent], endOnTerminal: Bool,
+        endAfterBacklog: Bool = false
     ) -> Response {
         let hub = req.atelier.hub
         let response = Response(status: .ok)
@@ -72,6 +80,7 @@ struct EventController: RouteCollection {
                     delivered[event.jobID] = max(delivered[event.jobID] ?? 0, event.seq)
                     if endOnTerminal && event.isTerminal { throw StreamEnd() }
                 }
+                if endAfterBacklog { throw StreamEnd() }
                 for await event in live {
                     if event.seq == -1 {
                         try await writer.writeBuffer(ByteBuffer(string: ": heartbeat\n\n"))

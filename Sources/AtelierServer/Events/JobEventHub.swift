@@ -21,12 +21,19 @@ public actor JobEventHub {
     /// Wakes the worker loop when a job is enqueued in this process.
     private var workWaiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     private var pendingWake = false
+    /// Events a subscriber may fall behind by before its stream is ended.
+    let bufferLimit: Int
 
-    public init() {}
+    public init(bufferLimit: Int = 256) {
+        self.bufferLimit = bufferLimit
+    }
 
+    /// A live stream of matching events. A subscriber that falls `bufferLimit` events behind is not silently
+    /// skipped ahead: it gets every event it has buffered, then its stream ends, so its SSE client reconnects
+    /// with the last `id:` it saw and the rest is replayed from the database.
     public func subscribe(_ filter: Filter) -> (UUID, AsyncStream<JobEvent>) {
         let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self, bufferingPolicy: .bufferingNewest(256))
+        let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self, bufferingPolicy: .bufferingOldest(bufferLimit))
         subscribers[id] = (filter, continuation)
         return (id, stream)
     }
@@ -36,14 +43,16 @@ public actor JobEventHub {
     }
 
     public func deliver(_ event: JobEvent) {
-        for (filter, continuation) in subscribers.values where filter.matches(event) {
-            continuation.yield(event)
+        var overflowed: [UUID] = []
+        for (id, (filter, continuation)) in subscribers where filter.matches(event) {
+            if case .dropped = continuation.yield(event) { overflowed.append(id) }
         }
+        overflowed.forEach(unsubscribe)
     }
 
     /// Sends an event to one subscriber only (heartbeats).
     public func deliver(_ event: JobEvent, to subscription: UUID) {
-        subscribers[subscription]?.1.yield(event)
+        if case .dropped = subscribers[subscription]?.1.yield(event) { unsubscribe(subscription) }
     }
 
     public var subscriberCount: Int { subscribers.count }

@@ -40,18 +40,27 @@ struct JobEventPublisher: Sendable {
         // One statement takes the next sequence number and reads the job as it is after the change.
         guard let row = try await sql.raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING *").first()
         else { return nil }
-        let job = try row.decode(fluentModel: JobRecord.self)
-        let seq = job.seq
+        return try await publish(type, job: try row.decode(fluentModel: JobRecord.self), image: image)
+    }
+
+    /// Publishes an event for `job` as read by the statement that took its next `seq` (the claim does that for
+    /// `job.running`): the event row is stored (and, on PostgreSQL, announced in the same statement), then delivered.
+    @discardableResult
+    func publish(_ type: String, job: JobRecord, image: ImageRecord? = nil) async throws -> JobEvent {
+        let jobID = try job.requireID()
         let images = try await ImageRecord.query(on: database).filter(\.$job.$id == jobID).all()
         let payload = Payload(
-            type: type, jobID: jobID, seq: seq, job: JobDTO(job, images: images, offline: offline),
+            type: type, jobID: jobID, seq: job.seq, job: JobDTO(job, images: images, offline: offline),
             image: image.map(ImageDTO.init))
         let text = String(decoding: try JSONEncoder.api.encode(payload), as: UTF8.self)
-        let record = JobEventRecord(jobID: jobID, owner: job.owner, seq: seq, type: type, payload: text, now: clock.now())
-        try await record.create(on: database)
+        let record = JobEventRecord(jobID: jobID, owner: job.owner, seq: job.seq, type: type, payload: text, now: clock.now())
+        if let relay {
+            try await relay.store(record)
+        } else {
+            try await record.create(on: database)
+        }
         let event = JobEvent(record)
         await hub.deliver(event)
-        try await relay?.announce(event)
         return event
     }
 }

@@ -26,8 +26,17 @@ final class PostgresEventRelay: Sendable {
         self.logger = logger
     }
 
-    func announce(_ event: JobEvent) async throws {
-        try await notify("e|\(instanceID)|\(event.jobID.uuidString.lowercased())|\(event.seq)")
+    /// Stores an event row and announces it to the other instances in one statement (one round trip).
+    func store(_ record: JobEventRecord) async throws {
+        let message = "e|\(instanceID)|\(record.jobID.uuidString.lowercased())|\(record.seq)"
+        try await (database as! any SQLDatabase).raw("""
+            WITH stored AS (
+                INSERT INTO job_events (id, job_id, owner, seq, type, payload, created_at)
+                VALUES (\(bind: record.id ?? UUID()), \(bind: record.jobID), \(bind: record.owner), \(bind: record.seq),
+                    \(bind: record.type), \(bind: record.payload), \(bind: record.createdAt))
+                RETURNING seq)
+            SELECT pg_notify(\(bind: Self.channel), \(bind: message)) FROM stored
+            """).run()
     }
 
     func announceWork() async throws {

@@ -15,8 +15,9 @@ struct JobQueue: Sendable {
     private var isPostgres: Bool { sql.dialect.name == "postgresql" }
 
     /// Takes the next due job for `workerID`, preferring owners with the fewest running jobs (round-robin),
-    /// skipping owners at their limit. Returns the job id, already marked running with a fresh lease.
-    func claim(workerID: String) async throws -> UUID? {
+    /// skipping owners at their limit. Returns the job as it is after the claim: running, with a fresh lease and
+    /// its next event `seq` already taken for `job.running` (so publishing that event needs no second read).
+    func claim(workerID: String) async throws -> JobRecord? {
         let now = clock.now()
         let lock: SQLQueryString = isPostgres ? " FOR UPDATE OF j SKIP LOCKED" : ""
         // Running counts per owner are computed once per claim (a correlated COUNT per candidate row made
@@ -24,16 +25,16 @@ struct JobQueue: Sendable {
         let query: SQLQueryString = """
             UPDATE jobs SET status = 'running', lease_owner = \(bind: workerID),
                 lease_expires = \(bind: now + settings.leaseSeconds), attempts = attempts + 1,
-                started_at = COALESCE(started_at, \(bind: now))
+                started_at = COALESCE(started_at, \(bind: now)), seq = seq + 1
             WHERE status = 'queued' AND id = (
                 WITH running AS (SELECT owner, COUNT(*) AS n FROM jobs WHERE status = 'running' GROUP BY owner)
                 SELECT j.id FROM jobs j LEFT JOIN running r ON r.owner = j.owner
                 WHERE j.status = 'queued' AND j.run_after <= \(bind: now) AND COALESCE(r.n, 0) < \(bind: settings.perOwnerLimit)
                 ORDER BY COALESCE(r.n, 0), j.run_after, j.created_at
                 LIMIT 1\(lock))
-            RETURNING id
+            RETURNING *
             """
-        return try await sql.raw(query).first()?.decode(column: "id", as: UUID.self)
+        return try await sql.raw(query).first()?.decode(fluentModel: JobRecord.self)
     }
 
     /// Extends the leases of this worker's running jobs; returns the ids it should stop: cancellation was

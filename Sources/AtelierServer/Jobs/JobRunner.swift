@@ -10,11 +10,12 @@ struct JobRunner: Sendable {
 
     enum Ending { case finished, abandoned }
 
-    func run(jobID: UUID, isShuttingDown: @Sendable () -> Bool) async -> Ending {
+    /// `job` is the row as `JobQueue.claim` returned it (running, leased, `seq` taken for `job.running`).
+    func run(_ job: JobRecord, isShuttingDown: @Sendable () -> Bool) async -> Ending {
         let log = context.logger
+        guard let jobID = job.id else { return .finished }
         do {
-            guard let job = try await JobRecord.find(jobID, on: context.database) else { return .finished }
-            try await context.publisher.publish("job.running", jobID: jobID)
+            try await context.publisher.publish("job.running", job: job)
             do {
                 let outcome = try await handle(job)
                 try await complete(job, with: outcome)

@@ -10,9 +10,7 @@ public final class JobWorker: Sendable {
     let context: WorkerContext
     let hub: JobEventHub
     let settings: AtelierConfig.Worker
-    /// Running jobs; the token tells a finished task from a newer run of the same job (a quick retry may be
-    /// claimed again by this worker before the earlier task has removed itself).
-    private let running = Mutex<[UUID: (token: UUID, task: Task<Void, Never>)]>([:])
+    private let running = RunningJobs()
     private let stopping = Atomic<Bool>(false)
 
     init(context: WorkerContext, hub: JobEventHub, settings: AtelierConfig.Worker) {
@@ -23,13 +21,13 @@ public final class JobWorker: Sendable {
     }
 
     private var runner: JobRunner { JobRunner(context: context, workerID: id) }
-    public var inFlight: Int { running.withLock { $0.count } }
+    public var inFlight: Int { running.count }
 
     /// Claims and runs one job inline; false when nothing was due. For tests and tools.
     @discardableResult
     public func processNext() async throws -> Bool {
-        guard let jobID = try await context.queue.claim(workerID: id) else { return false }
-        _ = await runner.run(jobID: jobID) { false }
+        guard let job = try await context.queue.claim(workerID: id) else { return false }
+        _ = await runner.run(job) { false }
         return true
     }
 
@@ -48,14 +46,14 @@ public final class JobWorker: Sendable {
 
     /// Asks a running job to stop (its upstream request is aborted).
     public func cancel(_ jobID: UUID) {
-        running.withLock { $0[jobID] }?.task.cancel()
+        running.task(for: jobID)?.cancel()
     }
 
     private func claimWhileCapacity() async {
         while !Task.isCancelled && inFlight < settings.concurrency {
             do {
-                guard let jobID = try await context.queue.claim(workerID: id) else { return }
-                start(jobID)
+                guard let job = try await context.queue.claim(workerID: id) else { return }
+                start(job)
             } catch {
                 context.logger.error("claiming failed", metadata: ["error": "\(error)"])
                 return
@@ -63,16 +61,12 @@ public final class JobWorker: Sendable {
         }
     }
 
-    private func start(_ jobID: UUID) {
-        let token = UUID()
-        running.withLock { tasks in
-            tasks[jobID] = (token, Task { [runner, hub] in
-                _ = await runner.run(jobID: jobID) { self.stopping.load(ordering: .relaxed) }
-                self.running.withLock { tasks in
-                    if tasks[jobID]?.token == token { tasks.removeValue(forKey: jobID) }
-                }
-                await hub.wakeWorkers()
-            })
+    private func start(_ job: JobRecord) {
+        guard let jobID = job.id else { return }
+        running.start(jobID) { [runner] in
+            _ = await runner.run(job) { self.stopping.load(ordering: .relaxed) }
+        } afterwards: { [hub] in
+            await hub.wakeWorkers()
         }
     }
 
@@ -82,7 +76,7 @@ public final class JobWorker: Sendable {
         let interval = max(0.5, min(settings.leaseSeconds / 3, 5))
         while !Task.isCancelled {
             do {
-                let ids = running.withLock { Array($0.keys) }
+                let ids = running.jobIDs
                 for canceled in try await context.queue.renewLeases(workerID: id, jobIDs: ids) { cancel(canceled) }
                 let (requeued, canceled, failed) = try await context.queue.recoverExpired()
                 for jobID in requeued {
@@ -105,7 +99,7 @@ public final class JobWorker: Sendable {
 
     private func drain() async {
         stopping.store(true, ordering: .relaxed)
-        let tasks = running.withLock { $0.values.map(\.task) }
+        let tasks = running.tasks
         guard !tasks.isEmpty else { return }
         context.logger.info("waiting for running jobs", metadata: ["count": "\(tasks.count)"])
         let grace = settings.shutdownGraceSeconds
