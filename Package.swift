@@ -91,7 +91,7 @@ let package = Package(
             dependencies: ["OpenAIImages", "OpenAIStandIn", "AtelierTesting"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "AtelierCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AtelierServerTests",
             dependencies: ["AtelierServer", "AtelierTesting", .product(name: "VaporTesting", package: "vapor")],

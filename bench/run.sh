@@ -3,6 +3,7 @@
 #   bash bench/run.sh dispatch                 # (a) SQLite, and PostgreSQL when TEST_DATABASE_URL is set
 #   bash bench/run.sh latency [REQUESTS]       # (b) added latency through Atelier vs the stand-in, 1 and 64 concurrent
 #   bash bench/run.sh capacity JOBS LATENCY_MS # (c) in-flight capacity (e.g. 2000 30000), 1536x1024 images
+#   bash bench/run.sh job-memory [JOBS]        # (d) peak memory of one 1536x1024 job vs its image (pattern and noise)
 # CONFIG=release uses .build/release (build it first: swift build -c release --product atelier --product atelier-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,5 +54,16 @@ case "$mode" in
     "$bench" capacity --atelier "http://127.0.0.1:$ap" --jobs "$jobs" --size 1536x1024 2>/dev/null
     peak=$(rss "$serve_pid")
     echo; echo "atelier serve RSS: idle peak before ${base} MiB, peak ${peak} MiB"
+    ;;
+  job-memory)
+    echo "### (d) peak RSS growth of one job vs the image it received ($config build, $(nproc) cores, SQLite, 1536x1024 png, one job at a time)"
+    for content in pattern noise; do
+      sp=$(port)
+      flag=(); [[ $content == noise ]] && flag=(--noise-images)
+      "$bin" stand-in --port "$sp" "${flag[@]}" >"$tmp/standin-$content.log" 2>&1 & pids+=($!)
+      wait_http "http://127.0.0.1:$sp/_standin/stats"
+      echo; echo "stand-in images: $content"
+      "$bench" job-memory --standin "http://127.0.0.1:$sp" --jobs "${2:-12}" 2>/dev/null
+    done
     ;;
 esac

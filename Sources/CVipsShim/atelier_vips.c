@@ -110,6 +110,23 @@ int atelier_thumbnail_webp(const void *buf, size_t len, int size, int quality, v
     return result;
 }
 
+int atelier_thumbnail_webp_file(const char *path, int size, int quality, void **out_buf, size_t *out_len) {
+    VipsImage *thumb = NULL;
+    // A file source (read as the pipeline needs it) keeps the loader's fail_on option, which
+    // vips_thumbnail(filename) does not pass on.
+    VipsSource *source = vips_source_new_from_file(path);
+    if (source == NULL)
+        return -1;
+    int status = vips_thumbnail_source(source, &thumb, size, "height", size, "size", VIPS_SIZE_DOWN,
+                                       "option_string", "fail_on=truncated", NULL);
+    g_object_unref(source);
+    if (status != 0)
+        return -1;
+    int result = vips_webpsave_buffer(thumb, out_buf, out_len, "Q", quality, "strip", TRUE, NULL);
+    g_object_unref(thumb);
+    return result;
+}
+
 int atelier_autorot(VipsImage *in, VipsImage **out) { return vips_autorot(in, out, NULL); }
 
 int atelier_get_orientation(VipsImage *in) { return vips_image_get_orientation(in); }

@@ -55,5 +55,10 @@ public struct LocalDiskBlobStore: BlobStore {
         FileManager.default.fileExists(atPath: fileURL(key).path)
     }
 
+    public func localFile(_ key: BlobKey) -> URL? {
+        let url = fileURL(key)
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+
     private func fileURL(_ key: BlobKey) -> URL { root.appendingPathComponent(key.value) }
 }

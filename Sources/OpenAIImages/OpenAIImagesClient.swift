@@ -174,11 +174,25 @@ public struct OpenAIImagesClient: Sendable {
         if isEventStream {
             return try await readStream(response, eventPrefix: eventPrefix, requestID: requestID, onPartial: onPartial)
         }
-        let body: ByteBuffer
-        do { body = try await response.body.collect(upTo: maxResponseBytes) } catch { throw BodyError(underlying: error) }
-        var result = try ImagesResponseDecoder.decode(body)
+        var result = try ImagesResponseDecoder.decode(try await extractImages(from: response))
         result.requestID = requestID
         return result
+    }
+
+    /// Reads the body chunk by chunk, decoding each `b64_json` as it arrives: the body is never held whole.
+    private func extractImages(from response: HTTPClientResponse) async throws -> Base64FieldExtractor.Extracted {
+        let length = response.headers.first(name: "content-length").flatMap(Int.init)
+        if let length, length > maxResponseBytes { throw BodyError(underlying: NIOTooManyBytesError(maxBytes: maxResponseBytes)) }
+        var extractor = Base64FieldExtractor(key: "b64_json", expectedBytes: length)
+        var received = 0
+        do {
+            for try await chunk in response.body {
+                received += chunk.readableBytes
+                guard received <= maxResponseBytes else { throw NIOTooManyBytesError(maxBytes: maxResponseBytes) }
+                extractor.feed(chunk)
+            }
+        } catch { throw BodyError(underlying: error) }
+        return extractor.finish()
     }
 
     private func readStream(
@@ -206,7 +220,7 @@ public struct OpenAIImagesClient: Sendable {
     private func handle(
         _ event: SSEEvent, into result: inout ImagesResult, onPartial: @escaping @Sendable (ImagesPartial) async -> Void
     ) async throws {
-        let extracted = JSONBlobScanner.extract(key: "b64_json", from: event.data)
+        let extracted = Base64FieldExtractor.extract(key: "b64_json", from: event.data)
         let payload: WireStreamEvent
         do { payload = try JSONDecoder().decode(WireStreamEvent.self, from: extracted.rest) } catch {
             throw ProviderError.invalidResponse(message: "an event is not valid JSON")
@@ -251,10 +265,13 @@ extension ImagesResult {
 /// Decodes a non-streaming `ImagesResponse` with one decoded copy of each image.
 enum ImagesResponseDecoder {
     static func decode(_ body: ByteBuffer) throws(ProviderError) -> ImagesResult {
-        let extracted = JSONBlobScanner.extract(key: "b64_json", from: body)
+        try decode(Base64FieldExtractor.extract(key: "b64_json", from: body))
+    }
+
+    static func decode(_ extracted: Base64FieldExtractor.Extracted) throws(ProviderError) -> ImagesResult {
         let wire: WireImagesResponse
         do { wire = try JSONDecoder().decode(WireImagesResponse.self, from: extracted.rest) } catch {
-            throw .invalidResponse(message: "the response is not valid JSON (\(body.readableBytes) bytes)")
+            throw .invalidResponse(message: "the response is not valid JSON (\(extracted.rest.count) bytes besides the images)")
         }
         guard let items = wire.data, !items.isEmpty else {
             throw .invalidResponse(message: "the response has no images")

@@ -256,7 +256,12 @@ struct StandInService: Sendable {
     }
 
     func synthesize(_ call: ValidatedCall, index: Int, salt: UInt64 = 0, scale: Int = 1) throws -> Data {
-        try ImageProcessing.synthesize(
+        if options.noiseImages {
+            return try ImageProcessing.synthesizeNoise(
+                width: max(1, call.width / scale), height: max(1, call.height / scale), format: call.format,
+                seed: Int32(truncatingIfNeeded: Self.seed(prompt: call.prompt, index: index, salt: salt)), grain: 2)
+        }
+        return try ImageProcessing.synthesize(
             width: max(1, call.width / scale), height: max(1, call.height / scale), format: call.format,
             seed: Self.seed(prompt: call.prompt, index: index, salt: salt), transparent: call.background == "transparent",
             compression: call.compression)

@@ -1,6 +1,6 @@
 import Vapor
 
-/// `atelier stand-in --hostname H --port P [--latency-ms N] [--api-key K]`: runs the stand-in as its own server.
+/// `atelier stand-in --hostname H --port P [--latency-ms N] [--api-key K] [--noise-images]`: runs the stand-in as its own server.
 public struct StandInCommand: AsyncCommand {
     public struct Signature: CommandSignature {
         @Option(name: "hostname", short: "H", help: "Address to bind (default 127.0.0.1).")
@@ -11,6 +11,8 @@ public struct StandInCommand: AsyncCommand {
         var latencyMs: Int?
         @Option(name: "api-key", help: "Require exactly this Bearer key (default: any non-empty key).")
         var apiKey: String?
+        @Flag(name: "noise-images", help: "Answer with noise images (photograph-sized files) instead of the test pattern.")
+        var noiseImages: Bool
 
         public init() {}
     }
@@ -27,9 +29,10 @@ public struct StandInCommand: AsyncCommand {
             arguments: ["atelier-stand-in", "serve", "--hostname", hostname, "--port", String(port)])
         let app = try await Application.make(environment)
         do {
-            let options = StandInOptions(
+            var options = StandInOptions(
                 apiKey: signature.apiKey ?? Environment.get("STANDIN_API_KEY"),
                 latencyMilliseconds: signature.latencyMs ?? 0)
+            options.noiseImages = signature.noiseImages
             try OpenAIStandIn.configure(app, options: options)
             app.logger.notice("OpenAI stand-in listening on http://\(hostname):\(port)/v1")
             try await app.execute()

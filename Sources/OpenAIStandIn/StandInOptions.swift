@@ -15,6 +15,9 @@ public struct StandInOptions: Sendable {
     public var maxRecordedRequests: Int
     /// Called with the request index right after an API request (`/v1/images/*`) is recorded (tests synchronise on it).
     public var onRequestRecorded: (@Sendable (Int) -> Void)?
+    /// Answer with Gaussian-noise images (about as large as photographs get) instead of the small test pattern;
+    /// for memory benchmarks.
+    public var noiseImages = false
 
     public init(
         apiKey: String? = nil, latencyMilliseconds: Int = 0, registry: ModelRegistry? = nil,

@@ -2,6 +2,7 @@
 //   atelier-bench dispatch [--jobs N] [--claims M]        in-process; DATABASE_URL=postgres://… for PostgreSQL
 //   atelier-bench latency --atelier URL --standin URL [--requests N] [--size WxH]
 //   atelier-bench capacity --atelier URL --jobs N [--size WxH]
+//   atelier-bench job-memory --standin URL [--jobs N] [--size WxH]   in-process; peak RSS growth per job
 import AsyncHTTPClient
 import AtelierCore
 import AtelierServer
@@ -270,7 +271,8 @@ switch mode {
 case "dispatch": try await dispatch()
 case "latency": try await latency()
 case "capacity": try await capacity()
+case "job-memory": try await jobMemory()
 default:
-    FileHandle.standardError.write(Data("usage: atelier-bench dispatch|latency|capacity [options]\n".utf8))
+    FileHandle.standardError.write(Data("usage: atelier-bench dispatch|latency|capacity|job-memory [options]\n".utf8))
     exit(2)
 }

@@ -5,6 +5,7 @@ import Vapor
 @main
 enum Entrypoint {
     static func main() async throws {
+        AllocatorTuning.apply()
         var env = try Environment.detect()
         try LoggingSystem.bootstrap(from: &env)
         let app = try await Application.make(env)

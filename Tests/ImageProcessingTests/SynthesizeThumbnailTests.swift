@@ -82,6 +82,41 @@ struct ThumbnailTests {
     }
 }
 
+@Suite("thumbnail from a file")
+struct FileThumbnailTests {
+    func write(_ data: Data) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("thumb-\(UUID().uuidString)").path
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("same bytes as the in-memory thumbnail, orientation honoured")
+    func sameAsBuffer() throws {
+        let png = try ImageProcessing.synthesize(width: 1536, height: 1024, format: .png, seed: 9)
+        let jpeg = try ImageProcessing.settingOrientation(try ImageProcessing.synthesize(width: 800, height: 400, format: .jpeg, seed: 4), to: 6)
+        for source in [png, jpeg] {
+            let path = try write(source)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            #expect(try ImageProcessing.thumbnail(fileAt: path) == (try ImageProcessing.thumbnail(source)))
+        }
+    }
+
+    @Test("truncated files and decompression bombs are refused")
+    func refusals() throws {
+        let png = try ImageProcessing.synthesize(width: 200, height: 200, format: .png, seed: 3)
+        let half = try write(png.prefix(png.count / 2))
+        let bomb = try write(Fixtures.pngHeaderOnly(width: 60000, height: 60000))
+        defer { [half, bomb].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        guard case .corrupt? = imageError({ _ = try ImageProcessing.thumbnail(fileAt: half) }) else {
+            Issue.record("half a PNG should not thumbnail"); return
+        }
+        #expect(imageError { _ = try ImageProcessing.thumbnail(fileAt: bomb) } == .tooManyPixels(width: 60000, height: 60000, limit: 50_000_000))
+        guard case .corrupt? = imageError({ _ = try ImageProcessing.thumbnail(fileAt: "/nonexistent/x.png") }) else {
+            Issue.record("a missing file should be an error"); return
+        }
+    }
+}
+
 @Suite("concurrency")
 struct ConcurrencyTests {
     @Test("parallel calls from many tasks agree with serial results")

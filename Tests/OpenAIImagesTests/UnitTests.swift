@@ -128,6 +128,41 @@ struct CodecTests {
             outputTextTokens: 10, totalTokens: 110))
     }
 
+    @Test func decodesTheSameWhateverTheChunkBoundaries() throws {
+        var generator = SystemRandomNumberGenerator()
+        let images = (0..<3).map { n in Data((0..<(1000 + n)).map { _ in UInt8.random(in: 0...255, using: &generator) }) }
+        let values = images.enumerated().map { index, data in
+            // One value with JSON-escaped slashes, as some encoders write them.
+            index == 1 ? data.base64EncodedString().replacingOccurrences(of: "/", with: "\\/") : data.base64EncodedString()
+        }
+        let json = #"{"created":7,"data":["# + values.map { #"{"note":"b64_json","b64_json":"\#($0)"}"# }.joined(separator: ",")
+            + #"],"size":"1536x1024"}"#
+        let bytes = Array(json.utf8)
+        for chunkSize in [1, 2, 3, 5, 64, 4096, bytes.count] {
+            var extractor = Base64FieldExtractor(key: "b64_json")
+            for start in stride(from: 0, to: bytes.count, by: chunkSize) {
+                extractor.feed(ByteBuffer(bytes: bytes[start..<min(start + chunkSize, bytes.count)]))
+            }
+            let result = try ImagesResponseDecoder.decode(extractor.finish())
+            #expect(result.images == images, "chunks of \(chunkSize) bytes")
+            #expect(result.size == "1536x1024")
+        }
+    }
+
+    @Test func paddingIsHonouredAndMisplacedPaddingRefused() {
+        for length in 0...5 {
+            let data = Data((0..<length).map { UInt8($0 + 250 - length) })
+            let extracted = Base64FieldExtractor.extract(
+                key: "b64_json", from: ByteBuffer(string: #"{"b64_json":"\#(data.base64EncodedString())"}"#))
+            #expect(extracted.blobs == [data])
+        }
+        for bad in ["AA=A", "A===", "AAA", "AAAA=", "AA\\nAA", "AA AA"] {
+            let extracted = Base64FieldExtractor.extract(key: "b64_json", from: ByteBuffer(string: #"{"b64_json":"\#(bad)"}"#))
+            #expect(extracted.blobs == [nil], "\(bad)")
+            #expect(String(decoding: extracted.rest, as: UTF8.self) == #"{"b64_json":""}"#)
+        }
+    }
+
     @Test func rejectsMissingDataAndBadBase64() {
         #expect(throws: ProviderError.self) { try ImagesResponseDecoder.decode(ByteBuffer(string: #"{"created":1,"data":[]}"#)) }
         #expect(throws: ProviderError.self) { try ImagesResponseDecoder.decode(ByteBuffer(string: #"{"created":1,"data":[{"url":"x"}]}"#)) }

@@ -27,4 +27,11 @@ public protocol BlobStore: Sendable {
     func get(_ key: BlobKey) async throws -> Data
     func delete(_ key: BlobKey) async throws
     func exists(_ key: BlobKey) async throws -> Bool
+    /// The local file holding the object, when this store keeps objects as files (image processing then streams
+    /// from disk instead of loading the object); nil otherwise.
+    func localFile(_ key: BlobKey) -> URL?
+}
+
+extension BlobStore {
+    public func localFile(_ key: BlobKey) -> URL? { nil }
 }

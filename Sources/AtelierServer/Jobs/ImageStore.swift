@@ -40,7 +40,13 @@ struct ImageStore: Sendable {
         guard let text = image.thumbnailKey else { throw BlobStoreError.notFound("thumbnail of \(image.blobKey)") }
         let key = try Self.key(text)
         if let existing = try? await blobs.get(key) { return existing }
-        let thumb = try ImageProcessing.thumbnail(try await data(of: image))
+        let source = try Self.key(image.blobKey)
+        let thumb: Data
+        if let file = blobs.localFile(source) {
+            thumb = try ImageProcessing.thumbnail(fileAt: file.path)  // streamed from disk, not loaded
+        } else {
+            thumb = try ImageProcessing.thumbnail(try await blobs.get(source))
+        }
         try await blobs.put(thumb, at: key)
         return thumb
     }

@@ -49,6 +49,7 @@ int atelier_save(VipsImage *in, AtelierFormat format, int quality, int png_compr
 /// fitting a box of size x size, encoded as WebP at `quality`, metadata stripped; truncated input fails.
 /// The loader is forced to `format` by the caller having checked magic bytes first.
 int atelier_thumbnail_webp(const void *buf, size_t len, int size, int quality, void **out_buf, size_t *out_len);
+int atelier_thumbnail_webp_file(const char *path, int size, int quality, void **out_buf, size_t *out_len);
 
 int atelier_autorot(VipsImage *in, VipsImage **out);
 int atelier_get_orientation(VipsImage *in);

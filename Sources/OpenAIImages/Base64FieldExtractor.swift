@@ -1,0 +1,180 @@
+import Foundation
+import NIOCore
+
+/// Pulls the (large) base64 string values of one key out of JSON as it arrives, decoding them straight into
+/// `Data`, and keeps the rest of the document (with those values emptied) for `JSONDecoder`. A response body is
+/// never held whole: while an image streams in, memory holds its decoded bytes, one network chunk and the small
+/// rest of the JSON.
+struct Base64FieldExtractor {
+    struct Extracted {
+        /// Each value of the key in document order; nil where it is not valid base64.
+        var blobs: [Data?]
+        /// The JSON with those values emptied (`""`).
+        var rest: Data
+    }
+
+    private enum Mode { case json, string, blob }
+
+    private let key: [UInt8]
+    private var expectedBytes: Int?
+    private var mode = Mode.json
+    private var rest = Data()
+    private var blobs: [Data?] = []
+    // The string being read while it could still be `key`.
+    private var token: [UInt8] = []
+    private var tokenCanMatch = false
+    private var escaped = false
+    // After `key` was read: waiting for ':' and then the opening quote of a string value.
+    private var awaitingValue = false
+    private var sawColon = false
+    // The value being decoded.
+    private var blob = Data()
+    private var blobValid = true
+    private var quad: UInt32 = 0
+    private var quadCount = 0
+    private var padding = 0
+    private var decoded: [UInt8] = []
+
+    /// `expectedBytes` (the body's Content-Length, when known) sizes the first decoded buffer so it never grows.
+    init(key: String, expectedBytes: Int? = nil) {
+        self.key = Array(key.utf8)
+        self.expectedBytes = expectedBytes
+    }
+
+    /// Extracts from a complete document.
+    static func extract(key: String, from buffer: ByteBuffer) -> Extracted {
+        var extractor = Base64FieldExtractor(key: key, expectedBytes: buffer.readableBytes)
+        extractor.feed(buffer)
+        return extractor.finish()
+    }
+
+    mutating func feed(_ chunk: ByteBuffer) {
+        chunk.withUnsafeReadableBytes { feed($0) }
+    }
+
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        decoded.removeAll(keepingCapacity: true)
+        decoded.reserveCapacity(bytes.count * 3 / 4 + 3)
+        var copyFrom = 0  // start of the bytes not yet copied to `rest`
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            switch mode {
+            case .json:
+                if byte == UInt8(ascii: "\"") {
+                    if awaitingValue && sawColon {
+                        rest.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[copyFrom...index]))
+                        startBlob(remaining: bytes.count - index)
+                        copyFrom = index + 1
+                    } else {
+                        mode = .string
+                        token.removeAll(keepingCapacity: true)
+                        tokenCanMatch = true
+                    }
+                    awaitingValue = false
+                } else if awaitingValue {
+                    if byte == UInt8(ascii: ":") && !sawColon {
+                        sawColon = true
+                    } else if !Self.isWhitespace(byte) {
+                        awaitingValue = false  // not a string value (null, a number…)
+                    }
+                }
+            case .string:
+                if escaped {
+                    escaped = false
+                    tokenCanMatch = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    mode = .json
+                    awaitingValue = tokenCanMatch && token == key
+                    sawColon = false
+                } else if tokenCanMatch {
+                    if token.count < key.count { token.append(byte) } else { tokenCanMatch = false }
+                }
+            case .blob:
+                if escaped {
+                    escaped = false
+                    if byte == UInt8(ascii: "/") { decodeSymbol(byte) } else { blobValid = false }
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    endBlob()
+                    copyFrom = index  // the closing quote goes to `rest`
+                } else {
+                    decodeSymbol(byte)
+                }
+            }
+        }
+        if mode == .blob {
+            flushDecoded()
+        } else if copyFrom < bytes.count {
+            rest.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[copyFrom...]))
+        }
+    }
+
+    /// The values found and the rest. An unterminated value is dropped (the rest is then not valid JSON).
+    mutating func finish() -> Extracted {
+        Extracted(blobs: blobs, rest: rest)
+    }
+
+    private mutating func startBlob(remaining: Int) {
+        mode = .blob
+        escaped = false
+        blobValid = true
+        quad = 0
+        quadCount = 0
+        padding = 0
+        // The first value is sized from the whole body (pages never written are not resident); later ones grow.
+        blob = Data(capacity: max((expectedBytes ?? remaining) * 3 / 4, 64))
+        expectedBytes = nil
+    }
+
+    private mutating func endBlob() {
+        flushDecoded()
+        let complete = quadCount == 0 && blobValid
+        blobs.append(complete ? blob : nil)
+        blob = Data()
+        mode = .json
+    }
+
+    private mutating func flushDecoded() {
+        guard !decoded.isEmpty else { return }
+        blob.append(contentsOf: decoded)
+        decoded.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func decodeSymbol(_ byte: UInt8) {
+        guard blobValid else { return }
+        let value = Self.table[Int(byte)]
+        if value == Self.pad {
+            padding += 1
+            guard quadCount >= 2, padding <= 2 else { blobValid = false; return }
+        } else if value == Self.invalid || padding > 0 {
+            blobValid = false
+            return
+        }
+        quad = quad << 6 | UInt32(value == Self.pad ? 0 : value)
+        quadCount += 1
+        guard quadCount == 4 else { return }
+        decoded.append(UInt8(truncatingIfNeeded: quad >> 16))
+        if padding < 2 { decoded.append(UInt8(truncatingIfNeeded: quad >> 8)) }
+        if padding < 1 { decoded.append(UInt8(truncatingIfNeeded: quad)) }
+        quad = 0
+        quadCount = 0
+    }
+
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
+    private static let invalid: UInt8 = 0xFF
+    private static let pad: UInt8 = 0xFE
+    private static let table: [UInt8] = {
+        var table = [UInt8](repeating: invalid, count: 256)
+        for (index, symbol) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(symbol)] = UInt8(index)
+        }
+        table[Int(UInt8(ascii: "="))] = pad
+        return table
+    }()
+}
