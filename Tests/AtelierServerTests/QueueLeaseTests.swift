@@ -41,6 +41,22 @@ import Vapor
         }
     }
 
+    @Test func concurrentClaimersEachGetADifferentJobOfTheSameOwner() async throws {
+        let clock = ManualClock()
+        try await withTestApp(overrides: .init(provider: FakeImageProvider(), clock: clock.clock)) { app in
+            _ = try await insertJobs(app, owner: "one", count: 12, from: clock.now - 100)
+            let queue = app.makeJobWorker().context.queue
+            let claimed = try await withThrowingTaskGroup(of: UUID?.self) { group in
+                for index in 0..<8 { group.addTask { try await queue.claim(workerID: "w\(index)")?.id } }
+                return try await group.reduce(into: [UUID?]()) { $0.append($1) }
+            }
+            #expect(!claimed.contains(nil), "no claimer comes back empty-handed while jobs are due")
+            #expect(Set(claimed.compactMap { $0 }).count == 8)
+            let running = try await JobRecord.query(on: app.db).filter(\.$status == "running").count()
+            #expect(running == 8)
+        }
+    }
+
     @Test func perOwnerLimitHoldsBackAnOwnerAtItsLimit() async throws {
         let clock = ManualClock()
         let config = try AtelierConfig.testing(perOwnerLimit: 2)

@@ -8,5 +8,6 @@ extension Migrations {
         add(CreateJobEvents())
         add(CreateAccounts())
         add(CreateGovernance())
+        add(CreateQueueHeadsIndex())
     }
 }
