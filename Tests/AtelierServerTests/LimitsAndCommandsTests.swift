@@ -30,8 +30,10 @@ import VaporTesting
             #expect(Int(responses[3].headers.first(name: .retryAfter) ?? "") != nil)
             #expect(missing.status == .tooManyRequests)
             #expect(missing.headers.first(name: "X-RateLimit-Limit") == "3")
-            let anonymous = try await app.send(.GET, "v1/auth/session")
-            #expect(anonymous.headers.first(name: "X-RateLimit-Remaining") != nil)
+            for path in ["v1/auth/session", "v1/status", "v1/models"] {
+                let anonymous = try await app.send(.GET, path)
+                #expect(anonymous.headers.first(name: "X-RateLimit-Remaining") != nil, "\(path)")
+            }
         }
     }
 

@@ -109,6 +109,31 @@ import Vapor
         }
     }
 
+    @Test(.enabled(if: TestDatabase.isPostgres, "needs TEST_DATABASE_URL: the change travels by PostgreSQL LISTEN/NOTIFY"))
+    func aModelTheAdminDisablesOnOneInstanceIsRefusedByAnotherAtOnce() async throws {
+        let configA = try AtelierConfig.testing()
+        var configB = try AtelierConfig.testing(database: configA.database)
+        configB.worker.enabled = false  // an HTTP-only instance: no housekeeping would ever reload it
+        try await withTestApp(configA, overrides: .init(provider: FakeImageProvider())) { a in
+            try await withTestApp(configB, overrides: .init(provider: FakeImageProvider())) { b in
+                try await waitUntilRelayed(from: a, to: b)
+                let body = ["prompt": "a lighthouse", "model": "gpt-image-1.5"]
+                #expect(try await b.postJSON("v1/generate", body).status == .accepted)
+                let patched = try await a.send(
+                    .PATCH, "v1/admin/models/gpt-image-1.5", headers: ["Content-Type": "application/json"],
+                    body: ByteBuffer(string: #"{"enabled": false}"#))
+                #expect(patched.status == .ok)
+                let deadline = ContinuousClock.now + .seconds(10)
+                while b.atelier.registry.model("gpt-image-1.5")?.enabled != false && ContinuousClock.now < deadline {
+                    await Task.yield()
+                }
+                let refused = try await b.postJSON("v1/generate", body)
+                #expect(refused.status == .badRequest, "B must refuse the disabled model without a restart")
+                #expect(refused.json[path: "error.field"] as? String == "model")
+            }
+        }
+    }
+
     /// B's LISTEN connection starts after boot: publish probes from A until one reaches B's hub (bounded).
     private func waitUntilRelayed(from a: Application, to b: Application) async throws {
         let hub = b.atelier.hub

@@ -109,6 +109,12 @@ import VaporTesting
             let settings = try await app.send(.GET, "v1/admin/settings", headers: admin.bearer).json
             #expect(settings["kill_switch_forced"] as? Bool == true)
             #expect(try await app.postJSON("v1/generate", Self.body, headers: admin.bearer).errorCode == "kill_switch")
+            // An upload is refused before its body is read: this one is not even valid multipart.
+            let edit = try await app.send(
+                .POST, "v1/edit", headers: admin.bearer.merging(["Content-Type": "multipart/form-data; boundary=B"]),
+                body: ByteBuffer(string: "not multipart at all"))
+            #expect(edit.status == .serviceUnavailable)
+            #expect(edit.errorCode == "kill_switch")
         }
     }
 

@@ -39,6 +39,7 @@ struct AccountDeleter {
             try await APIKeyRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await SessionRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await UserRecord.query(on: db).filter(\.$id == userID).delete()
+            try await UserAccounts.releaseFirstAdmin(email: user.email, on: db)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import Vapor
 
 /// Creating accounts and checking passwords. The first account ever created becomes an admin.
@@ -39,15 +40,38 @@ struct UserAccounts: Sendable {
             throw APIError(status: .conflict, code: "email_taken", message: "An account with this email exists; sign in instead.", field: "email")
         }
         let hash = try await hashPassword(password)
-        let isFirst = try await UserRecord.query(on: database).count() == 0
+        let noAccountYet = try await UserRecord.query(on: database).count() == 0
+        let mayBeFirst = role == nil && noAccountYet
         let now = clock.now()
         let user = UserRecord(
-            email: email, passwordHash: hash, role: role ?? (isFirst ? .admin : .member),
-            consentAt: consent ? now : nil, now: now)
-        do { try await user.create(on: database) } catch {
+            email: email, passwordHash: hash, role: role ?? .member, consentAt: consent ? now : nil, now: now)
+        do {
+            try await database.transaction { db in
+                try await user.create(on: db)
+                if mayBeFirst, try await Self.claimFirstAdmin(email: email, on: db) {
+                    user.role = UserRecord.Role.admin.rawValue
+                    try await user.save(on: db)
+                }
+            }
+        } catch {
             throw APIError(status: .conflict, code: "email_taken", message: "An account with this email exists; sign in instead.", field: "email")
         }
         return user
+    }
+
+    /// Takes the bootstrap admin's place (a unique settings row): of several sign-ups on an empty database at the
+    /// same instant, exactly one wins, where a count taken before inserting would let them all. Deleting that
+    /// account frees the place (`releaseFirstAdmin`), so a database emptied of accounts starts over.
+    private static func claimFirstAdmin(email: String, on database: any Database) async throws -> Bool {
+        try await (database as! any SQLDatabase).raw("""
+            INSERT INTO app_settings (name, value) VALUES ('first_admin', \(bind: email))
+            ON CONFLICT (name) DO NOTHING RETURNING name
+            """).all().count == 1
+    }
+
+    static func releaseFirstAdmin(email: String, on database: any Database) async throws {
+        try await (database as! any SQLDatabase)
+            .raw("DELETE FROM app_settings WHERE name = 'first_admin' AND value = \(bind: email)").run()
     }
 
     /// The user when the password matches; nil otherwise (same work either way, so timing tells nothing).

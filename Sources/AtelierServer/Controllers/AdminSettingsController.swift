@@ -124,6 +124,7 @@ struct AdminSettingsController: RouteCollection {
             try await row.save(on: req.db)
         }
         try await RegistryOverrides(database: req.db, registry: live).reload()
+        try await req.atelier.relay?.announceRegistryChange()
         return try await models(req: req)
     }
 }

@@ -15,6 +15,7 @@ struct EditController: RouteCollection {
 
     @Sendable func edit(req: Request) async throws -> Response {
         let config = req.atelier.config
+        try await JobAdmission(req: req).checkKillSwitch()
         let upload = try await MultipartUpload.read(req, maxFileBytes: config.maxFileBytes, maxTotalBytes: config.maxUploadBytes)
         let input = try EditFormFields(upload: upload).imageRequestInput()
         let params: ImageParameters
@@ -47,6 +48,7 @@ struct EditController: RouteCollection {
 
     @Sendable func autoMask(req: Request) async throws -> Response {
         let config = req.atelier.config
+        try await JobAdmission(req: req).checkKillSwitch()
         let upload = try await MultipartUpload.read(req, maxFileBytes: config.maxFileBytes, maxTotalBytes: config.maxUploadBytes)
         guard let subject = upload.field("subject")?.trimmingCharacters(in: .whitespacesAndNewlines), !subject.isEmpty else {
             throw APIError.invalid("subject", "Describe what to select, e.g. \"the dog\".", code: "missing_field")

@@ -6,22 +6,28 @@ import NIOCore
 import PostgresNIO
 import SQLKit
 
-/// Carries job events and "work available" signals between instances sharing one PostgreSQL database,
-/// with LISTEN/NOTIFY on one channel. Each message names the sending instance so it is not delivered twice.
+/// Carries job events, "work available" signals and "the admin changed the models" between instances sharing one
+/// PostgreSQL database, with LISTEN/NOTIFY on one channel. Each message names the sending instance so it is not
+/// handled twice.
 final class PostgresEventRelay: Sendable {
     static let channel = "atelier_events"
 
     let configuration: PostgresConnection.Configuration
     let database: any Database
     let hub: JobEventHub
+    let registry: LiveModelRegistry
     let instanceID = UUID().uuidString.lowercased()
     let eventLoop: any EventLoop
     let logger: Logger
 
-    init(configuration: PostgresConnection.Configuration, database: any Database, hub: JobEventHub, eventLoop: any EventLoop, logger: Logger) {
+    init(
+        configuration: PostgresConnection.Configuration, database: any Database, hub: JobEventHub,
+        registry: LiveModelRegistry, eventLoop: any EventLoop, logger: Logger
+    ) {
         self.configuration = configuration
         self.database = database
         self.hub = hub
+        self.registry = registry
         self.eventLoop = eventLoop
         self.logger = logger
     }
@@ -41,6 +47,12 @@ final class PostgresEventRelay: Sendable {
 
     func announceWork() async throws {
         try await notify("w|\(instanceID)")
+    }
+
+    /// Other instances reload the model overrides at once (validation and prices), rather than at their next
+    /// housekeeping pass or, for an HTTP-only instance, never.
+    func announceRegistryChange() async throws {
+        try await notify("r|\(instanceID)")
     }
 
     private func notify(_ message: String) async throws {
@@ -80,6 +92,12 @@ final class PostgresEventRelay: Sendable {
         guard parts.count >= 2, parts[1] != instanceID else { return }
         if parts[0] == "w" {
             await hub.wakeWorkers()
+            return
+        }
+        if parts[0] == "r" {
+            do { try await RegistryOverrides(database: database, registry: registry).reload() } catch {
+                logger.warning("could not reload model overrides", metadata: ["error": "\(error)"])
+            }
             return
         }
         guard parts[0] == "e", parts.count == 4, let jobID = UUID(uuidString: parts[2]), let seq = Int(parts[3]) else { return }

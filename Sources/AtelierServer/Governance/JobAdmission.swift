@@ -9,12 +9,7 @@ struct JobAdmission {
 
     func admit(_ params: ImageParameters) async throws -> SpendBudget {
         let caller = try req.requireCaller()
-        let settings = try await RuntimeSettings.load(req.db, access: req.atelier.config.access)
-        if settings.killSwitch {
-            throw APIError(
-                status: .serviceUnavailable, code: "kill_switch",
-                message: "New jobs are paused by the administrator (kill switch). Jobs already running will finish; try again later.")
-        }
+        let settings = try await checkKillSwitch()
         if params.moderation == "low" && !caller.verified {
             throw APIError.invalid(
                 "moderation", "moderation=low is only available to verified accounts; use auto, or ask an admin to verify you.",
@@ -28,5 +23,18 @@ struct JobAdmission {
         return SpendBudget(
             dailyCapNano: caller.limits.dailyCapNano, monthlyCapNano: caller.limits.monthlyCapNano,
             globalDailyCapNano: settings.globalDailyCapNano)
+    }
+
+    /// Refuses new jobs while the kill switch is on. Uploads call it before reading the body too, so a paused
+    /// gateway does not take in hundreds of megabytes only to refuse them.
+    @discardableResult
+    func checkKillSwitch() async throws -> RuntimeSettings {
+        let settings = try await RuntimeSettings.load(req.db, access: req.atelier.config.access)
+        if settings.killSwitch {
+            throw APIError(
+                status: .serviceUnavailable, code: "kill_switch",
+                message: "New jobs are paused by the administrator (kill switch). Jobs already running will finish; try again later.")
+        }
+        return settings
     }
 }

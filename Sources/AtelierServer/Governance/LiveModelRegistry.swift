@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// The registry in use: the configured file with the admin's overrides (enabled, prices) laid over it.
-/// Reloaded at start, after every admin change, and by the worker's housekeeping (other instances).
+/// Reloaded at start and after every admin change: at once on every instance on PostgreSQL (NOTIFY), and by the
+/// worker's housekeeping otherwise.
 public final class LiveModelRegistry: Sendable {
     public let base: ModelRegistry
     private let state: Mutex<ModelRegistry>

@@ -84,15 +84,15 @@ extension Application {
             logger.notice("No OPENAI_API_KEY: running as an offline demo with synthetic images.")
             provider = OfflineImageProvider(registry: config.registry)
         }
+        let liveRegistry = LiveModelRegistry(base: config.registry)
         var relay: PostgresEventRelay?
         if case .postgres(let url) = config.database {
             relay = PostgresEventRelay(
                 configuration: try SQLPostgresConfiguration(url: Self.splitSearchPath(url).url).coreConfiguration, database: db, hub: hub,
-                eventLoop: eventLoopGroup.any(), logger: logger)
+                registry: liveRegistry, eventLoop: eventLoopGroup.any(), logger: logger)
         }
         return AtelierServices(
-            config: config, provider: provider, blobs: blobs, hub: hub, clock: clock, relay: relay,
-            liveRegistry: LiveModelRegistry(base: config.registry))
+            config: config, provider: provider, blobs: blobs, hub: hub, clock: clock, relay: relay, liveRegistry: liveRegistry)
     }
 
     func useMiddleware(config: AtelierConfig) {
