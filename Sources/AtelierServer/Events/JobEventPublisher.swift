@@ -11,6 +11,7 @@ struct JobEventPublisher: Sendable {
     let clock: AtelierClock
     let offline: Bool
     let relay: PostgresEventRelay?
+    let metrics: AtelierMetrics
 
     private struct Payload: Encodable {
         var type: String
@@ -60,6 +61,7 @@ struct JobEventPublisher: Sendable {
             try await record.create(on: database)
         }
         let event = JobEvent(record)
+        if event.isTerminal { metrics.jobFinished(kind: job.kind, status: job.status, errorCode: job.errorCode) }
         await hub.deliver(event)
         return event
     }

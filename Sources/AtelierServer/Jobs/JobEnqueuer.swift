@@ -82,6 +82,7 @@ struct JobEnqueuer: Sendable {
             }
             throw error
         }
+        services.metrics.jobEnqueued(kind: kind.rawValue)
         try await app.publisher().publish("job.queued", jobID: jobID)
         await services.hub.wakeWorkers()
         try? await services.relay?.announceWork()

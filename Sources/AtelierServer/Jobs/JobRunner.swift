@@ -15,9 +15,12 @@ struct JobRunner: Sendable {
         let log = context.logger
         guard let jobID = job.id else { return .finished }
         do {
+            context.metrics.queueWait(seconds: context.clock.now() - max(job.runAfter, job.createdAt))
             try await context.publisher.publish("job.running", job: job)
             do {
+                let started = ContinuousClock.now
                 let outcome = try await handle(job)
+                context.metrics.attempt(kind: job.kind, duration: ContinuousClock.now - started)
                 try await complete(job, with: outcome)
                 return .finished
             } catch let error as ProviderError {
@@ -73,6 +76,7 @@ struct JobRunner: Sendable {
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
             return
         }
+        context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outcome.images.filter { $0.role == "output" }.count)
         try await context.publisher.publish("job.succeeded", jobID: jobID)
         // Thumbnails of the outputs are made after the commit, so they do not delay the answer; the thumbnail
         // endpoint makes one itself if a client asks first.
@@ -99,6 +103,7 @@ struct JobRunner: Sendable {
                 "job": "\(jobID)", "attempt": "\(attempts)", "delay_s": "\(delay)", "reason": "\(error.code)",
             ])
             if try await context.queue.release(jobID, workerID: workerID, delay: delay, error: error) {
+                context.metrics.jobRetried(reason: error.code)
                 try await context.publisher.publish("job.queued", jobID: jobID)
             }
             return .finished

@@ -13,6 +13,7 @@ struct WorkerContext: Sendable {
     let liveRegistry: LiveModelRegistry
     let clock: AtelierClock
     let logger: Logger
+    let metrics: AtelierMetrics
     /// Retention, counter clean-up and registry reloads, run from the lease heartbeat.
     let housekeeping: Housekeeping
 

@@ -1,6 +1,8 @@
 import AtelierCore
 import Fluent
+import Metrics
 import OpenAIStandIn
+import Prometheus
 import Vapor
 
 /// Prepares the app for the command on the command line:
@@ -25,6 +27,8 @@ public func prepareCommandLine(_ app: Application) async throws {
         app.logger.warning("ATELIER_AUTH=off: login is switched off; only this machine can use Atelier.")
     }
     try await configure(app, config: config)
+    // Vapor's HTTP metrics (and any library using swift-metrics) go to the registry `GET /v1/metrics` serves.
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: app.atelier.metrics.registry))
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(UsersCommand(), as: "users")
     app.asyncCommands.use(KeysCommand(), as: "keys")

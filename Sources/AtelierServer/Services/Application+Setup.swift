@@ -92,7 +92,8 @@ extension Application {
                 registry: liveRegistry, eventLoop: eventLoopGroup.any(), logger: logger)
         }
         return AtelierServices(
-            config: config, provider: provider, blobs: blobs, hub: hub, clock: clock, relay: relay, liveRegistry: liveRegistry)
+            config: config, provider: provider, blobs: blobs, hub: hub, clock: clock, relay: relay, liveRegistry: liveRegistry,
+            metrics: AtelierMetrics())
     }
 
     func useMiddleware(config: AtelierConfig) {

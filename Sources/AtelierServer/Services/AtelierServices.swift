@@ -13,6 +13,7 @@ public struct AtelierServices: Sendable {
     let relay: PostgresEventRelay?
     /// The configured registry with the admin's overrides (enabled, prices) applied.
     public let liveRegistry: LiveModelRegistry
+    public let metrics: AtelierMetrics
 
     var registry: ModelRegistry { liveRegistry.current }
     var validator: ImageRequestValidator { ImageRequestValidator(registry: registry) }
@@ -43,7 +44,7 @@ extension Application {
     func publisher(on database: (any Database)? = nil) -> JobEventPublisher {
         JobEventPublisher(
             database: database ?? db, hub: atelier.hub, clock: atelier.clock, offline: atelier.config.isOffline,
-            relay: atelier.relay)
+            relay: atelier.relay, metrics: atelier.metrics)
     }
 
     /// Builds a worker over this app's services (started by `serve` or `worker`, or driven by tests).
@@ -52,7 +53,7 @@ extension Application {
         let queue = JobQueue(database: db, settings: services.config.worker, clock: services.clock)
         let context = WorkerContext(
             database: db, blobs: services.blobs, provider: services.provider, publisher: publisher(), queue: queue,
-            liveRegistry: services.liveRegistry, clock: services.clock, logger: logger,
+            liveRegistry: services.liveRegistry, clock: services.clock, logger: logger, metrics: services.metrics,
             housekeeping: Housekeeping(
                 database: db, blobs: services.blobs, clock: services.clock, access: services.config.access,
                 registry: services.liveRegistry))

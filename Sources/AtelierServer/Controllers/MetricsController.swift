@@ -1,0 +1,27 @@
+import Fluent
+import SQLKit
+import Vapor
+
+/// `GET /v1/metrics`: Prometheus text for admins (point a scraper at it with an admin API key as bearer token).
+struct MetricsController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("metrics", use: metrics)
+    }
+
+    @Sendable func metrics(req: Request) async throws -> Response {
+        let rows = try await (req.db as! any SQLDatabase).raw("""
+            SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') GROUP BY status
+            """).all()
+        var jobs: [String: Int] = [:]
+        for row in rows { jobs[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self) }
+        let settings = try await RuntimeSettings.load(req.db, access: req.atelier.config.access)
+        let metrics = req.atelier.metrics
+        metrics.snapshot(
+            jobsByStatus: jobs, inFlight: req.application.jobWorker?.inFlight ?? 0,
+            eventStreams: await req.atelier.hub.subscriberCount, killSwitch: settings.killSwitch)
+        let response = Response(status: .ok, body: .init(string: metrics.registry.emitToString()))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
+        response.headers.cacheControl = .init(noStore: true)
+        return response
+    }
+}
