@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { loadModels, handoff } from "./state.js";
 import { outputsOf, statusPill } from "./jobview.js";
+import { watchAll, jobProgress } from "./events.js";
 import { h, icon, debounce, nextId, reportError, relativeTime, downloadBlob, toast, announce } from "./ui.js";
 
 /** @typedef {import("./api.js").Job} Job */
@@ -33,6 +34,8 @@ let abort = null;
 /** @type {Set<string>} */
 const selected = new Set();
 let mountedOnce = false;
+/** @type {{ close: () => void } | null} */
+let live = null;
 
 /** @param {HTMLElement} panel */
 export async function mount(panel) {
@@ -175,7 +178,9 @@ function showEmpty(failed = false) {
 
 /** @param {Job} job */
 function card(job) {
-  const img = outputsOf(job)[0];
+  // A running job shows its newest partial preview until its outputs arrive.
+  const partials = job.partials || [];
+  const img = outputsOf(job)[0] || partials[partials.length - 1];
   const label = job.params.prompt || (job.kind === "mask" ? "Auto mask" : "Untitled");
   const favBtn = h("button", {
     type: "button", class: "btn-icon fav", "aria-pressed": String(!!job.favorite),
@@ -196,7 +201,10 @@ function card(job) {
   });
   const cbId = nextId("sel");
   const cb = h("input", { type: "checkbox", id: cbId, class: "h-select", checked: selected.has(job.id), disabled: job.status !== "succeeded" });
-  const li = h("li", { class: `h-card${selected.has(job.id) ? " is-selected" : ""}`, dataset: { jobId: job.id, status: job.status } });
+  const li = h("li", {
+    class: `h-card${selected.has(job.id) ? " is-selected" : ""}`,
+    dataset: { jobId: job.id, status: job.status, progress: String(jobProgress(job)) },
+  });
   cb.addEventListener("change", () => {
     if (cb.checked) selected.add(job.id);
     else selected.delete(job.id);
@@ -248,5 +256,51 @@ export function show(_arg, _query) {
     mountedOnce = true;
     handoff.historyDirty = false;
     reload();
+  } else {
+    refreshUnfinished();
+  }
+  // `data-live` tells (tests, styles) whether the grid is following events right now.
+  live ??= watchAll(applyEvent, (connected) => {
+    grid.dataset.live = String(connected);
+  });
+}
+
+export function hide() {
+  live?.close();
+  live = null;
+  grid.dataset.live = "false";
+}
+
+/** Cards of jobs that were still running when History was last open catch up (their events went unheard). */
+function refreshUnfinished() {
+  for (const li of grid.querySelectorAll('li[data-status="queued"], li[data-status="running"]')) {
+    const id = /** @type {HTMLElement} */ (li).dataset.jobId;
+    if (id) api.job(id).then(redraw, () => {});
+  }
+}
+
+/**
+ * Redraws a job's card in place unless the card already shows a later state; false when it is not in the grid.
+ * @param {Job} job
+ */
+function redraw(job) {
+  const existing = /** @type {HTMLElement | null} */ (grid.querySelector(`li[data-job-id="${CSS.escape(job.id)}"]`));
+  if (!existing) return false;
+  if (Number(existing.dataset.progress || 0) <= jobProgress(job)) existing.replaceWith(card(job));
+  return true;
+}
+
+/**
+ * Keeps the grid current while History is open: a card whose job changed is redrawn in place (status, partial
+ * previews, outputs); a new job appears at the top when no filter is set.
+ * @param {import("./events.js").JobEvent} ev
+ */
+function applyEvent(ev) {
+  if (redraw(ev.job)) return;
+  const f = currentFilters();
+  const filtered = !!(f.q || f.model || f.status || f.favorite || f.since || f.until);
+  if (ev.type === "job.queued" && ev.seq === 1 && !filtered && !loading) {
+    grid.prepend(card(ev.job));
+    emptyState.hidden = true;
   }
 }
