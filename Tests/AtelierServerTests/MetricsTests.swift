@@ -26,7 +26,7 @@ import Vapor
 
             let response = try await app.send(.GET, "v1/metrics")
             #expect(response.status == .ok)
-            #expect(response.headers.contentType?.description.hasPrefix("text/plain; version=0.0.4") == true)
+            #expect(response.headers.first(name: .contentType) == "text/plain; version=0.0.4; charset=utf-8")
             let text = response.body.string
             let lines = Set(text.split(separator: "\n").map(String.init))
             #expect(lines.contains(#"atelier_jobs_enqueued_total{kind="generate"} 3"#), "\(text)")

@@ -114,7 +114,11 @@ import Vapor
             let job = try await app.job(id)
             #expect(job["status"] as? String == "succeeded")
             #expect((job["partials"] as? [Any])?.count == 2)
-            #expect(app.blobFiles(of: id).count == 6, "\(app.blobFiles(of: id))")  // 1 output + 2 partials, each with a thumbnail
+            #expect(app.blobFiles(of: id).count == 3, "\(app.blobFiles(of: id))")  // 1 output + 2 partials
+            // Thumbnails are made when first asked for.
+            let output = try #require((job["images"] as? [[String: Any]])?.first?["id"] as? String)
+            #expect(try await app.send(.GET, "v1/images/\(output)/thumbnail").status == .ok)
+            #expect(app.blobFiles(of: id).count == 4, "\(app.blobFiles(of: id))")
             let jobID = try #require(UUID(uuidString: id))
             #expect(try await JobEventRecord.query(on: app.db).filter(\.$jobID == jobID).count() > 0)
 

@@ -20,7 +20,7 @@ struct MetricsController: RouteCollection {
             jobsByStatus: jobs, inFlight: req.application.jobWorker?.inFlight ?? 0,
             eventStreams: await req.atelier.hub.subscriberCount, killSwitch: settings.killSwitch)
         let response = Response(status: .ok, body: .init(string: metrics.registry.emitToString()))
-        response.headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
+        response.headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
         response.headers.cacheControl = .init(noStore: true)
         return response
     }

@@ -35,35 +35,71 @@ struct JobEventPublisher: Sendable {
         }
     }
 
+    /// Takes the job's next `seq`, stores the event and delivers it.
     @discardableResult
     func publish(_ type: String, jobID: UUID, image: ImageRecord? = nil) async throws -> JobEvent? {
-        let sql = database as! any SQLDatabase
-        // One statement takes the next sequence number and reads the job as it is after the change.
-        guard let row = try await sql.raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING *").first()
-        else { return nil }
-        return try await publish(type, job: try row.decode(fluentModel: JobRecord.self), image: image)
+        guard let recorded = try await record(type, jobID: jobID, image: image, on: database) else { return nil }
+        await deliver(recorded)
+        return recorded.event
     }
 
-    /// Publishes an event for `job` as read by the statement that took its next `seq` (the claim does that for
-    /// `job.running`): the event row is stored (and, on PostgreSQL, announced in the same statement), then delivered.
+    /// Stores and delivers an event for `job` as read by the statement that took its next `seq` (the claim does
+    /// that for `job.running`).
     @discardableResult
     func publish(_ type: String, job: JobRecord, image: ImageRecord? = nil) async throws -> JobEvent {
+        let recorded = try await record(type, job: job, image: image, on: database)
+        await deliver(recorded)
+        return recorded.event
+    }
+
+    /// Takes the job's next `seq` and stores the event on `database`, without delivering it. Given a transaction,
+    /// the change and its event commit together (a crash cannot keep one without the other, and it saves commits);
+    /// `deliver` the event once the transaction has committed.
+    func record(_ type: String, jobID: UUID, image: ImageRecord? = nil, on database: any Database) async throws -> RecordedEvent? {
+        // One statement takes the next sequence number and reads the job as it is after the change.
+        guard let row = try await (database as! any SQLDatabase)
+            .raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING *").first()
+        else { return nil }
+        return try await record(type, job: try row.decode(fluentModel: JobRecord.self), image: image, on: database)
+    }
+
+    /// Stores the event for `job`, whose `seq` is already taken, on `database`. `images` are the job's image rows
+    /// when the caller has them (they are read otherwise). On PostgreSQL the row is announced in the same statement;
+    /// inside a transaction the announcement goes out at the commit.
+    func record(
+        _ type: String, job: JobRecord, images known: [ImageRecord]? = nil, image: ImageRecord? = nil, on database: any Database
+    ) async throws -> RecordedEvent {
         let jobID = try job.requireID()
-        let images = try await ImageRecord.query(on: database).filter(\.$job.$id == jobID).all()
+        var images = known ?? []
+        if known == nil { images = try await ImageRecord.query(on: database).filter(\.$job.$id == jobID).all() }
         let payload = Payload(
             type: type, jobID: jobID, seq: job.seq, job: JobDTO(job, images: images, offline: offline),
             image: image.map(ImageDTO.init))
         let text = String(decoding: try JSONEncoder.api.encode(payload), as: UTF8.self)
         let record = JobEventRecord(jobID: jobID, owner: job.owner, seq: job.seq, type: type, payload: text, now: clock.now())
         if let relay {
-            try await relay.store(record)
+            try await relay.store(record, on: database)
         } else {
             try await record.create(on: database)
         }
-        let event = JobEvent(record)
-        if event.isTerminal { metrics.jobFinished(kind: job.kind, status: job.status, errorCode: job.errorCode) }
-        await hub.deliver(event)
-        return event
+        return RecordedEvent(event: JobEvent(record), kind: job.kind, status: job.status, errorCode: job.errorCode)
+    }
+
+    /// A stored event not yet delivered, with what the metrics count.
+    struct RecordedEvent: Sendable {
+        let event: JobEvent
+        let kind: String
+        let status: String
+        let errorCode: String?
+    }
+
+    /// Hands a stored (and committed) event to this instance's streams (other instances get it by NOTIFY) and
+    /// counts a final status.
+    func deliver(_ recorded: RecordedEvent) async {
+        if recorded.event.isTerminal {
+            metrics.jobFinished(kind: recorded.kind, status: recorded.status, errorCode: recorded.errorCode)
+        }
+        await hub.deliver(recorded.event)
     }
 }
 

@@ -32,8 +32,9 @@ final class PostgresEventRelay: Sendable {
         self.logger = logger
     }
 
-    /// Stores an event row and announces it to the other instances in one statement (one round trip).
-    func store(_ record: JobEventRecord) async throws {
+    /// Stores an event row and announces it to the other instances in one statement (one round trip); inside a
+    /// transaction PostgreSQL sends the notification at the commit.
+    func store(_ record: JobEventRecord, on database: any Database) async throws {
         let message = "e|\(instanceID)|\(record.jobID.uuidString.lowercased())|\(record.seq)"
         try await (database as! any SQLDatabase).raw("""
             WITH stored AS (

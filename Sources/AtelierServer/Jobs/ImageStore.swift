@@ -12,7 +12,7 @@ struct ImageStore: Sendable {
     /// Stores `data` (and its WebP thumbnail) under keys made from the job, attempt, role and index.
     /// `thumbnail` may be given when the caller already made it (uploads are thumbnailed while being checked).
     /// With `deferThumbnail` the thumbnail's key is recorded but the thumbnail is made later by
-    /// `ensureThumbnail` (the worker does it right after committing the job, so it is off the critical path).
+    /// `ensureThumbnail` when it is first asked for (outputs: the thumbnail endpoint), off the job's path.
     func store(
         _ data: Data, job: UUID, owner: String, role: ImageRecord.Role, index: Int, attempt: Int, thumbnail: Data? = nil,
         deferThumbnail: Bool = false

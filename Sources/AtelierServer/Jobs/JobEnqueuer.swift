@@ -46,6 +46,7 @@ struct JobEnqueuer: Sendable {
         let jobID = try job.requireID()
         let store = ImageStore(database: app.db, blobs: services.blobs, clock: services.clock)
         var records: [ImageRecord] = []
+        let queued: JobEventPublisher.RecordedEvent
         do {
             for input in inputs {
                 switch input.source {
@@ -65,12 +66,16 @@ struct JobEnqueuer: Sendable {
                 }
             }
             let rows = records
-            try await app.db.transaction { db in
+            let publisher = app.publisher()
+            job.seq = 1  // `job.queued`, stored with the job
+            queued = try await app.db.transaction { db in
                 try await job.create(on: db)
                 for record in rows { try await record.create(on: db) }
+                let event = try await publisher.record("job.queued", job: job, images: rows, on: db)
                 // Last, so the spend rows stay locked (PostgreSQL) only until the commit right after.
                 try await SpendLedger(database: db).reserve(
                     jobID: jobID, owner: owner, amount: job.estimatedCostNano, budget: budget, now: now)
+                return event
             }
         } catch {
             for (record, input) in zip(records, inputs) {
@@ -83,7 +88,7 @@ struct JobEnqueuer: Sendable {
             throw error
         }
         services.metrics.jobEnqueued(kind: kind.rawValue)
-        try await app.publisher().publish("job.queued", jobID: jobID)
+        await app.publisher().deliver(queued)
         await services.hub.wakeWorkers()
         try? await services.relay?.announceWork()
         return (job, true)

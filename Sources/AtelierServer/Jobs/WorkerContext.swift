@@ -20,4 +20,20 @@ struct WorkerContext: Sendable {
     var registry: ModelRegistry { liveRegistry.current }
     var costs: CostCalculator { CostCalculator(registry: registry) }
     var images: ImageStore { ImageStore(database: database, blobs: blobs, clock: clock) }
+
+    /// The upstream call, timed for `atelier_upstream_seconds` (so Atelier's own share of a job's time shows).
+    func callProvider(
+        _ request: ProviderRequest, kind: String,
+        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
+    ) async throws(ProviderError) -> ProviderResult {
+        let started = ContinuousClock.now
+        do {
+            let result = try await provider.run(request, onPartial: onPartial)
+            metrics.upstream(kind: kind, outcome: "ok", duration: ContinuousClock.now - started)
+            return result
+        } catch {
+            metrics.upstream(kind: kind, outcome: error.code, duration: ContinuousClock.now - started)
+            throw error
+        }
+    }
 }

@@ -11,56 +11,77 @@ public struct AtelierMetrics: Sendable {
         self.registry = registry
     }
 
+    /// `atelier_<name>_<unit>`.
+    static func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "atelier", metricName: name, unitName: unit, helpText: help)
+    }
+
     static let secondsBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 
     func jobEnqueued(kind: String) {
-        registry.makeCounter(name: "atelier_jobs_enqueued_total", labels: [("kind", kind)], help: "Jobs accepted.").increment()
+        registry.makeCounter(descriptor: Self.name("jobs_enqueued", "total", "Jobs accepted."), labels: [("kind", kind)]).increment()
     }
 
     /// A job reached a final status (`succeeded`, `failed`, `canceled`); counted once, where its final event is published.
     func jobFinished(kind: String, status: String, errorCode: String?) {
         registry.makeCounter(
-            name: "atelier_jobs_finished_total", labels: [("kind", kind), ("status", status), ("error", errorCode ?? "")],
-            help: "Jobs that reached a final status, by error code for failures."
+            descriptor: Self.name("jobs_finished", "total", "Jobs that reached a final status, by error code for failures."),
+            labels: [("kind", kind), ("status", status), ("error", errorCode ?? "")]
         ).increment()
     }
 
     func jobRetried(reason: String) {
         registry.makeCounter(
-            name: "atelier_job_retries_total", labels: [("reason", reason)], help: "Attempts given back to the queue after a retryable failure."
+            descriptor: Self.name("job_retries", "total", "Attempts given back to the queue after a retryable failure."),
+            labels: [("reason", reason)]
         ).increment()
     }
 
     /// Time a job waited between becoming due and being claimed.
     func queueWait(seconds: Double) {
         registry.makeValueHistogram(
-            name: "atelier_job_queue_wait_seconds", labels: [], buckets: Self.secondsBuckets,
-            help: "Seconds from due (enqueued or back-off over) to claimed.").record(max(0, seconds))
+            descriptor: Self.name("job_queue_wait", "seconds", "Seconds from due (enqueued or back-off over) to claimed."),
+            labels: [], buckets: Self.secondsBuckets
+        ).record(max(0, seconds))
     }
 
     /// One attempt: the upstream call plus storing its images.
     func attempt(kind: String, duration: Duration) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         registry.makeValueHistogram(
-            name: "atelier_job_attempt_seconds", labels: [("kind", kind)], buckets: Self.secondsBuckets,
-            help: "Seconds per attempt: upstream call and storing the images.").record(seconds)
+            descriptor: Self.name("job_attempt", "seconds", "Seconds per attempt: upstream call and storing the images."),
+            labels: [("kind", kind)], buckets: Self.secondsBuckets
+        ).record(Self.seconds(duration))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// One upstream call, by outcome (`ok` or the ProviderError code).
+    func upstream(kind: String, outcome: String, duration: Duration) {
+        registry.makeValueHistogram(
+            descriptor: Self.name("upstream", "seconds", "Seconds per upstream call."),
+            labels: [("kind", kind), ("outcome", outcome)], buckets: Self.secondsBuckets
+        ).record(Self.seconds(duration))
     }
 
     func spend(model: String, nanoDollars: Int64, images: Int) {
-        registry.makeCounter(name: "atelier_spend_usd_total", labels: [("model", model)], help: "Committed cost in USD.")
+        registry.makeCounter(descriptor: Self.name("spend_usd", "total", "Committed cost in USD."), labels: [("model", model)])
             .increment(by: Double(nanoDollars) / 1e9)
-        registry.makeCounter(name: "atelier_images_generated_total", labels: [("model", model)], help: "Output images committed.")
+        registry.makeCounter(descriptor: Self.name("images_generated", "total", "Output images committed."), labels: [("model", model)])
             .increment(by: Int64(images))
     }
 
     /// Values read when scraped.
     func snapshot(jobsByStatus: [String: Int], inFlight: Int, eventStreams: Int, killSwitch: Bool) {
         for status in ["queued", "running"] {
-            registry.makeGauge(name: "atelier_jobs", labels: [("status", status)], help: "Jobs in the queue, all instances.")
+            registry.makeGauge(descriptor: Self.name("jobs", "", "Jobs in the queue, all instances."), labels: [("status", status)])
                 .set(to: Double(jobsByStatus[status] ?? 0))
         }
-        registry.makeGauge(name: "atelier_worker_in_flight", help: "Jobs this instance's worker is running.").set(to: Double(inFlight))
-        registry.makeGauge(name: "atelier_event_streams", help: "Open SSE streams on this instance.").set(to: Double(eventStreams))
-        registry.makeGauge(name: "atelier_kill_switch", help: "1 while new jobs are refused.").set(to: killSwitch ? 1.0 : 0.0)
+        registry.makeGauge(descriptor: Self.name("worker_in_flight", "", "Jobs this instance's worker is running."))
+            .set(to: Double(inFlight))
+        registry.makeGauge(descriptor: Self.name("event_streams", "", "Open SSE streams on this instance."))
+            .set(to: Double(eventStreams))
+        registry.makeGauge(descriptor: Self.name("kill_switch", "", "1 while new jobs are refused.")).set(to: killSwitch ? 1.0 : 0.0)
     }
 }

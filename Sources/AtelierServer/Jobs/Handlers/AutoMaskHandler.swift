@@ -23,7 +23,7 @@ struct AutoMaskHandler: Sendable {
             parameters: job.params,
             images: [ImageUpload(filename: "image.\(format.rawValue)", contentType: format.mimeType, data: data)],
             safetyIdentifier: SafetyIdentifier.forOwner(job.owner))
-        let result = try await context.provider.run(request) { _ in }
+        let result = try await context.callProvider(request, kind: job.kind)
         guard let matte = result.images.first else {
             throw ProviderError.invalidResponse(message: "the upstream returned no matte")
         }

@@ -20,7 +20,7 @@ struct EditHandler: Sendable {
         let request = ProviderRequest(
             parameters: job.params, images: try await images.asyncMap(upload), mask: try await mask.asyncMap(upload),
             markup: try await markup.asyncMap(upload), safetyIdentifier: SafetyIdentifier.forOwner(job.owner))
-        let result = try await context.provider.run(request, onPartial: onPartial)
+        let result = try await context.callProvider(request, kind: job.kind, onPartial: onPartial)
         let builder = OutcomeBuilder(context: context, job: job)
         guard let mask, let first = images.first, job.options?.preserveUnmasked == true else {
             return try await builder.outputs(result.images, from: result)

@@ -9,7 +9,7 @@ struct GenerateHandler: Sendable {
         _ job: JobRecord, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws -> JobOutcome {
         let request = ProviderRequest(parameters: job.params, safetyIdentifier: SafetyIdentifier.forOwner(job.owner))
-        let result = try await context.provider.run(request, onPartial: onPartial)
+        let result = try await context.callProvider(request, kind: job.kind, onPartial: onPartial)
         return try await OutcomeBuilder(context: context, job: job).outputs(result.images, from: result)
     }
 }

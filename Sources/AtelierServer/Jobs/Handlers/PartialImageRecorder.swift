@@ -13,7 +13,8 @@ struct PartialImageRecorder: Sendable {
             let jobID = try job.requireID()
             let attempt = try await JobRecord.find(jobID, on: context.database)?.attempts ?? job.attempts
             let image = try await context.images.store(
-                partial.data, job: jobID, owner: job.owner, role: .partial, index: partial.index, attempt: attempt)
+                partial.data, job: jobID, owner: job.owner, role: .partial, index: partial.index, attempt: attempt,
+                deferThumbnail: true)
             let stale = try await ImageRecord.query(on: context.database)
                 .filter(\.$job.$id == jobID).filter(\.$role == "partial").filter(\.$index == partial.index).all()
             try await image.create(on: context.database)
