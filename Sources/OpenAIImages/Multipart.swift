@@ -1,3 +1,4 @@
+import AtelierCore
 import Foundation
 import NIOCore
 
@@ -31,29 +32,123 @@ struct MultipartBody {
             .replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
     }
 
-    /// The whole body in one buffer (files are copied exactly once).
-    func encode() -> ByteBuffer {
-        let fileBytes = parts.reduce(0) { total, part in
-            if case .file(let file) = part.value { return total + file.data.count }
-            return total
-        }
-        var buffer = ByteBufferAllocator().buffer(capacity: fileBytes + parts.count * 256 + 64)
+    /// The part headers, each file's bytes and the separators, in order: what `encode` and `stream` write.
+    fileprivate enum Piece {
+        case text(String)
+        case bytes(ImageBytes)
+    }
+
+    fileprivate var pieces: [Piece] {
+        var pieces: [Piece] = []
         for (name, part) in parts {
-            buffer.writeString("--\(boundary)\r\n")
             switch part {
             case .text(let value):
-                buffer.writeString("Content-Disposition: form-data; name=\"\(Self.quoted(name))\"\r\n\r\n")
-                buffer.writeString(value)
+                pieces.append(.text("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"\r\n\r\n\(value)\r\n"))
             case .file(let file):
-                buffer.writeString(
-                    "Content-Disposition: form-data; name=\"\(Self.quoted(name))\"; filename=\"\(Self.quoted(file.filename))\"\r\n")
-                buffer.writeString("Content-Type: \(file.contentType)\r\n\r\n")
-                buffer.writeBytes(file.data)
+                pieces.append(.text(
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"; "
+                        + "filename=\"\(Self.quoted(file.filename))\"\r\nContent-Type: \(file.contentType)\r\n\r\n"))
+                pieces.append(.bytes(file.bytes))
+                pieces.append(.text("\r\n"))
             }
-            buffer.writeString("\r\n")
         }
-        buffer.writeString("--\(boundary)--\r\n")
+        pieces.append(.text("--\(boundary)--\r\n"))
+        return pieces
+    }
+
+    /// The body's exact length (its Content-Length).
+    var byteCount: Int {
+        pieces.reduce(0) { total, piece in
+            switch piece {
+            case .text(let text): total + text.utf8.count
+            case .bytes(let bytes): total + bytes.byteCount
+            }
+        }
+    }
+
+    /// The whole body in one buffer (files are read once); for small bodies and tests.
+    func encode() throws -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: byteCount)
+        for piece in pieces {
+            switch piece {
+            case .text(let text): buffer.writeString(text)
+            case .bytes(let bytes): buffer.writeBytes(try bytes.load())
+            }
+        }
         return buffer
+    }
+
+    /// The body as chunks produced when the connection asks for them: files are read 64 KiB at a time, so
+    /// sending 16 large inputs holds about one chunk, not the inputs.
+    func stream() -> MultipartStream { MultipartStream(pieces: pieces.map(\.chunkSource)) }
+}
+
+/// A multipart body read piece by piece on demand (the HTTP client pulls the next chunk when it can send it).
+struct MultipartStream: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    enum Source: Sendable {
+        case text(String)
+        case data(Data)
+        case file(URL, byteCount: Int)
+    }
+
+    let pieces: [Source]
+    static let chunkSize = 64 << 10
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var pieces: [Source]
+        var index = 0
+        var offset = 0
+        var handle: FileHandle?
+
+        mutating func next() async throws -> ByteBuffer? {
+            while index < pieces.count {
+                switch pieces[index] {
+                case .text(let text):
+                    index += 1
+                    return ByteBuffer(string: text)
+                case .data(let data):
+                    guard offset < data.count else { break }
+                    let end = Swift.min(offset + MultipartStream.chunkSize, data.count)
+                    defer { offset = end }
+                    return ByteBuffer(bytes: data[data.startIndex + offset..<data.startIndex + end])
+                case .file(let url, let count):
+                    if handle == nil { handle = try FileHandle(forReadingFrom: url) }
+                    if offset < count, let chunk = try handle?.read(upToCount: Swift.min(MultipartStream.chunkSize, count - offset)),
+                        !chunk.isEmpty
+                    {
+                        offset += chunk.count
+                        return ByteBuffer(bytes: chunk)
+                    }
+                    try handle?.close()
+                    handle = nil
+                    // The length was promised in Content-Length: a file that changed size must fail the request.
+                    guard offset == count else { throw MultipartFileChanged(url: url, expected: count, read: offset) }
+                }
+                index += 1
+                offset = 0
+            }
+            return nil
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pieces: pieces) }
+}
+
+struct MultipartFileChanged: Error {
+    let url: URL
+    let expected: Int
+    let read: Int
+}
+
+extension MultipartBody.Piece {
+    fileprivate var chunkSource: MultipartStream.Source {
+        switch self {
+        case .text(let text): .text(text)
+        case .bytes(.data(let data)): .data(data)
+        case .bytes(.file(let url, let count)): .file(url, byteCount: count)
+        }
     }
 }
 
@@ -94,7 +189,7 @@ enum ImageMIME {
         }
         let valid: Set<String> = ["image/png", "image/jpeg", "image/webp"]
         let type =
-            sniff(file.data) ?? (declared == "image/jpg" ? "image/jpeg" : declared).flatMap { valid.contains($0) ? $0 : nil }
+            sniff(file.bytes.prefix(12)) ?? (declared == "image/jpg" ? "image/jpeg" : declared).flatMap { valid.contains($0) ? $0 : nil }
             ?? fromFilename(file.filename) ?? "image/png"
         file.contentType = type
         if file.filename.isEmpty { file.filename = "\(fallbackName).\(fileExtension(type))" }

@@ -41,6 +41,6 @@ public struct OpenAIImageProvider: ImageProvider {
     }
 
     static func file(_ upload: ImageUpload) -> ImagesFile {
-        ImagesFile(filename: upload.filename, contentType: upload.contentType, data: upload.data)
+        ImagesFile(filename: upload.filename, contentType: upload.contentType, bytes: upload.bytes)
     }
 }

@@ -38,7 +38,7 @@ public struct OpenAIImagesClient: Sendable {
             throw .invalidRequest(message: "cannot encode the request: \(error)", param: nil, code: nil)
         }
         return try await perform(
-            path: "/images/generations", body: ByteBuffer(bytes: json), contentType: "application/json",
+            path: "/images/generations", body: .bytes(ByteBuffer(bytes: json)), contentType: "application/json",
             stream: fields.streams, eventPrefix: "image_generation", onPartial: onPartial)
     }
 
@@ -58,8 +58,10 @@ public struct OpenAIImagesClient: Sendable {
         }
         if let mask { multipart.addFile("mask", ImageMIME.normalized(mask, fallbackName: "mask")) }
         if let markup { multipart.addFile("markup", ImageMIME.normalized(markup, fallbackName: "markup")) }
+        // Streamed: the files are read from disk (or memory) as the connection takes them.
         return try await perform(
-            path: "/images/edits", body: multipart.encode(), contentType: multipart.contentType,
+            path: "/images/edits", body: .stream(multipart.stream(), length: .known(Int64(multipart.byteCount))),
+            contentType: multipart.contentType,
             stream: fields.streams, eventPrefix: "image_edit", onPartial: onPartial)
     }
 
@@ -70,7 +72,7 @@ public struct OpenAIImagesClient: Sendable {
     /// An error while reading the body after the head arrived.
     private struct BodyError: Error { var underlying: any Error }
 
-    private func makeRequest(path: String, body: ByteBuffer, contentType: String, stream: Bool) -> HTTPClientRequest {
+    private func makeRequest(path: String, body: HTTPClientRequest.Body, contentType: String, stream: Bool) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.apiKey)")
@@ -79,12 +81,12 @@ public struct OpenAIImagesClient: Sendable {
         request.headers.add(name: "Content-Type", value: contentType)
         request.headers.add(name: "Accept", value: stream ? "text/event-stream" : "application/json")
         request.headers.add(name: "User-Agent", value: "Atelier/1.0 (OpenAIImages)")
-        request.body = .bytes(body)
+        request.body = body
         return request
     }
 
     private func perform(
-        path: String, body: ByteBuffer, contentType: String, stream: Bool, eventPrefix: String,
+        path: String, body: HTTPClientRequest.Body, contentType: String, stream: Bool, eventPrefix: String,
         onPartial: @escaping @Sendable (ImagesPartial) async -> Void
     ) async throws(ProviderError) -> ImagesResult {
         let request = makeRequest(path: path, body: body, contentType: contentType, stream: stream)

@@ -84,12 +84,17 @@ enum WireValue {
 public struct ImagesFile: Sendable, Equatable {
     public var filename: String
     public var contentType: String
-    public var data: Data
+    /// In memory, or a file streamed into the request body.
+    public var bytes: ImageBytes
 
-    public init(filename: String, contentType: String, data: Data) {
+    public init(filename: String, contentType: String, bytes: ImageBytes) {
         self.filename = filename
         self.contentType = contentType
-        self.data = data
+        self.bytes = bytes
+    }
+
+    public init(filename: String, contentType: String, data: Data) {
+        self.init(filename: filename, contentType: contentType, bytes: .data(data))
     }
 }
 

@@ -28,7 +28,7 @@ private func resetPeak() {
 }
 
 /// One job at a time through the real path (OpenAI client → stand-in on another process, decode, blob write,
-/// commit, events, thumbnail): the growth of this process's peak RSS over its RSS just before the job, divided by
+/// commit, events): the growth of this process's peak RSS over its RSS just before the job, divided by
 /// the bytes of the image the job received (base64-decoded).
 func jobMemory() async throws {
     AllocatorTuning.apply()  // as `atelier` does at start
@@ -69,7 +69,7 @@ func jobMemory() async throws {
     for index in 0..<3 { _ = try await runOne(index, measured: false) }  // warm-up: pools, caches, libvips
     var rows: [(image: Int, growth: Int)] = []
     for index in 0..<jobs { if let row = try await runOne(100 + index, measured: true) { rows.append(row) } }
-    // The thumbnail (made after the commit, streamed from the stored file) alone, on the last output image.
+    // The thumbnail (made when first asked for, streamed from the stored file), on the last output image.
     let outputs = FileManager.default.enumerator(atPath: folder.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix("output-0.png") } ?? []
     var thumbnailGrowth = 0, pixelBytes = 0
     if let path = outputs.last, let data = FileManager.default.contents(atPath: folder.appendingPathComponent(path).path) {
@@ -88,7 +88,7 @@ func jobMemory() async throws {
 
     let ratios = rows.map { Double($0.growth) / Double(max($0.image, 1)) }
     let mib = { (bytes: Int) in String(format: "%.2f", Double(bytes) / 1_048_576) }
-    print("| jobs | image file (MiB, base64-decoded) | pixels (MiB) | peak growth p50 (MiB) | peak growth max (MiB) | max / file | max / pixels | thumbnail alone (MiB) |")
+    print("| jobs | image file (MiB, base64-decoded) | pixels (MiB) | peak growth p50 (MiB) | peak growth max (MiB) | max / file | max / pixels | thumbnail, made on first request (MiB) |")
     print("|---|---|---|---|---|---|---|---|")
     let growths = rows.map { Double($0.growth) }
     let worst = growths.max() ?? 0

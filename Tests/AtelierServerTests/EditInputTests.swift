@@ -69,9 +69,10 @@ import VaporTesting
             try await app.drainJobs(app.makeJobWorker())
             // validate: what went upstream is a PNG with alpha at 1024², transparent inside the square only
             let sent = try #require(await provider.requests.first?.mask)
-            let info = try ImageProcessing.probe(sent.data)
+            let sentData = try sent.bytes.load()
+            let info = try ImageProcessing.probe(sentData)
             #expect(info.format == .png && info.hasAlpha && info.width == 1024 && info.height == 1024)
-            let rgba = try ImageProcessing.rgbaPixels(sent.data)
+            let rgba = try ImageProcessing.rgbaPixels(sentData)
             func alpha(_ x: Int, _ y: Int) -> UInt8 { rgba.pixels[(y * 1024 + x) * 4 + 3] }
             #expect(alpha(384, 384) == 0)
             #expect(alpha(50, 50) == 255)

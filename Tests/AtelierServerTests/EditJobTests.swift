@@ -84,7 +84,7 @@ import VaporTesting
             try await app.drainJobs(app.makeJobWorker())
             let sent = try #require(await provider.requests.last)
             #expect(sent.images.count == 1)
-            let sentMask = try ImageProcessing.probe(try #require(sent.mask).data)
+            let sentMask = try ImageProcessing.probe(try #require(sent.mask).bytes.load())
             #expect(sentMask.hasAlpha && sentMask.width == 1536)
         }
     }

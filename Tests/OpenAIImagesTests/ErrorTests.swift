@@ -225,7 +225,7 @@ struct StandInValidationTests {
     static func multipart(_ build: (inout MultipartBody) -> Void) -> (String, ByteBuffer) {
         var body = MultipartBody()
         build(&body)
-        return (body.contentType, body.encode())
+        return (body.contentType, try! body.encode())  // in-memory parts only: cannot fail
     }
 
     @Test func rejectsResponseFormatAndMissingKey() async throws {

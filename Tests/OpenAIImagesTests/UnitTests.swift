@@ -170,12 +170,37 @@ struct CodecTests {
         #expect(throws: ProviderError.self) { try ImagesResponseDecoder.decode(ByteBuffer(string: #"{"data":[{"b64_json":"AAAA"}"#)) }
     }
 
-    @Test func multipartMatchesTheSDKShape() {
+    @Test func streamedMultipartEqualsTheEncodedBodyAndItsLength() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("part-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let big = Data((0..<(200 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 31) })  // several 64 KiB chunks
+        try big.write(to: file)
+        var body = MultipartBody(boundary: "B")
+        body.addText("prompt", "hi")
+        body.addFile("image[]", ImagesFile(filename: "a.png", contentType: "image/png", bytes: .file(file, byteCount: big.count)))
+        body.addFile("image[]", ImagesFile(filename: "b.png", contentType: "image/png", data: Data([1, 2, 3])))
+        var streamed = ByteBuffer()
+        var chunks = 0
+        for try await var chunk in body.stream() {
+            #expect(chunk.readableBytes <= MultipartStream.chunkSize)
+            streamed.writeBuffer(&chunk)
+            chunks += 1
+        }
+        #expect(streamed == (try body.encode()))
+        #expect(streamed.readableBytes == body.byteCount)
+        #expect(chunks > 4)
+
+        // A file that shrank after its length was promised fails the request rather than sending a short body.
+        try Data(big.prefix(1000)).write(to: file)
+        await #expect(throws: MultipartFileChanged.self) { for try await _ in body.stream() {} }
+    }
+
+    @Test func multipartMatchesTheSDKShape() throws {
         var body = MultipartBody(boundary: "B")
         body.addText("prompt", "hi")
         body.addText("stream", WireValue.bool(true).text)
         body.addFile("image[]", ImagesFile(filename: "a.png", contentType: "image/png", data: Data([1, 2])))
-        let text = String(buffer: body.encode())
+        let text = String(buffer: try body.encode())
         #expect(text == "--B\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhi\r\n"
             + "--B\r\nContent-Disposition: form-data; name=\"stream\"\r\n\r\ntrue\r\n"
             + "--B\r\nContent-Disposition: form-data; name=\"image[]\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\u{01}\u{02}\r\n"

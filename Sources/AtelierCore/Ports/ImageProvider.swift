@@ -1,15 +1,52 @@
 import Foundation
 
+/// Image bytes to send: in memory, or a file read as the request goes out (edits send their stored inputs
+/// straight from disk, so a 16-image edit does not hold its inputs in memory).
+public enum ImageBytes: Sendable, Equatable {
+    case data(Data)
+    case file(URL, byteCount: Int)
+
+    public var byteCount: Int {
+        switch self {
+        case .data(let data): data.count
+        case .file(_, let count): count
+        }
+    }
+
+    /// The first `count` bytes (to tell the format); empty if a file cannot be read.
+    public func prefix(_ count: Int) -> Data {
+        switch self {
+        case .data(let data): return Data(data.prefix(count))
+        case .file(let url, _):
+            guard let handle = try? FileHandle(forReadingFrom: url) else { return Data() }
+            defer { try? handle.close() }
+            return (try? handle.read(upToCount: count)) ?? Data()
+        }
+    }
+
+    /// All the bytes (tests and fakes; the real client streams files).
+    public func load() throws -> Data {
+        switch self {
+        case .data(let data): data
+        case .file(let url, _): try Data(contentsOf: url)
+        }
+    }
+}
+
 /// An image file sent upstream (an edit input, a mask or markup).
 public struct ImageUpload: Sendable, Equatable {
     public var filename: String
     public var contentType: String
-    public var data: Data
+    public var bytes: ImageBytes
 
-    public init(filename: String, contentType: String, data: Data) {
+    public init(filename: String, contentType: String, bytes: ImageBytes) {
         self.filename = filename
         self.contentType = contentType
-        self.data = data
+        self.bytes = bytes
+    }
+
+    public init(filename: String, contentType: String, data: Data) {
+        self.init(filename: filename, contentType: contentType, bytes: .data(data))
     }
 }
 

@@ -51,6 +51,22 @@ struct ImageStore: Sendable {
         return thumb
     }
 
+    /// The image as an upstream upload: its stored file when the store keeps files (the request streams it from
+    /// disk), its bytes otherwise.
+    func upload(of image: ImageRecord, filename: String) async throws -> ImageUpload {
+        let format = ImageFormat(rawValue: image.format) ?? .png
+        let key = try Self.key(image.blobKey)
+        let bytes: ImageBytes
+        if let file = blobs.localFile(key),
+            let size = (try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int
+        {
+            bytes = .file(file, byteCount: size)
+        } else {
+            bytes = .data(try await blobs.get(key))
+        }
+        return ImageUpload(filename: "\(filename).\(format.rawValue)", contentType: format.mimeType, bytes: bytes)
+    }
+
     func data(of image: ImageRecord) async throws -> Data {
         try await blobs.get(try Self.key(image.blobKey))
     }

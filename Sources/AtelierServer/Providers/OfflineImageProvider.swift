@@ -45,7 +45,9 @@ public struct OfflineImageProvider: ImageProvider {
 
     static func dimensions(_ size: String, fallback: ImageUpload?) -> (Int, Int) {
         if let dims = SizeRule.dimensions(of: size) { return dims }
-        if let fallback, let info = try? ImageProcessing.probe(fallback.data) { return (info.width, info.height) }
+        if let fallback, let data = try? fallback.bytes.load(), let info = try? ImageProcessing.probe(data) {
+            return (info.width, info.height)
+        }
         return (1024, 1024)
     }
 

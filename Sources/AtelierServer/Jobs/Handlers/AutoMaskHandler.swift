@@ -17,11 +17,8 @@ struct AutoMaskHandler: Sendable {
         guard let input = try await job.$images.query(on: context.database)
             .filter(\.$role == ImageRecord.Role.input.rawValue).first()
         else { throw JobFailure(code: "missing_input", message: "The auto-mask job has no input image.") }
-        let data = try await context.images.data(of: input)
-        let format = ImageFormat(rawValue: input.format) ?? .png
         let request = ProviderRequest(
-            parameters: job.params,
-            images: [ImageUpload(filename: "image.\(format.rawValue)", contentType: format.mimeType, data: data)],
+            parameters: job.params, images: [try await context.images.upload(of: input, filename: "image")],
             safetyIdentifier: SafetyIdentifier.forOwner(job.owner))
         let result = try await context.callProvider(request, kind: job.kind)
         guard let matte = result.images.first else {

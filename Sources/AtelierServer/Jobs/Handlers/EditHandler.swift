@@ -48,9 +48,7 @@ struct EditHandler: Sendable {
     }
 
     private func upload(_ image: ImageRecord) async throws -> ImageUpload {
-        let data = try await context.images.data(of: image)
-        let format = ImageFormat(rawValue: image.format) ?? .png
-        return ImageUpload(filename: "\(image.role)-\(image.index).\(format.rawValue)", contentType: format.mimeType, data: data)
+        try await context.images.upload(of: image, filename: "\(image.role)-\(image.index)")
     }
 }
 
