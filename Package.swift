@@ -47,10 +47,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Blob storage implementations (local disk).
+        // Blob storage implementations (local disk, S3-compatible buckets).
         .target(
             name: "ObjectStorage",
-            dependencies: ["AtelierCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "AtelierCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The OpenAI-compatible stand-in upstream used by tests, benchmarks and demos.
@@ -95,7 +98,9 @@ let package = Package(
             dependencies: ["OpenAIImages", "OpenAIStandIn", "AtelierTesting"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "AtelierCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ObjectStorageTests",
+            dependencies: ["ObjectStorage", "AtelierCore", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: swiftSettings),
         .testTarget(
             name: "AtelierServerTests",
             dependencies: ["AtelierServer", "AtelierTesting", .product(name: "VaporTesting", package: "vapor")],

@@ -16,6 +16,6 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if [[ "${1:-}" == "--test" ]]; then
-  python3 -c 'import playwright, pytest, PIL, openai' 2>/dev/null \
-    || python3 -m pip install -q --disable-pip-version-check playwright pytest pillow openai==3.57.0
+  python3 -c 'import playwright, pytest, PIL, openai, moto.server, flask_cors' 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check playwright pytest pillow openai==3.57.0 'moto[server]' 
 fi

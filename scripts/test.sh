@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what they need (apt: libvips, PostgreSQL, Chromium, TypeScript; pip: playwright,
-# pytest, pillow), builds, runs the Swift suites on SQLite and on a PostgreSQL it starts on 127.0.0.1,
+# pytest, pillow, moto), builds, runs the Swift suites on SQLite and on a PostgreSQL it starts on 127.0.0.1
+# (with an S3-compatible moto server for the S3 store),
 # type-checks the studio's JavaScript, and drives the studio in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,25 @@ bash scripts/install-deps.sh --test
 
 pgdir=$(mktemp -d /tmp/atelier-pg.XXXXXX)
 chmod 755 "$pgdir"
-trap 'bash scripts/postgres.sh stop "$pgdir"' EXIT
+s3pid=""
+trap 'bash scripts/postgres.sh stop "$pgdir"; [[ -n "$s3pid" ]] && kill "$s3pid" 2>/dev/null; true' EXIT
+
+# An S3-compatible server (moto) on loopback for the S3 blob store tests.
+s3port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m moto.server -H 127.0.0.1 -p "$s3port" >/tmp/atelier-moto.log 2>&1 & s3pid=$!
+python3 - "$s3port" <<'PY'
+import sys, time, urllib.request
+deadline = time.monotonic() + 30
+while True:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/", timeout=1).read()
+        break
+    except Exception:
+        if time.monotonic() > deadline:
+            sys.exit("moto S3 server did not start: see /tmp/atelier-moto.log")
+        time.sleep(0.1)
+PY
+export TEST_S3_URL="http://127.0.0.1:$s3port"
 
 echo "==> build"
 swift build --build-tests

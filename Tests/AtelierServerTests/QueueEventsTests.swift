@@ -139,22 +139,25 @@ import Vapor
         let hub = b.atelier.hub
         let (subscription, events) = await hub.subscribe(.init(owner: nil, jobID: nil))
         defer { Task { await hub.unsubscribe(subscription) } }
-        let prober = Task {
-            let deadline = ContinuousClock.now + .seconds(15)
+        let prober = Task { () -> [String] in
+            var probes: [String] = []
+            let deadline = ContinuousClock.now + .seconds(30)
             while !Task.isCancelled && ContinuousClock.now < deadline {
-                if let probe = try? await a.enqueueGenerate(["prompt": "probe"]),
-                   let job = try? await a.jobRecord(probe)
-                {
-                    job.status = "canceled"  // probes are removed again at once
+                if let probe = try? await a.enqueueGenerate(["prompt": "probe"]), let job = try? await a.jobRecord(probe) {
+                    job.status = "canceled"  // never run; removed once B has heard one (B reads the event row)
                     try? await job.update(on: a.db)
-                    try? await JobDeleter(app: a).delete(job)
+                    probes.append(probe)
                 }
                 try? await Task.sleep(for: .milliseconds(100))
             }
             await hub.unsubscribe(subscription)
+            return probes
         }
-        defer { prober.cancel() }
         var iterator = events.makeAsyncIterator()
         #expect(await iterator.next() != nil, "B never received an event from A")
+        prober.cancel()
+        for probe in await prober.value {
+            if let job = try? await a.jobRecord(probe) { try? await JobDeleter(app: a).delete(job) }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import AtelierCore
 import Foundation
+import ObjectStorage
 import Vapor
 
 extension AtelierConfig {
@@ -62,8 +63,32 @@ extension AtelierConfig {
             maxUploadBytes: int("MAX_UPLOAD_MB", 900, 1...4096) * 1_048_576,
             maxFileBytes: 50 * 1_000_000,
             access: Access.fromEnvironment(env, problems: &problems))
+        var configured = config
+        configured.s3 = s3(env, problems: &problems)
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
-        return config
+        return configured
+    }
+
+    /// `S3_BUCKET` switches blobs to an S3-compatible bucket; the keys are then required. The secret is never
+    /// repeated in a message.
+    static func s3(_ env: [String: String], problems: inout [String]) -> S3Configuration? {
+        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        guard let bucket = value("S3_BUCKET") else { return nil }
+        let region = value("S3_REGION") ?? "us-east-1"
+        let endpoint = value("S3_ENDPOINT") ?? "https://s3.\(region).amazonaws.com"
+        if URLComponents(string: endpoint)?.host == nil || !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
+            problems.append("S3_ENDPOINT=\(endpoint) must be an http(s) URL such as https://s3.eu-west-1.amazonaws.com")
+        }
+        let keyID = value("S3_ACCESS_KEY_ID") ?? value("AWS_ACCESS_KEY_ID")
+        let secret = value("S3_SECRET_ACCESS_KEY") ?? value("AWS_SECRET_ACCESS_KEY")
+        if keyID == nil || secret == nil {
+            problems.append("S3_BUCKET=\(bucket) needs S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY")
+        }
+        var prefix = value("S3_PREFIX") ?? ""
+        if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
+        return S3Configuration(
+            endpoint: endpoint, bucket: bucket, region: region, accessKeyID: keyID ?? "", secretAccessKey: secret ?? "",
+            prefix: prefix)
     }
 }
 

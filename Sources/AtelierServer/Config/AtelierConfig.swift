@@ -1,5 +1,6 @@
 import AtelierCore
 import Foundation
+import ObjectStorage
 
 /// Every setting Atelier reads, parsed once at start (see `AtelierConfig+Environment.swift`).
 public struct AtelierConfig: Sendable {
@@ -65,6 +66,8 @@ public struct AtelierConfig: Sendable {
     public var maxFileBytes: Int
     /// Accounts, rate limits, spending caps, kill switch, retention.
     public var access: Access
+    /// Where image blobs live: nil = `DATA_DIR/blobs` on local disk, else an S3-compatible bucket.
+    public var s3: S3Configuration?
 
     public var isOffline: Bool { openAI == nil }
 

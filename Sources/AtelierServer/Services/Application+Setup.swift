@@ -57,22 +57,28 @@ extension Application {
     }
 
     func makeServices(config: AtelierConfig, overrides: ServiceOverrides) throws -> AtelierServices {
+        // The one shared client (upstream calls, S3): enough connections per host for every worker slot
+        // (AsyncHTTPClient's default of 8 would cap in-flight upstream calls whatever WORKER_CONCURRENCY says), a
+        // short connect timeout, no redirects. Set before the client is first used.
+        var httpConfiguration = http.client.configuration
+        httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, config.worker.concurrency)
+        httpConfiguration.timeout = .init(connect: .seconds(10), read: nil)
+        httpConfiguration.redirectConfiguration = .disallow
+        http.client.configuration = httpConfiguration
         let hub = JobEventHub()
         let clock = overrides.clock ?? .system
-        let blobs: any BlobStore = try overrides.blobs
-            ?? LocalDiskBlobStore(root: URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("blobs"))
+        let blobs: any BlobStore
+        if let custom = overrides.blobs {
+            blobs = custom
+        } else if let s3 = config.s3 {
+            blobs = S3BlobStore(configuration: s3, client: http.client.shared)
+        } else {
+            blobs = try LocalDiskBlobStore(root: URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("blobs"))
+        }
         let provider: any ImageProvider
         if let custom = overrides.provider {
             provider = custom
         } else if let openAI = config.openAI {
-            // The one shared client: enough connections per host for every worker slot (AsyncHTTPClient's default
-            // of 8 would cap in-flight upstream calls whatever WORKER_CONCURRENCY says), a short connect timeout,
-            // no redirects. Set before the client is first used.
-            var httpConfiguration = http.client.configuration
-            httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, config.worker.concurrency)
-            httpConfiguration.timeout = .init(connect: .seconds(10), read: nil)
-            httpConfiguration.redirectConfiguration = .disallow
-            http.client.configuration = httpConfiguration
             let client = OpenAIImagesClient(
                 httpClient: http.client.shared,
                 configuration: OpenAIConfiguration(
