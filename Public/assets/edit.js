@@ -478,7 +478,9 @@ async function submit() {
     const job = await api.edit(fd);
     const base = tray[0];
     const card = createJobCard(job, {
-      aspect: base ? `${base.width}x${base.height}` : options.aspect(), count: options.n(), baseUrl: base ? base.url : null,
+      // size=auto keeps the base image's shape; an explicit size wins.
+      aspect: options.aspect() ?? (base ? `${base.width}x${base.height}` : "1024x1024"), count: options.n(),
+      baseUrl: base ? base.url : null,
       onRerun: () => void submit(),
     });
     results.prepend(card.el);

@@ -138,7 +138,7 @@ async function submit() {
     return;
   }
   const params = options.getParams();
-  const aspect = options.aspect();
+  const aspect = options.aspect() ?? "1024x1024";
   busy = true;
   submitBtn.disabled = true;
   submitBtn.classList.add("is-loading");

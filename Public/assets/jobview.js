@@ -162,9 +162,11 @@ export function createJobCard(job, o) {
       return;
     }
 
-    // queued / running: status and the newest partial preview.
+    // queued / running: status and the newest partial preview, whose size settles the tiles' shape (a guess
+    // until then when the size is `auto`).
     const partial = (j.partials || []).slice(-1)[0];
     tiles.forEach((t, i) => {
+      if (partial && partial.width && partial.height) t.style.aspectRatio = `${partial.width} / ${partial.height}`;
       if (t.classList.contains("tile-empty")) {
         t.classList.remove("tile-empty");
         t.classList.add("skeleton");

@@ -51,7 +51,7 @@ export function checkFreeSize(w, hgt, rule) {
  *   getParams: () => GenerateBody,
  *   setParams: (p: Partial<JobParams>) => void,
  *   validate: () => { field: string, message: string } | null,
- *   aspect: () => string,
+ *   aspect: () => string | null,
  *   n: () => number,
  *   setHasMask: (hasMask: boolean) => void,
  * }} OptionsForm
@@ -261,9 +261,10 @@ export function createOptions(o) {
     element,
     model,
     n: () => Math.max(1, Number(nIn.value) || 1),
+    /** The chosen WxH, or null for `auto` (the model picks; placeholders then guess and settle on the first preview). */
     aspect: () => {
       const s = size();
-      return /^\d+x\d+$/.test(s) ? s : "1024x1024";
+      return /^\d+x\d+$/.test(s) ? s : null;
     },
     validate: () => {
       const m = model();
