@@ -4,7 +4,6 @@ import AtelierTesting
 import Foundation
 import ImageProcessing
 import Logging
-import Synchronization
 import Testing
 import Vapor
 import VaporTesting
@@ -77,10 +76,10 @@ import VaporTesting
     }
 
     @Test func theOpenAIKeyNeverAppearsInResponsesOrLogs() async throws {
-        let lines = LogLines()
+        let lines = CapturedLogs()
         try await StandInServer.run { standIn in
             try await withTestApp(try Self.config(standIn)) { app in
-                app.logger = Logger(label: "capture") { _ in CapturingHandler(lines: lines) }
+                app.logger = Logger(label: "capture") { _ in CapturingLogHandler(logs: lines) }
                 app.logger.logLevel = .trace
                 try await standIn.inject([["kind": "unauthenticated"]])
                 var bodies: [String] = []
@@ -98,26 +97,5 @@ import VaporTesting
         }
         #expect(!lines.all.isEmpty)
         #expect(lines.all.allSatisfy { !$0.contains(Self.key) })
-    }
-}
-
-final class LogLines: Sendable {
-    private let storage = Mutex<[String]>([])
-    func append(_ line: String) { storage.withLock { $0.append(line) } }
-    var all: [String] { storage.withLock { $0 } }
-}
-
-struct CapturingHandler: LogHandler {
-    let lines: LogLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        lines.append("\(event.level) \(event.message) \(metadata.merging(event.metadata ?? [:]) { $1 })")
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import AtelierCore
+import AtelierTesting
 import Foundation
 import Logging
 import NIOCore
@@ -7,32 +8,6 @@ import OpenAIStandIn
 import Vapor
 
 @testable import OpenAIImages
-
-/// Collects every log record so tests can assert secrets never appear.
-final class LogStore: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
-    var text: String { all.joined(separator: "\n") }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let store: LogStore
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        store.append("\(event.level) \(event.message) \(merged) \(event.source)")
-    }
-}
 
 /// Signals the index of each request the stand-in records.
 final class RequestSignal: @unchecked Sendable {
@@ -48,7 +23,7 @@ final class RequestSignal: @unchecked Sendable {
 struct Harness {
     let port: Int
     let http: HTTPClient
-    let logs: LogStore
+    let logs: CapturedLogs
     let logger: Logger
     let signal: RequestSignal
 
@@ -124,8 +99,8 @@ struct Harness {
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = .init(connect: .seconds(2))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
-        let logs = LogStore()
-        var logger = Logger(label: "openai-images-tests") { _ in CapturingLogHandler(store: logs) }
+        let logs = CapturedLogs()
+        var logger = Logger(label: "openai-images-tests") { _ in CapturingLogHandler(logs: logs) }
         logger.logLevel = .trace
         do {
             try OpenAIStandIn.configure(app, options: options)
