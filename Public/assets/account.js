@@ -1,6 +1,6 @@
 // @ts-check
 // My account: API keys (create, list, revoke), export, delete, sign out.
-import { AccountApiError, byId, call, el, say, session } from "./accountapi.js";
+import { ApiError, byId, call, el, say, session } from "./accountapi.js";
 
 /** @typedef {{ id: string, name: string, prefix: string, created_at: string, last_used_at: string | null, revoked_at: string | null, key?: string }} ApiKey */
 
@@ -14,7 +14,7 @@ function when(iso) {
 
 /** @param {unknown} error */
 function message(error) {
-  return error instanceof AccountApiError ? error.message : "The server could not be reached.";
+  return error instanceof ApiError ? error.message : "The server could not be reached.";
 }
 
 async function loadKeys() {

@@ -1,54 +1,21 @@
 // @ts-check
-// Fetch helper for the account pages (login, account, admin). Cookie sessions: every write sends the
-// session's CSRF token (the `atelier_csrf` cookie) back as the X-CSRF-Token header.
+// Helpers for the account pages (login, account, admin): API calls through api.js that report a 401 instead of
+// redirecting to the login page, and a few DOM helpers.
 
-/** An API failure: `{error:{code,message,field}}`. */
-export class AccountApiError extends Error {
-  /**
-   * @param {number} status
-   * @param {string} code
-   * @param {string} message
-   * @param {string | null} field
-   */
-  constructor(status, code, message, field) {
-    super(message);
-    this.name = "AccountApiError";
-    this.status = status;
-    this.code = code;
-    this.field = field;
-  }
-}
+import { ApiError, request } from "./api.js";
 
-/** The CSRF token of the current session ("" when signed out). */
-export function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)atelier_csrf=([^;]*)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
+export { ApiError };
 
 /**
- * Calls the API with the session cookie; JSON in and out.
+ * Calls the API with the session cookie (and the CSRF token on writes); JSON in and out. A 401 is thrown like
+ * any other error: these pages show it instead of redirecting.
  * @param {"GET" | "POST" | "PUT" | "PATCH" | "DELETE"} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<any>}
  */
-export async function call(method, path, body) {
-  /** @type {Record<string, string>} */
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
-  const response = await fetch(path, {
-    method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 204) return null;
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = data && typeof data === "object" && data.error ? data.error : {};
-    throw new AccountApiError(
-      response.status, String(error.code ?? `http_${response.status}`), String(error.message ?? response.statusText),
-      error.field ?? null);
-  }
-  return data;
+export function call(method, path, body) {
+  return request(method, path, { json: body, onUnauthorized: "throw" });
 }
 
 /**

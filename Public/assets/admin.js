@@ -1,6 +1,6 @@
 // @ts-check
 // Admin: kill switch, global cap, retention; spend per user per day (plain SVG); users; model registry overrides.
-import { AccountApiError, byId, call, el, say, session } from "./accountapi.js";
+import { ApiError, byId, call, el, say, session } from "./accountapi.js";
 
 /** @typedef {{ id: string, email: string, role: string, verified: boolean, daily_cap_usd: number | null,
  *   monthly_cap_usd: number | null, requests_per_minute: number | null, images_per_minute: number | null }} User */
@@ -14,7 +14,7 @@ const COLOURS = ["#4b55c8", "#1d7a52", "#b42840", "#8f5600", "#0e7490", "#7c3aed
 
 /** @param {unknown} error */
 function report(error) {
-  say(status, error instanceof AccountApiError ? error.message : "The server could not be reached.", true);
+  say(status, error instanceof ApiError ? error.message : "The server could not be reached.", true);
 }
 
 /**

@@ -74,7 +74,8 @@ export function errorMessage(e) {
 /**
  * @typedef {{
  *   json?: unknown, form?: FormData, query?: Record<string, string | number | boolean | null | undefined>,
- *   headers?: Record<string, string>, signal?: AbortSignal, expect?: "json" | "blob" | "none"
+ *   headers?: Record<string, string>, signal?: AbortSignal, expect?: "json" | "blob" | "none",
+ *   onUnauthorized?: "login" | "throw"
  * }} RequestOptions
  */
 
@@ -116,7 +117,8 @@ export async function request(method, path, opts = {}) {
     if (e instanceof DOMException && e.name === "AbortError") throw e;
     throw new ApiError(0, "network", "Cannot reach the Atelier server. Check your connection.", null);
   }
-  if (res.status === 401) {
+  // The studio sends a signed-out user to the login page; the account pages handle 401 themselves.
+  if (res.status === 401 && opts.onUnauthorized !== "throw") {
     const next = location.pathname + location.search + location.hash;
     location.assign(`/login.html?next=${encodeURIComponent(next)}`);
   }

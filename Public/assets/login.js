@@ -1,6 +1,6 @@
 // @ts-check
 // Sign in and sign up (with consent). On success the browser goes to ?next= (same-site paths only) or the studio.
-import { AccountApiError, byId, call, say, session } from "./accountapi.js";
+import { ApiError, byId, call, say, session } from "./accountapi.js";
 
 const next = (() => {
   const target = new URLSearchParams(location.search).get("next") ?? "/";
@@ -24,9 +24,9 @@ function wire(form, path, body) {
       await call("POST", path, body(new FormData(form)));
       location.assign(next);
     } catch (error) {
-      const message = error instanceof AccountApiError ? error.message : "The server could not be reached.";
+      const message = error instanceof ApiError ? error.message : "The server could not be reached.";
       say(status, message, true);
-      if (error instanceof AccountApiError && error.field) {
+      if (error instanceof ApiError && error.field) {
         const input = form.elements.namedItem(error.field);
         if (input instanceof HTMLInputElement) input.focus();
       }
