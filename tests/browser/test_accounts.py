@@ -78,3 +78,19 @@ def test_sign_up_generate_and_manage_keys(browser: Browser, auth_server: Server)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     ctx.close()
     assert not errors, f"uncaught page errors: {errors}"
+
+    # Signed out: a wrong password is reported on the login page (a 401 there must not loop back to login).
+    ctx = new_context(browser, auth_server)
+    page = ctx.new_page()
+    page.goto("/login.html")
+    signin = page.locator("#signin")
+    signin.locator("input[name=email]").fill("ada@example.com")
+    signin.locator("input[name=password]").fill("not the password")
+    signin.locator("button[type=submit]").click()
+    expect(page.locator("#signin-status")).to_have_text("Wrong email or password.")
+    assert "/login.html" in page.url
+    signin.locator("input[name=password]").fill("correct horse battery")
+    signin.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login.html" not in url)
+    expect(page.locator("#account-link")).to_have_text("ada@example.com")
+    ctx.close()
