@@ -14,6 +14,12 @@ struct EditController: RouteCollection {
     }
 
     @Sendable func edit(req: Request) async throws -> Response {
+        let (job, created, _) = try await enqueue(req: req)
+        return try await JobResponder(req: req).respond(job: job, created: created)
+    }
+
+    /// Reads and checks the multipart upload and enqueues an edit job; returns the upload's other fields too.
+    func enqueue(req: Request) async throws -> (job: JobRecord, created: Bool, upload: MultipartUpload) {
         let config = req.atelier.config
         try await JobAdmission(req: req).checkKillSwitch()
         let upload = try await MultipartUpload.read(req, maxFileBytes: config.maxFileBytes, maxTotalBytes: config.maxUploadBytes)
@@ -43,7 +49,7 @@ struct EditController: RouteCollection {
             kind: .edit, params: params, options: options, inputs: inputs, owner: req.owner,
             idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens,
             budget: try await JobAdmission(req: req).admit(params))
-        return try await JobResponder(req: req).respond(job: job, created: created)
+        return (job, created, upload)
     }
 
     @Sendable func autoMask(req: Request) async throws -> Response {

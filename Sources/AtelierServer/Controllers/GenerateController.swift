@@ -11,11 +11,16 @@ struct GenerateController: RouteCollection {
 
     @Sendable func create(req: Request) async throws -> Response {
         let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
+        let (job, created) = try await enqueue(input, req: req)
+        return try await JobResponder(req: req).respond(job: job, created: created)
+    }
+
+    /// Validates, admits (kill switch, limits, caps) and enqueues a generate job.
+    func enqueue(_ input: ImageRequestInput, req: Request) async throws -> (job: JobRecord, created: Bool) {
         let params = try validated(input, req: req)
         let budget = try await JobAdmission(req: req).admit(params)
-        let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
+        return try await JobEnqueuer(app: req.application).enqueue(
             kind: .generate, params: params, owner: req.owner, idempotencyKey: req.idempotencyKey, budget: budget)
-        return try await JobResponder(req: req).respond(job: job, created: created)
     }
 
     @Sendable func estimate(req: Request) async throws -> EstimateDTO {

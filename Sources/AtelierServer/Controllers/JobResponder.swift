@@ -20,7 +20,8 @@ struct JobResponder {
         return response
     }
 
-    private func waitForEnd(_ jobID: UUID, seconds: Double) async throws -> JobRecord? {
+    /// The job once it has ended, or as it stands after `seconds`.
+    func waitForEnd(_ jobID: UUID, seconds: Double) async throws -> JobRecord? {
         let hub = req.atelier.hub
         let (subscription, events) = await hub.subscribe(.init(owner: nil, jobID: jobID))
         defer { Task { await hub.unsubscribe(subscription) } }

@@ -23,7 +23,7 @@ struct APIErrorMiddleware: AsyncMiddleware {
         return response
     }
 
-    private static func describe(_ error: any Error, request: Request) -> (HTTPResponseStatus, ErrorBody.Detail, HTTPHeaders) {
+    static func describe(_ error: any Error, request: Request) -> (HTTPResponseStatus, ErrorBody.Detail, HTTPHeaders) {
         switch error {
         case let error as APIError:
             return (error.status, .init(code: error.code, message: error.message, field: error.field), error.headers)

@@ -1,0 +1,100 @@
+import AtelierCore
+import Fluent
+import Foundation
+import Vapor
+
+/// OpenAI's Images API on Atelier: `POST /v1/images/generations` (JSON) and `POST /v1/images/edits` (multipart)
+/// take what the official SDKs send — with an Atelier API key as the bearer token — and run as ordinary jobs
+/// (validation, limits, caps, history, exact cost), answering in OpenAI's shapes: `ImagesResponse`, or with
+/// `stream=true` the `*.partial_image` / `*.completed` event stream. `x-atelier-job-id` names the job.
+struct OpenAICompatibleController: RouteCollection {
+    /// How long a call waits for its job (retries included) before answering 504 with the job id.
+    static let maxWaitSeconds = 900.0
+
+    func boot(routes: any RoutesBuilder) throws {
+        let images = routes.grouped(OpenAIErrorShape()).grouped("images")
+        images.post("generations", use: generations)
+        images.on(.POST, "edits", body: .stream, use: edits)
+    }
+
+    struct GenerationBody: Decodable {
+        var stream: Bool?
+        var response_format: String?
+    }
+
+    @Sendable func generations(req: Request) async throws -> Response {
+        let extra = try req.content.decode(GenerationBody.self)
+        try Self.refuseURLFormat(extra.response_format)
+        let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
+        let (job, _) = try await GenerateController().enqueue(input, req: req)
+        return try await answer(req, job: job, stream: extra.stream == true, prefix: "image_generation")
+    }
+
+    @Sendable func edits(req: Request) async throws -> Response {
+        let (job, _, upload) = try await EditController().enqueue(req: req)
+        try Self.refuseURLFormat(upload.field("response_format"))
+        let stream = ["true", "1"].contains(upload.field("stream")?.lowercased() ?? "")
+        return try await answer(req, job: job, stream: stream, prefix: "image_edit")
+    }
+
+    /// GPT image models always answer with base64 (`b64_json`), as OpenAI does.
+    static func refuseURLFormat(_ format: String?) throws {
+        guard let format, format != "b64_json" else { return }
+        throw APIError.invalid("response_format", "GPT image models always return b64_json; leave response_format out.")
+    }
+
+    private func answer(_ req: Request, job: JobRecord, stream: Bool, prefix: String) async throws -> Response {
+        let jobID = try job.requireID()
+        let response = stream
+            ? OpenAIEventStream(req: req, jobID: jobID, prefix: prefix, maxWaitSeconds: Self.maxWaitSeconds).response()
+            : try await finished(req, jobID: jobID)
+        response.headers.replaceOrAdd(name: "x-atelier-job-id", value: jobID.uuidString.lowercased())
+        return response
+    }
+
+    private func finished(_ req: Request, jobID: UUID) async throws -> Response {
+        guard let job = try await JobResponder(req: req).waitForEnd(jobID, seconds: Self.maxWaitSeconds) else {
+            throw APIError.notFound("job")
+        }
+        switch job.jobStatus {
+        case .succeeded:
+            let images = try await Self.outputs(of: job, on: req)
+            let store = ImageStore(database: req.db, blobs: req.atelier.blobs, clock: req.atelier.clock)
+            let result = job.result
+            return try OpenAIWire.json(OpenAIWire.ImagesResponse(
+                created: Int(job.createdAt),
+                data: try await images.asyncMap { .init(b64_json: try await store.data(of: $0).base64EncodedString()) },
+                background: result?.background, output_format: result?.outputFormat, quality: result?.quality,
+                size: result?.size, usage: job.usage.map(OpenAIWire.UsageBody.init)))
+        case .failed, .canceled:
+            let code = job.errorCode ?? "upstream_error"
+            let status = OpenAIWire.status(forJobError: code)
+            return try OpenAIWire.json(
+                OpenAIWire.ErrorResponse(status: status, code: code, message: job.errorMessage ?? "The job failed.", field: nil),
+                status: status)
+        case .queued, .running:
+            throw APIError(
+                status: .gatewayTimeout, code: "still_running",
+                message: "The job is still running after \(Int(Self.maxWaitSeconds)) s; follow it at GET /v1/jobs/\(jobID.uuidString.lowercased()).")
+        }
+    }
+
+    static func outputs(of job: JobRecord, on req: Request) async throws -> [ImageRecord] {
+        try await ImageRecord.query(on: req.db).filter(\.$job.$id == job.requireID())
+            .filter(\.$role == ImageRecord.Role.output.rawValue).sort(\.$index).all()
+    }
+}
+
+/// Renders errors on the OpenAI-compatible routes in OpenAI's error shape, so SDKs raise the right exception.
+struct OpenAIErrorShape: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do { return try await next.respond(to: req) } catch {
+            let (status, detail, headers) = APIErrorMiddleware.describe(error, request: req)
+            let response = try OpenAIWire.json(
+                OpenAIWire.ErrorResponse(status: status, code: detail.code, message: detail.message, field: detail.field),
+                status: status)
+            for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
+            return response
+        }
+    }
+}
