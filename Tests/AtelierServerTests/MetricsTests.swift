@@ -41,6 +41,10 @@ import Vapor
             let expected = listed.compactMap { $0["cost_usd"] as? Double }.reduce(0, +)
             #expect(dollars > 0 && abs(dollars - expected) < 1e-9, "spend \(dollars) vs jobs \(expected)")
             #expect(lines.contains { $0.hasPrefix(#"atelier_job_queue_wait_seconds_count"#) && $0.hasSuffix(" 3") })
+            // Today's spend comes from the ledger, so it counts jobs run by every worker process; the queued job's
+            // estimate is reserved in it too.
+            let today = Double(lines.first { $0.hasPrefix("atelier_spend_today_usd ") }?.split(separator: " ").last ?? "") ?? 0
+            #expect(today >= dollars && today > 0, "\(today) vs \(dollars)")
         }
     }
 

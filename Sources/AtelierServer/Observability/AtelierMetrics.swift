@@ -73,7 +73,7 @@ public struct AtelierMetrics: Sendable {
     }
 
     /// Values read when scraped.
-    func snapshot(jobsByStatus: [String: Int], inFlight: Int, eventStreams: Int, killSwitch: Bool) {
+    func snapshot(jobsByStatus: [String: Int], inFlight: Int, eventStreams: Int, killSwitch: Bool, spentTodayNano: Int64) {
         for status in ["queued", "running"] {
             registry.makeGauge(descriptor: Self.name("jobs", "", "Jobs in the queue, all instances."), labels: [("status", status)])
                 .set(to: Double(jobsByStatus[status] ?? 0))
@@ -83,5 +83,8 @@ public struct AtelierMetrics: Sendable {
         registry.makeGauge(descriptor: Self.name("event_streams", "", "Open SSE streams on this instance."))
             .set(to: Double(eventStreams))
         registry.makeGauge(descriptor: Self.name("kill_switch", "", "1 while new jobs are refused.")).set(to: killSwitch ? 1.0 : 0.0)
+        registry.makeGauge(
+            descriptor: Self.name("spend_today_usd", "", "Spend today (UTC) across all instances and workers, reserved and settled.")
+        ).set(to: Double(spentTodayNano) / 1e9)
     }
 }
