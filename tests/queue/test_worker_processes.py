@@ -1,11 +1,11 @@
-"""kill -9 of a worker mid-job, and two worker processes sharing 200 jobs on PostgreSQL."""
+"""kill -9 of a worker mid-job, SIGTERM, two worker processes sharing 200 jobs on PostgreSQL, a worker's metrics."""
 from __future__ import annotations
 
 import signal
 
 import pytest
 
-from conftest import PG_URL, Cluster, http, wait_until
+from conftest import PG_URL, Cluster, free_port, http, wait_until
 
 
 def output_images(job: dict) -> list[dict]:
@@ -95,3 +95,21 @@ def test_two_workers_on_postgres_run_200_jobs_with_200_upstream_calls(cluster: C
     for job_id in ids[:: 20]:
         job = cluster.job(job_id)
         assert job["attempts"] == 1 and len(output_images(job)) == 1
+
+
+def test_a_worker_process_serves_its_own_metrics(cluster: Cluster) -> None:
+    cluster.start()
+    port = free_port()
+    cluster.worker(METRICS_PORT=str(port))
+    url = f"http://127.0.0.1:{port}/metrics"
+    wait_until(lambda: http("GET", url, timeout=2)[0] == 200, 60, "the worker's metrics listener")
+    job = cluster.generate("counted by the worker")
+    wait_until(lambda: cluster.job(job["id"])["status"] == "succeeded", 60, "the job to finish")
+    status, raw = http("GET", url)
+    assert status == 200
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    lines = set(text.splitlines())
+    assert 'atelier_jobs_finished_total{kind="generate",status="succeeded",error=""} 1' in lines, text
+    assert any(line.startswith('atelier_upstream_seconds_count{kind="generate",outcome="ok"} 1') for line in lines), text
+    # Only /metrics: the API is not served on the metrics port.
+    assert http("GET", f"http://127.0.0.1:{port}/v1/jobs", timeout=2)[0] == 404

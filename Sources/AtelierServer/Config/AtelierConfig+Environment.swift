@@ -51,11 +51,13 @@ extension AtelierConfig {
             if let id = env["DEFAULT_MODEL"], !id.isEmpty { registry = try registry?.withDefaultModel(id) }
         } catch { problems.append("\(error)") }
 
-        let worker = Worker(
+        var worker = Worker(
             enabled: bool("WORKER_ENABLED", true), concurrency: int("WORKER_CONCURRENCY", 8, 1...4096),
             perOwnerLimit: int("WORKER_PER_OWNER_LIMIT", 4, 1...4096), maxAttempts: int("JOB_MAX_ATTEMPTS", 5, 1...50),
             leaseSeconds: Double(int("JOB_LEASE_SECONDS", 60, 5...3600)), retryBaseSeconds: 2, pollSeconds: 2,
             shutdownGraceSeconds: Double(int("SHUTDOWN_GRACE_SECONDS", 30, 0...3600)))
+        if let raw = env["METRICS_PORT"], !raw.isEmpty { worker.metricsPort = int("METRICS_PORT", 0, 1...65535) }
+        if let host = env["METRICS_HOSTNAME"], !host.isEmpty { worker.metricsHostname = host }
         let config = AtelierConfig(
             dataDirectory: dataDirectory, database: database, openAI: openAI,
             registry: registry ?? ModelRegistry(defaultModel: "", models: [], retired: []), worker: worker,

@@ -39,6 +39,10 @@ public struct AtelierConfig: Sendable {
         /// How often a worker looks for jobs enqueued by other processes or due after a back-off.
         public var pollSeconds: Double
         public var shutdownGraceSeconds: Double
+        /// `atelier worker` serves its own Prometheus text at `http://<metricsHostname>:<metricsPort>/metrics`
+        /// when set (it has no other HTTP listener).
+        public var metricsPort: Int?
+        public var metricsHostname = "127.0.0.1"
 
         public init(
             enabled: Bool, concurrency: Int, perOwnerLimit: Int, maxAttempts: Int, leaseSeconds: Double,

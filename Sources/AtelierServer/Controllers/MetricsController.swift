@@ -9,22 +9,31 @@ struct MetricsController: RouteCollection {
     }
 
     @Sendable func metrics(req: Request) async throws -> Response {
-        let rows = try await (req.db as! any SQLDatabase).raw("""
+        Self.response(try await Self.render(req.application))
+    }
+
+    /// The registry as Prometheus text, after reading the gauges (queue, spend today, this process's worker).
+    static func render(_ app: Application) async throws -> String {
+        let rows = try await (app.db as! any SQLDatabase).raw("""
             SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') GROUP BY status
             """).all()
         var jobs: [String: Int] = [:]
         for row in rows { jobs[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self) }
-        let settings = try await RuntimeSettings.load(req.db, access: req.atelier.config.access)
-        let (today, _) = SpendBudget.periods(at: req.atelier.clock.now())
-        let spentToday = try await (req.db as! any SQLDatabase).raw("""
+        let settings = try await RuntimeSettings.load(app.db, access: app.atelier.config.access)
+        let (today, _) = SpendBudget.periods(at: app.atelier.clock.now())
+        let spentToday = try await (app.db as! any SQLDatabase).raw("""
             SELECT amount_nano FROM spend_periods WHERE subject = '*' AND period = \(bind: today)
             """).first()?.decode(column: "amount_nano", as: Int64.self) ?? 0
-        let metrics = req.atelier.metrics
+        let metrics = app.atelier.metrics
         metrics.snapshot(
-            jobsByStatus: jobs, inFlight: req.application.jobWorker?.inFlight ?? 0,
-            eventStreams: await req.atelier.hub.subscriberCount, killSwitch: settings.killSwitch,
+            jobsByStatus: jobs, inFlight: app.jobWorker?.inFlight ?? 0,
+            eventStreams: await app.atelier.hub.subscriberCount, killSwitch: settings.killSwitch,
             spentTodayNano: spentToday)
-        let response = Response(status: .ok, body: .init(string: metrics.registry.emitToString()))
+        return metrics.registry.emitToString()
+    }
+
+    static func response(_ text: String) -> Response {
+        let response = Response(status: .ok, body: .init(string: text))
         response.headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
         response.headers.cacheControl = .init(noStore: true)
         return response

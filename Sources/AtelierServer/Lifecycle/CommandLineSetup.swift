@@ -63,11 +63,13 @@ struct WorkerCommand: AsyncCommand {
         let worker = app.makeJobWorker()
         app.jobWorker = worker
         let task = Task { await worker.run() }
+        let metrics = try await WorkerMetricsListener.start(for: app)
         await ShutdownSignal.wait()
         app.logger.notice("worker shutting down")
         task.cancel()
         await app.atelier.hub.wakeWorkers()
         await task.value
+        try await metrics?.stop()
     }
 }
 
