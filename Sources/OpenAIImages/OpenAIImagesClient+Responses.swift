@@ -1,0 +1,162 @@
+import AsyncHTTPClient
+import AtelierCore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Reading what the upstream answered: JSON bodies decoded as they arrive, event streams event by event.
+extension OpenAIImagesClient {
+    func execute(
+        _ request: HTTPClientRequest, stream: Bool, eventPrefix: String, box: RequestIDBox, logger: Logger,
+        onPartial: @escaping @Sendable (ImagesPartial) async -> Void
+    ) async throws -> ImagesResult {
+        let deadline = NIODeadline.now() + .nanoseconds(configuration.timeout.nanoseconds + 1_000_000_000)
+        let response = try await httpClient.execute(request, deadline: deadline, logger: logger)
+        let requestID = response.headers.first(name: "x-request-id")
+        box.set(requestID: requestID, status: Int(response.status.code))
+        let status = Int(response.status.code)
+        guard (200..<300).contains(status) else {
+            let body: ByteBuffer
+            do { body = try await response.body.collect(upTo: 4 << 20) } catch { throw BodyError(underlying: error) }
+            throw OpenAIErrorMapper.map(status: status, body: Data(body.readableBytesView), headers: response.headers)
+        }
+        let isEventStream = response.headers.first(name: "content-type")?.lowercased().contains("text/event-stream") ?? false
+        if isEventStream {
+            return try await readStream(response, eventPrefix: eventPrefix, requestID: requestID, onPartial: onPartial)
+        }
+        var result = try ImagesResponseDecoder.decode(try await extractImages(from: response))
+        result.requestID = requestID
+        return result
+    }
+
+    /// Reads the body chunk by chunk, decoding each `b64_json` as it arrives: the body is never held whole.
+    private func extractImages(from response: HTTPClientResponse) async throws -> Base64FieldExtractor.Extracted {
+        let length = response.headers.first(name: "content-length").flatMap(Int.init)
+        if let length, length > maxResponseBytes { throw BodyError(underlying: NIOTooManyBytesError(maxBytes: maxResponseBytes)) }
+        var extractor = Base64FieldExtractor(key: "b64_json", expectedBytes: length)
+        var received = 0
+        do {
+            for try await chunk in response.body {
+                received += chunk.readableBytes
+                guard received <= maxResponseBytes else { throw NIOTooManyBytesError(maxBytes: maxResponseBytes) }
+                extractor.feed(chunk)
+            }
+        } catch { throw BodyError(underlying: error) }
+        return extractor.finish()
+    }
+
+    private func readStream(
+        _ response: HTTPClientResponse, eventPrefix: String, requestID: String?,
+        onPartial: @escaping @Sendable (ImagesPartial) async -> Void
+    ) async throws -> ImagesResult {
+        var parser = SSEParser()
+        var result = ImagesResult(images: [], requestID: requestID)
+        var iterator = response.body.makeAsyncIterator()
+        while true {
+            let chunk: ByteBuffer?
+            do { chunk = try await iterator.next() } catch { throw BodyError(underlying: error) }
+            let events = chunk.map { parser.feed($0) } ?? parser.finish()
+            for event in events {
+                try await handle(event, into: &result, onPartial: onPartial)
+            }
+            if chunk == nil || parser.isFinished { break }
+        }
+        guard !result.images.isEmpty else {
+            throw ProviderError.invalidResponse(message: "the event stream ended without a completed event")
+        }
+        return result
+    }
+
+    private func handle(
+        _ event: SSEEvent, into result: inout ImagesResult, onPartial: @escaping @Sendable (ImagesPartial) async -> Void
+    ) async throws {
+        let extracted = Base64FieldExtractor.extract(key: "b64_json", from: event.data)
+        let payload: WireStreamEvent
+        do { payload = try JSONDecoder().decode(WireStreamEvent.self, from: extracted.rest) } catch {
+            throw ProviderError.invalidResponse(message: "an event is not valid JSON")
+        }
+        if let error = payload.error {
+            throw OpenAIErrorMapper.map(status: nil, error: error, headers: [:])
+        }
+        let type = payload.type ?? event.event ?? ""
+        if type == "error" {
+            throw ProviderError.serverError(status: 500, message: "the upstream sent an error event")
+        }
+        if type.hasSuffix(".partial_image") {
+            guard let first = extracted.blobs.first, let data = first, !data.isEmpty else {
+                throw ProviderError.invalidResponse(message: "a partial image is not valid base64")
+            }
+            await onPartial(ImagesPartial(index: payload.partial_image_index ?? 0, data: data))
+        } else if type.hasSuffix(".completed") {
+            guard let first = extracted.blobs.first, let data = first, !data.isEmpty else {
+                throw ProviderError.invalidResponse(message: "a completed image is missing or not valid base64")
+            }
+            result.images.append(data)
+            result.created = payload.created_at ?? result.created
+            result.background = payload.background ?? result.background
+            result.outputFormat = payload.output_format ?? result.outputFormat
+            result.quality = payload.quality ?? result.quality
+            result.size = payload.size ?? result.size
+            // The API's usage per completed event is the call's usage; keep the latest.
+            if let usage = payload.usage { result.usage = usage.domain }
+        }
+        // Unknown event types are ignored, as the SDK does.
+    }
+}
+
+extension ImagesResult {
+    init(images: [Data], requestID: String?) {
+        self.init(
+            created: nil, images: images, background: nil, outputFormat: nil, quality: nil, size: nil, usage: nil,
+            requestID: requestID)
+    }
+}
+
+/// Decodes a non-streaming `ImagesResponse` with one decoded copy of each image.
+enum ImagesResponseDecoder {
+    static func decode(_ body: ByteBuffer) throws(ProviderError) -> ImagesResult {
+        try decode(Base64FieldExtractor.extract(key: "b64_json", from: body))
+    }
+
+    static func decode(_ extracted: Base64FieldExtractor.Extracted) throws(ProviderError) -> ImagesResult {
+        let wire: WireImagesResponse
+        do { wire = try JSONDecoder().decode(WireImagesResponse.self, from: extracted.rest) } catch {
+            throw .invalidResponse(message: "the response is not valid JSON (\(extracted.rest.count) bytes besides the images)")
+        }
+        guard let items = wire.data, !items.isEmpty else {
+            throw .invalidResponse(message: "the response has no images")
+        }
+        guard extracted.blobs.count == items.count else {
+            throw .invalidResponse(message: "an image in the response has no b64_json")
+        }
+        var images: [Data] = []
+        images.reserveCapacity(items.count)
+        for blob in extracted.blobs {
+            guard let data = blob, !data.isEmpty else {
+                throw .invalidResponse(message: "an image in the response is not valid base64")
+            }
+            images.append(data)
+        }
+        return ImagesResult(
+            created: wire.created, images: images, background: wire.background, outputFormat: wire.output_format,
+            quality: wire.quality, size: wire.size, usage: wire.usage?.domain, requestID: nil)
+    }
+}
+
+/// Remembers the request id and status for logging a failure.
+final class RequestIDBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _requestID: String?
+    private var _status: Int?
+
+    func set(requestID: String?, status: Int) {
+        lock.withLock {
+            _requestID = requestID
+            _status = status
+        }
+    }
+
+    var requestID: String? { lock.withLock { _requestID } }
+    var status: Int? { lock.withLock { _status } }
+}
