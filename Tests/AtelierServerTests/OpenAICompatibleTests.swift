@@ -24,6 +24,18 @@ import Vapor
         }
     }
 
+    @Test func withLoginOffAnSDKsPlaceholderKeyIsTheLocalUserButAWrongAtelierKeyIsNot() async throws {
+        try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
+            let placeholder = try await app.send(
+                .POST, "v1/estimate", headers: ["Authorization": "Bearer sk-anything", "Content-Type": "application/json"],
+                body: ByteBuffer(string: #"{"prompt":"x"}"#))
+            #expect(placeholder.status == .ok, "\(placeholder.json)")
+            let wrong = try await app.send(
+                .GET, "v1/jobs", headers: ["Authorization": "Bearer atl_not_a_real_key"])
+            #expect(wrong.status == .unauthorized)
+        }
+    }
+
     @Test func badInputIsRefusedWithParamBeforeAnyJob() async throws {
         try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
             let wrongSize = try await app.postJSON("v1/images/generations", ["prompt": "x", "model": "gpt-image-1.5", "size": "4096x4096"])

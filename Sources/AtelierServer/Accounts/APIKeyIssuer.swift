@@ -4,6 +4,8 @@ import Foundation
 /// Issues API keys (`atl_` + 43 random characters, shown once) and finds the key a bearer token names.
 struct APIKeyIssuer: Sendable {
     static let prefixLength = 12
+    /// What every Atelier key starts with.
+    static let prefix = "atl_"
     let database: any Database
     let clock: AtelierClock
 
@@ -16,7 +18,7 @@ struct APIKeyIssuer: Sendable {
     func issue(for userID: UUID, name: String) async throws -> Issued {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard name.count <= 100 else { throw APIError.invalid("name", "A key name is at most 100 characters.") }
-        let secret = "atl_" + SecretToken.random(bytes: 32)
+        let secret = Self.prefix + SecretToken.random(bytes: 32)
         let record = APIKeyRecord(
             userID: userID, name: name.isEmpty ? "key" : name, prefix: String(secret.prefix(Self.prefixLength)),
             keyHash: SecretToken.sha256(secret), now: clock.now())
@@ -26,7 +28,7 @@ struct APIKeyIssuer: Sendable {
 
     /// The live key and its user for a bearer token; nil when unknown or revoked.
     func find(secret: String) async throws -> (APIKeyRecord, UserRecord)? {
-        guard secret.hasPrefix("atl_"), secret.count < 200 else { return nil }
+        guard secret.hasPrefix(Self.prefix), secret.count < 200 else { return nil }
         guard let key = try await APIKeyRecord.query(on: database)
             .filter(\.$keyHash == SecretToken.sha256(secret)).filter(\.$revokedAt == nil).with(\.$user).first()
         else { return nil }

@@ -38,7 +38,10 @@ struct CallerResolver: AsyncMiddleware {
 
     private func resolve(_ req: Request) async throws -> Caller? {
         let access = req.atelier.config.access
-        if let bearer = req.headers.bearerAuthorization?.token {
+        // With login off (loopback only), a bearer token that is not an Atelier key is what an OpenAI SDK sends
+        // with any placeholder key: such a caller is the local user, as without a token.
+        let localMode = !access.loginRequired && Self.isLoopback(req.remoteAddress)
+        if let bearer = req.headers.bearerAuthorization?.token, !(localMode && !bearer.hasPrefix(APIKeyIssuer.prefix)) {
             guard let (key, user) = try await APIKeyIssuer(database: req.db, clock: req.atelier.clock).find(secret: bearer) else {
                 throw APIError(status: .unauthorized, code: "invalid_api_key", message: "This API key is unknown or was revoked.")
             }
@@ -47,9 +50,7 @@ struct CallerResolver: AsyncMiddleware {
         if let session = try await SessionCookies(req: req).current() {
             return .user(session.user, credential: .session(csrfToken: session.csrfToken), access: access)
         }
-        if !access.loginRequired && Self.isLoopback(req.remoteAddress) {
-            return .local(access)
-        }
+        if localMode { return .local(access) }
         return nil
     }
 
