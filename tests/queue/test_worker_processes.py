@@ -36,8 +36,8 @@ def test_kill_9_mid_job_then_restart_commits_once(cluster: Cluster) -> None:
     stats = cluster.stats()
     assert stats["calls"] == 2 and stats["generations"] == 2  # the aborted call and the one that counted
 
-    # Exactly one set of images on disk and in the list, and one job. The output's thumbnail is made right after
-    # the commit (or by the first request for it), so ask for it before looking at the disk.
+    # Exactly one set of images on disk and in the list, and one job. The output's thumbnail is made by the first
+    # request for it, so ask for it before looking at the disk.
     thumbnail = http("GET", f"{cluster.base}{output_images(done)[0]['url']}/thumbnail")
     assert thumbnail[0] == 200
     files = sorted(p.name for p in (cluster.data_dir / "blobs" / "jobs" / job["id"].lower()).rglob("*") if p.is_file())
