@@ -20,19 +20,26 @@ struct JobQueue: Sendable {
     ///
     /// The statement never sorts the backlog: a recursive walk of the `jobs_queue_heads` index lists the owners
     /// with queued jobs (one seek each), each owner's oldest due job is one more seek, and the running counts
-    /// come from the running jobs only. On PostgreSQL each owner's head is taken `FOR UPDATE SKIP LOCKED`, so
-    /// concurrent claimers get different jobs of the same owner instead of queuing behind one row.
+    /// come from the running jobs only. On PostgreSQL the best few owners (`lockedCandidates`) are chosen first
+    /// without locks; only their next jobs are then taken `FOR UPDATE SKIP LOCKED`, so concurrent claimers get
+    /// different jobs of the same owner instead of queuing behind one row, and a claim locks a handful of rows
+    /// however many owners are waiting.
     func claim(workerID: String) async throws -> JobRecord? {
         let now = clock.now()
         let candidate: SQLQueryString = isPostgres ? """
-            WITH RECURSIVE \(owners), \(running)
-            SELECT h.id FROM owners o LEFT JOIN running r ON r.owner = o.owner
-            CROSS JOIN LATERAL (
+            WITH RECURSIVE \(owners), \(running), best AS (
+                SELECT o.owner AS owner, COALESCE(r.n, 0) AS n FROM owners o LEFT JOIN running r ON r.owner = o.owner
+                CROSS JOIN LATERAL (
+                    SELECT j.run_after, j.created_at FROM jobs j
+                    WHERE j.status = 'queued' AND j.owner = o.owner AND j.run_after <= \(bind: now)
+                    ORDER BY j.run_after, j.created_at LIMIT 1) hd
+                WHERE o.owner IS NOT NULL AND COALESCE(r.n, 0) < \(bind: settings.perOwnerLimit)
+                ORDER BY COALESCE(r.n, 0), hd.run_after, hd.created_at LIMIT \(unsafeRaw: String(Self.lockedCandidates)))
+            SELECT l.id FROM best b CROSS JOIN LATERAL (
                 SELECT j.id, j.run_after, j.created_at FROM jobs j
-                WHERE j.status = 'queued' AND j.owner = o.owner AND j.run_after <= \(bind: now)
-                ORDER BY j.run_after, j.created_at LIMIT 1 FOR UPDATE SKIP LOCKED) h
-            WHERE o.owner IS NOT NULL AND COALESCE(r.n, 0) < \(bind: settings.perOwnerLimit)
-            ORDER BY COALESCE(r.n, 0), h.run_after, h.created_at LIMIT 1
+                WHERE j.status = 'queued' AND j.owner = b.owner AND j.run_after <= \(bind: now)
+                ORDER BY j.run_after, j.created_at LIMIT 1 FOR UPDATE SKIP LOCKED) l
+            ORDER BY b.n, l.run_after, l.created_at LIMIT 1
             """ : """
             WITH RECURSIVE \(owners), \(running), heads AS (
                 SELECT COALESCE(r.n, 0) AS n, (
@@ -52,6 +59,10 @@ struct JobQueue: Sendable {
             """
         return try await sql.raw(query).first()?.decode(fluentModel: JobRecord.self)
     }
+
+    /// Owners whose next job a PostgreSQL claim locks (skipping rows other claimers hold): enough for the workers
+    /// claiming at the same moment, few enough that a claim never locks every waiting owner's job.
+    static let lockedCandidates = 8
 
     /// Owners with queued jobs, one index seek each (a "loose index scan" over `jobs_queue_heads`).
     private var owners: SQLQueryString {
