@@ -82,7 +82,23 @@ public struct S3BlobStore: BlobStore {
         "/\(configuration.bucket)/\(configuration.prefix)\(key.value)"
     }
 
+    /// Sends a signed request, retrying what S3 asks clients to retry (500, 502, 503 SlowDown, 504) with back-off,
+    /// as the AWS SDKs do; the last answer is returned.
     private func send(_ method: HTTPMethod, path: String, body: Data? = nil) async throws -> (HTTPResponseStatus, ByteBuffer?) {
+        var attempt = 0
+        while true {
+            let (status, bytes) = try await sendOnce(method, path: path, body: body)
+            attempt += 1
+            guard [.internalServerError, .badGateway, .serviceUnavailable, .gatewayTimeout].contains(status),
+                attempt < Self.maxAttempts
+            else { return (status, bytes) }
+            try await Task.sleep(for: .milliseconds(50 << (2 * (attempt - 1))))  // 50 ms, 200 ms, …
+        }
+    }
+
+    static let maxAttempts = 4
+
+    private func sendOnce(_ method: HTTPMethod, path: String, body: Data?) async throws -> (HTTPResponseStatus, ByteBuffer?) {
         guard let components = URLComponents(string: configuration.endpoint), let host = components.host else {
             throw BlobStoreError.io("S3_ENDPOINT \(configuration.endpoint) is not a URL")
         }
