@@ -34,6 +34,8 @@ public struct S3BlobStore: BlobStore {
     public let configuration: S3Configuration
     let client: HTTPClient
     let signer: SigV4Signer
+    /// `host[:port]` of the endpoint, signed and sent as `Host` (nil when the endpoint is not a URL).
+    let host: String?
     /// Largest object `get` accepts.
     public var maxObjectBytes = 1 << 30
 
@@ -43,6 +45,8 @@ public struct S3BlobStore: BlobStore {
         self.signer = SigV4Signer(
             accessKeyID: configuration.accessKeyID, secretAccessKey: configuration.secretAccessKey,
             region: configuration.region)
+        let components = URLComponents(string: configuration.endpoint)
+        self.host = components?.host.map { host in components?.port.map { "\(host):\($0)" } ?? host }
     }
 
     public func put(_ data: Data, at key: BlobKey) async throws {
@@ -99,10 +103,7 @@ public struct S3BlobStore: BlobStore {
     static let maxAttempts = 4
 
     private func sendOnce(_ method: HTTPMethod, path: String, body: Data?) async throws -> (HTTPResponseStatus, ByteBuffer?) {
-        guard let components = URLComponents(string: configuration.endpoint), let host = components.host else {
-            throw BlobStoreError.io("S3_ENDPOINT \(configuration.endpoint) is not a URL")
-        }
-        let hostHeader = components.port.map { "\(host):\($0)" } ?? host
+        guard let hostHeader = host else { throw BlobStoreError.io("S3_ENDPOINT \(configuration.endpoint) is not a URL") }
         let signed = signer.sign(
             method: method.rawValue, path: path, headers: ["host": hostHeader],
             payloadHash: SigV4Signer.payloadHash(body ?? Data()), date: Date())

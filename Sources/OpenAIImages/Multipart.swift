@@ -33,12 +33,12 @@ struct MultipartBody {
     }
 
     /// The part headers, each file's bytes and the separators, in order: what `encode` and `stream` write.
-    fileprivate enum Piece {
+    enum Piece: Sendable {
         case text(String)
         case bytes(ImageBytes)
     }
 
-    fileprivate var pieces: [Piece] {
+    var pieces: [Piece] {
         var pieces: [Piece] = []
         for (name, part) in parts {
             switch part {
@@ -80,24 +80,18 @@ struct MultipartBody {
 
     /// The body as chunks produced when the connection asks for them: files are read 64 KiB at a time, so
     /// sending 16 large inputs holds about one chunk, not the inputs.
-    func stream() -> MultipartStream { MultipartStream(pieces: pieces.map(\.chunkSource)) }
+    func stream() -> MultipartStream { MultipartStream(pieces: pieces) }
 }
 
 /// A multipart body read piece by piece on demand (the HTTP client pulls the next chunk when it can send it).
 struct MultipartStream: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
-    enum Source: Sendable {
-        case text(String)
-        case data(Data)
-        case file(URL, byteCount: Int)
-    }
-
-    let pieces: [Source]
+    let pieces: [MultipartBody.Piece]
     static let chunkSize = 64 << 10
 
     struct AsyncIterator: AsyncIteratorProtocol {
-        var pieces: [Source]
+        var pieces: [MultipartBody.Piece]
         var index = 0
         var offset = 0
         var handle: FileHandle?
@@ -108,12 +102,12 @@ struct MultipartStream: AsyncSequence, Sendable {
                 case .text(let text):
                     index += 1
                     return ByteBuffer(string: text)
-                case .data(let data):
+                case .bytes(.data(let data)):
                     guard offset < data.count else { break }
                     let end = Swift.min(offset + MultipartStream.chunkSize, data.count)
                     defer { offset = end }
                     return ByteBuffer(bytes: data[data.startIndex + offset..<data.startIndex + end])
-                case .file(let url, let count):
+                case .bytes(.file(let url, let count)):
                     if handle == nil { handle = try FileHandle(forReadingFrom: url) }
                     if offset < count, let chunk = try handle?.read(upToCount: Swift.min(MultipartStream.chunkSize, count - offset)),
                         !chunk.isEmpty
@@ -140,16 +134,6 @@ struct MultipartFileChanged: Error {
     let url: URL
     let expected: Int
     let read: Int
-}
-
-extension MultipartBody.Piece {
-    fileprivate var chunkSource: MultipartStream.Source {
-        switch self {
-        case .text(let text): .text(text)
-        case .bytes(.data(let data)): .data(data)
-        case .bytes(.file(let url, let count)): .file(url, byteCount: count)
-        }
-    }
 }
 
 enum ImageMIME {

@@ -41,7 +41,7 @@ struct CallerResolver: AsyncMiddleware {
         // With login off (loopback only), a bearer token that is not an Atelier key is what an OpenAI SDK sends
         // with any placeholder key: such a caller is the local user, as without a token.
         let localMode = !access.loginRequired && Self.isLoopback(req.remoteAddress)
-        if let bearer = req.headers.bearerAuthorization?.token, !(localMode && !bearer.hasPrefix(APIKeyIssuer.prefix)) {
+        if let bearer = req.headers.bearerAuthorization?.token, !localMode || bearer.hasPrefix(APIKeyIssuer.prefix) {
             guard let (key, user) = try await APIKeyIssuer(database: req.db, clock: req.atelier.clock).find(secret: bearer) else {
                 throw APIError(status: .unauthorized, code: "invalid_api_key", message: "This API key is unknown or was revoked.")
             }

@@ -67,11 +67,8 @@ struct OpenAICompatibleController: RouteCollection {
                 background: result?.background, output_format: result?.outputFormat, quality: result?.quality,
                 size: result?.size, usage: job.usage.map(OpenAIWire.UsageBody.init)))
         case .failed, .canceled:
-            let code = job.errorCode ?? "upstream_error"
-            let status = OpenAIWire.status(forJobError: code)
-            return try OpenAIWire.json(
-                OpenAIWire.ErrorResponse(status: status, code: code, message: job.errorMessage ?? "The job failed.", field: nil),
-                status: status)
+            let error = OpenAIWire.ErrorResponse(failed: job)
+            return try OpenAIWire.json(error, status: error.status)
         case .queued, .running:
             throw APIError(
                 status: .gatewayTimeout, code: "still_running",
@@ -90,9 +87,8 @@ struct OpenAIErrorShape: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         do { return try await next.respond(to: req) } catch {
             let (status, detail, headers) = APIErrorMiddleware.describe(error, request: req)
-            let response = try OpenAIWire.json(
-                OpenAIWire.ErrorResponse(status: status, code: detail.code, message: detail.message, field: detail.field),
-                status: status)
+            let body = OpenAIWire.ErrorResponse(status: status, code: detail.code, message: detail.message, field: detail.field)
+            let response = try OpenAIWire.json(body, status: status)
             for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
             return response
         }

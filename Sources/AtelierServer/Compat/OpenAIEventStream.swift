@@ -77,11 +77,8 @@ struct OpenAIEventStream {
                 try await writer.write(.buffer(try await event("\(prefix).completed", image, usage: job.usage)))
             }
         case .failed, .canceled:
-            let code = job.errorCode ?? "upstream_error"
-            let error = OpenAIWire.ErrorResponse(
-                status: OpenAIWire.status(forJobError: code), code: code, message: job.errorMessage ?? "The job failed.",
-                field: nil)
-            try await writer.write(.buffer(frame("error", ErrorEvent(type: "error", error: error.error))))
+            let error = OpenAIWire.ErrorResponse(failed: job).error
+            try await writer.write(.buffer(frame("error", ErrorEvent(type: "error", error: error))))
         }
         return true
     }
@@ -92,9 +89,7 @@ struct OpenAIEventStream {
     }
 
     private static func frame(_ type: String, _ body: some Encodable) -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = (try? encoder.encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let json = (try? JSONEncoder.api.encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return ByteBuffer(string: "event: \(type)\ndata: \(json)\n\n")
     }
 }

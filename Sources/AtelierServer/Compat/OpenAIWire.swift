@@ -71,11 +71,22 @@ enum OpenAIWire {
             enum CodingKeys: String, CodingKey { case message, type, param, code, field }
         }
         var error: Detail
+        /// The HTTP status it answers with (not part of the body).
+        let status: HTTPResponseStatus
+
+        enum CodingKeys: String, CodingKey { case error }
 
         init(status: HTTPResponseStatus, code: String, message: String, field: String?) {
             let type = status == .unauthorized ? "authentication_error"
                 : status.code < 500 ? "invalid_request_error" : "server_error"
             error = Detail(message: message, type: type, param: field, code: code, field: field)
+            self.status = status
+        }
+
+        /// A failed or canceled job, with the HTTP status its error answers with.
+        init(failed job: JobRecord) {
+            let code = job.errorCode ?? "upstream_error"
+            self.init(status: OpenAIWire.status(forJobError: code), code: code, message: job.errorMessage ?? "The job failed.", field: nil)
         }
     }
 
@@ -91,9 +102,7 @@ enum OpenAIWire {
     }
 
     static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let response = Response(status: status, body: .init(data: try encoder.encode(value)))
+        let response = Response(status: status, body: .init(data: try JSONEncoder.api.encode(value)))
         response.headers.contentType = .json
         return response
     }

@@ -58,17 +58,16 @@ extension AtelierConfig {
             shutdownGraceSeconds: Double(int("SHUTDOWN_GRACE_SECONDS", 30, 0...3600)))
         if let raw = env["METRICS_PORT"], !raw.isEmpty { worker.metricsPort = int("METRICS_PORT", 0, 1...65535) }
         if let host = env["METRICS_HOSTNAME"], !host.isEmpty { worker.metricsHostname = host }
-        let config = AtelierConfig(
+        var config = AtelierConfig(
             dataDirectory: dataDirectory, database: database, openAI: openAI,
             registry: registry ?? ModelRegistry(defaultModel: "", models: [], retired: []), worker: worker,
             publicDirectory: env["PUBLIC_DIR"] ?? DirectoryConfiguration.detect().publicDirectory,
             maxUploadBytes: int("MAX_UPLOAD_MB", 900, 1...4096) * 1_048_576,
             maxFileBytes: 50 * 1_000_000,
             access: Access.fromEnvironment(env, problems: &problems))
-        var configured = config
-        configured.s3 = s3(env, problems: &problems)
+        config.s3 = s3(env, problems: &problems)
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
-        return configured
+        return config
     }
 
     /// `S3_BUCKET` switches blobs to an S3-compatible bucket; the keys are then required. The secret is never

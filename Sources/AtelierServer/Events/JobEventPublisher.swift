@@ -70,8 +70,7 @@ struct JobEventPublisher: Sendable {
         _ type: String, job: JobRecord, images known: [ImageRecord]? = nil, image: ImageRecord? = nil, on database: any Database
     ) async throws -> RecordedEvent {
         let jobID = try job.requireID()
-        var images = known ?? []
-        if known == nil { images = try await ImageRecord.query(on: database).filter(\.$job.$id == jobID).all() }
+        let images = if let known { known } else { try await ImageRecord.query(on: database).filter(\.$job.$id == jobID).all() }
         let payload = Payload(
             type: type, jobID: jobID, seq: job.seq, job: JobDTO(job, images: images, offline: offline),
             image: image.map(ImageDTO.init))

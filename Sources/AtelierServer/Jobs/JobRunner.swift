@@ -76,7 +76,7 @@ struct JobRunner: Sendable {
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
             return
         }
-        context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outcome.images.filter { $0.role == "output" }.count)
+        context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outcome.images.filter { $0.role == ImageRecord.Role.output.rawValue }.count)
         await context.publisher.deliver(succeeded)
         // Output thumbnails are made when first asked for (`GET /v1/images/{id}/thumbnail`): made here they took
         // CPU from the next jobs on a small machine (added latency 28–31 → 16–18 ms at 1 concurrent request), and
