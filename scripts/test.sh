@@ -53,4 +53,4 @@ echo "==> JavaScript type check"
 bash scripts/check-web.sh
 
 echo "==> Browser tests (headless Chromium) and the official OpenAI SDK against the stand-in"
-ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/browser tests/sdk -q
+ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/browser tests/sdk tests/registry -q

@@ -5,7 +5,7 @@
  * @typedef {{ multiple_of: number, max_edge: number, max_ratio: number, min_pixels: number, max_pixels: number }} FreeSizeRule
  * @typedef {{
  *   id: string, display_name: string, status: "current" | "deprecated", shutdown_date: string | null,
- *   snapshot_of: string | null, endpoints: string[],
+ *   replacement?: string | null, snapshot_of: string | null, endpoints: string[],
  *   sizes: { fixed: string[], auto: boolean, free: FreeSizeRule | null },
  *   qualities: string[], default_quality: string, output_formats: string[], backgrounds: string[],
  *   moderations: string[], input_fidelities: string[], complexities: string[],
@@ -13,7 +13,8 @@
  *   prices_per_million?: Record<string, number | null>, enabled?: boolean,
  * }} Model
  * @typedef {{ id: string, retired_on: string, replacement: string | null }} RetiredModel
- * @typedef {{ object: string, default_model: string, data: Model[], retired: RetiredModel[] }} ModelList
+ * @typedef {{ model: string, shutdown_date: string, replacement: string | null, days_left: number }} Deprecation
+ * @typedef {{ object: string, default_model: string, data: Model[], retired: RetiredModel[], deprecations?: Deprecation[] }} ModelList
  * @typedef {{ mode: string, offline: boolean, default_model: string, version: string }} Status
  * @typedef {{
  *   id: string, url: string, thumbnail_url: string,
@@ -34,7 +35,7 @@
  * @typedef {{
  *   id: string, kind: "generate" | "edit" | "mask", status: JobStatus, params: JobParams,
  *   result: { size: string, quality: string, background: string, output_format: string } | null,
- *   images: ImageInfo[], inputs: ImageInfo[], partials: ImageInfo[], usage: Usage | null,
+ *   images: ImageInfo[], extras: ImageInfo[], inputs: ImageInfo[], partials: ImageInfo[], usage: Usage | null,
  *   cost_usd: number | null, estimated_cost_usd: number | null,
  *   error: { code: string, message: string, retryable: boolean } | null,
  *   attempts: number, favorite: boolean, upstream_request_id: string | null,
@@ -42,6 +43,7 @@
  * }} Job
  * @typedef {{ data: Job[], next_cursor: string | null }} JobPage
  * @typedef {{ model: string, estimated_cost_usd: number | null,
+ *   estimated_cost_range_usd?: { low_usd: number, high_usd: number } | null,
  *   tokens?: { text_input?: number, image_input?: number, image_output?: number },
  *   usage?: Partial<Usage> }} Estimate
  * @typedef {Record<string, string | number | boolean | null | undefined>} GenerateBody

@@ -3,7 +3,7 @@
 import { api, isFinished } from "./api.js";
 import { watchJob } from "./events.js";
 import { handoff, navigate } from "./state.js";
-import { outputsOf, statusPill, compareView, fileName } from "./jobview.js";
+import { outputsOf, changesFor, statusPill, compareView, fileName } from "./jobview.js";
 import {
   h, icon, fadeImg, formatUsd, formatInt, formatDate, confirmDialog, reportError, toast, copyText, announce,
 } from "./ui.js";
@@ -72,7 +72,7 @@ function render(job) {
   if (selectedIndex >= outs.length) selectedIndex = 0;
   const img = outs[selectedIndex] || null;
   const base = (job.inputs || []).find((i) => i.role === "input") || null;
-  const changes = img ? (job.images || []).find((x) => x.role === "changes" && x.index === img.index) || (job.images || []).find((x) => x.role === "changes") : null;
+  const changes = img ? changesFor(job, img) : null;
 
   /** @type {HTMLElement} */
   let media;

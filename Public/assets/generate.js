@@ -108,6 +108,13 @@ async function estimate() {
     if (ctrl.signal.aborted) return;
     const out = est.tokens?.image_output ?? est.usage?.output_image_tokens ?? est.usage?.output_tokens;
     const tokens = out ? ` · ${formatInt(out)} output tokens` : "";
+    const range = est.estimated_cost_range_usd;
+    if (range && range.low_usd !== range.high_usd) {
+      // quality=auto: the model picks, so show what it can cost rather than the dearest case as "≈".
+      estimateEl.replaceChildren("Estimated cost ",
+        h("strong", { text: `${formatUsd(range.low_usd)} – ${formatUsd(range.high_usd)}` }), " (auto quality: low to high)");
+      return;
+    }
     estimateEl.replaceChildren(
       "Estimated cost ", h("strong", { text: est.estimated_cost_usd === null ? "unknown" : `≈ ${formatUsd(est.estimated_cost_usd)}` }), tokens);
   } catch (e) {

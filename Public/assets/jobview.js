@@ -13,12 +13,17 @@ const STATUS_TEXT = /** @type {Record<string, string>} */ ({
   queued: "Queued", running: "Generating…", succeeded: "Done", failed: "Failed", canceled: "Canceled",
 });
 
-/** @param {Job} job @returns {ImageInfo[]} */
+/** The outputs, in order (`images` holds outputs only; the changes map and raw output are in `extras`).
+ * @param {Job} job @returns {ImageInfo[]} */
 export function outputsOf(job) {
-  const imgs = job.images || [];
-  const outs = imgs.filter((i) => i.role === "output");
-  if (outs.length) return outs.sort((a, b) => a.index - b.index);
-  return imgs.filter((i) => i.role !== "changes" && i.role !== "raw" && i.role !== "partial");
+  return (job.images || []).filter((i) => i.role === "output").sort((a, b) => a.index - b.index);
+}
+
+/** The changed-pixels map for an edit's output (its own, else the job's first), if the job made one.
+ * @param {Job} job @param {ImageInfo} img @returns {ImageInfo | null} */
+export function changesFor(job, img) {
+  const maps = (job.extras || []).filter((x) => x.role === "changes");
+  return maps.find((x) => x.index === img.index) || maps[0] || null;
 }
 
 /** @param {Job} job @param {ImageInfo} img */
@@ -193,8 +198,7 @@ export function createJobCard(job, o) {
     tile.classList.remove("skeleton");
     tile.classList.add("tile-done");
     tile.style.aspectRatio = `${img.width} / ${img.height}`;
-    const changes = (j.images || []).find((x) => x.role === "changes" && x.index === img.index) ||
-      (j.images || []).find((x) => x.role === "changes") || null;
+    const changes = changesFor(j, img);
     const base = o.baseUrl || (j.inputs || [])[0]?.url || null;
     /** @type {HTMLElement} */
     let media;

@@ -50,6 +50,11 @@ public struct StandInServer: Sendable {
         try await call(.GET, "/_standin/requests") as? [[String: Any]] ?? []
     }
 
+    /// Replaces what the stand-in's `GET /v1/models` lists (`[{"id", "shutdown_date"}]`).
+    public func setModels(_ models: [[String: Any]]) async throws {
+        _ = try await call(.PUT, "/_standin/models", json: models)
+    }
+
     /// The raw bytes of a recorded file part.
     public func file(request: Int, file: Int) async throws -> Data {
         let response = try await HTTPClient.shared.execute(
@@ -58,7 +63,7 @@ public struct StandInServer: Sendable {
         return Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
     }
 
-    private func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil) async throws -> Any {
+    private func call(_ method: HTTPMethod, _ path: String, json: Any? = nil) async throws -> Any {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let json {
@@ -68,6 +73,6 @@ public struct StandInServer: Sendable {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let data = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
         guard response.status.code < 300 else { throw StandInError.badResponse(String(decoding: data, as: UTF8.self)) }
-        return try JSONSerialization.jsonObject(with: data)
+        return data.isEmpty ? NSNull() : try JSONSerialization.jsonObject(with: data)
     }
 }

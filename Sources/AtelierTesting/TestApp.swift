@@ -5,11 +5,13 @@ import Foundation
 import Vapor
 
 /// Runs `body` with a configured, migrated Atelier app on its own database, and shuts it down afterwards
-/// (also when `body` throws).
+/// (also when `body` throws). Runs on `AtelierClock.pinned()` unless `overrides` names a clock.
 public func withTestApp(
     _ config: AtelierConfig? = nil, overrides: ServiceOverrides = .init(),
     _ body: (Application) async throws -> Void
 ) async throws {
+    var overrides = overrides
+    overrides.clock = overrides.clock ?? .pinned()
     let app = try await Application.make(.testing)
     app.logger.logLevel = .warning
     let config = try config ?? .testing()

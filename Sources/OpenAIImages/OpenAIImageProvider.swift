@@ -44,3 +44,7 @@ public struct OpenAIImageProvider: ImageProvider {
         ImagesFile(filename: upload.filename, contentType: upload.contentType, bytes: upload.bytes)
     }
 }
+
+extension OpenAIImageProvider: UpstreamModelLister {
+    public func listModels() async throws(ProviderError) -> [UpstreamModel] { try await client.listModels() }
+}

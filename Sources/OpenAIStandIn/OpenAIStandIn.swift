@@ -7,7 +7,7 @@ import Vapor
 /// An OpenAI-compatible Images API stand-in: same wire format, strict validation, synthetic images,
 /// injectable faults and request inspection. Mount it on any Vapor `Application`.
 public enum OpenAIStandIn {
-    /// Registers the stand-in's routes (`/v1/images/*`, `/_standin/*`) on `app`.
+    /// Registers the stand-in's routes (`/v1/images/*`, `/v1/models`, `/_standin/*`) on `app`.
     public static func configure(_ app: Application, options: StandInOptions) throws {
         let registry = try options.registry ?? ModelRegistry.bundled()
         let service = StandInService(
@@ -20,6 +20,7 @@ public enum OpenAIStandIn {
         app.on(.POST, "v1", "images", "edits", body: .collect(maxSize: "900mb")) { req async -> Response in
             await service.handle(req, endpoint: .edits)
         }
+        StandInModelList(registry: registry).register(on: app, service: service)
         for method in [HTTPMethod.GET, .POST, .PUT, .DELETE, .PATCH] {
             app.on(method, "v1", "**") { req async -> Response in
                 APIError(

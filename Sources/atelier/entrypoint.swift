@@ -12,6 +12,9 @@ enum Entrypoint {
         do {
             try await prepareCommandLine(app)
             try await app.execute()
+        } catch let status as ExitStatus {
+            try? await app.asyncShutdown()
+            exit(status.code)
         } catch {
             app.logger.report(error: error)
             try? await app.asyncShutdown()

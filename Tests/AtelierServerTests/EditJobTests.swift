@@ -30,10 +30,13 @@ import VaporTesting
             try await app.drainJobs(app.makeJobWorker())
             let job = try await app.send(.GET, "v1/jobs/\(id)").json
             #expect(job["status"] as? String == "succeeded", "\(job)")
+            // images holds the outputs only (images[0] is the result); the raw output and changes map are extras
             let images = try #require(job["images"] as? [[String: Any]])
-            let output = try #require(images.first { $0["role"] as? String == "output" })
-            let raw = try #require(images.first { $0["role"] as? String == "raw" })
-            #expect(images.contains { $0["role"] as? String == "changes" })
+            #expect(images.map { $0["role"] as? String } == ["output"])
+            let output = images[0]
+            let extras = try #require(job["extras"] as? [[String: Any]])
+            let raw = try #require(extras.first { $0["role"] as? String == "raw" })
+            #expect(extras.contains { $0["role"] as? String == "changes" })
             let composite = try ImageProcessing.rgbaPixels(Data(try await app.send(.GET, String((output["url"] as! String).dropFirst())).body.readableBytesView))
             let edited = try ImageProcessing.rgbaPixels(Data(try await app.send(.GET, String((raw["url"] as! String).dropFirst())).body.readableBytesView))
             let base = try ImageProcessing.rgbaPixels(original)

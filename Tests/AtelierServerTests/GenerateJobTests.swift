@@ -78,7 +78,6 @@ import VaporTesting
                 (["prompt": "x", "partial_images": 4], "partial_images"),
                 (["prompt": "x", "model": "gpt-image-2", "complexity": "high"], "complexity"),
                 (["prompt": "x", "input_fidelity": "high"], "input_fidelity"),
-                (["prompt": "x", "model": "gpt-image-2.6-flare"], "model"),
                 (["prompt": ""], "prompt"),
                 (["prompt": String(repeating: "a", count: 32_001)], "prompt"),
                 (["prompt": "x", "model": "gpt-image-1"], "model"),

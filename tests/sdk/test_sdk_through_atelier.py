@@ -84,7 +84,7 @@ def client(atelier):
 def test_generate_through_atelier_lands_in_history_with_cost(client, atelier):
     base, key = atelier
     raw = client.images.with_raw_response.generate(
-        prompt="a lighthouse through the SDK", model="gpt-image-1.5", size="1024x1024", quality="low")
+        prompt="a lighthouse through the SDK", model="gpt-image-2", size="1024x1024", quality="low")
     result = raw.parse()
     assert base64.b64decode(result.data[0].b64_json)[:8] == b"\x89PNG\r\n\x1a\n"
     assert result.usage.output_tokens > 0 and result.size == "1024x1024" and result.quality == "low"
@@ -98,14 +98,14 @@ def test_edit_with_two_images_and_a_mask(client):
     result = client.images.edit(
         image=[("a.png", png(64, 64, seed=1), "image/png"), ("b.png", png(64, 64, seed=2), "image/png")],
         mask=("mask.png", png(64, 64, seed=3, alpha=True), "image/png"),
-        prompt="blend them", model="gpt-image-1.5", size="1024x1024", quality="low")
+        prompt="blend them", model="gpt-image-2", size="1024x1024", quality="low")
     assert len(result.data) == 1
     assert base64.b64decode(result.data[0].b64_json)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_streamed_generation_sends_partials_then_the_image(client):
     stream = client.images.generate(
-        prompt="a streamed kite", model="gpt-image-1.5", size="1024x1024", quality="low", stream=True,
+        prompt="a streamed kite", model="gpt-image-2", size="1024x1024", quality="low", stream=True,
         partial_images=2)
     events = list(stream)
     types = [event.type for event in events]
@@ -117,7 +117,7 @@ def test_streamed_generation_sends_partials_then_the_image(client):
 
 def test_refusals_arrive_as_the_sdks_exceptions(client, atelier):
     with pytest.raises(openai.BadRequestError) as refused:
-        client.images.generate(prompt="too big", model="gpt-image-1.5", size="4096x4096")
+        client.images.generate(prompt="too big", model="gpt-image-2", size="4096x4096")
     assert refused.value.body["param"] == "size" and refused.value.body["code"]
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(api_key="atl_not_a_key", base_url=atelier[0] + "/v1", max_retries=0).images.generate(prompt="x")

@@ -29,6 +29,8 @@ public struct ImageModel: Codable, Sendable, Equatable, Identifiable {
     public var displayName: String
     public var status: Status
     public var shutdownDate: String?
+    /// The model to use instead once `shutdownDate` has passed (refusals name it; re-runs switch to it).
+    public var replacement: String?
     public var snapshotOf: String?
     public var enabled: Bool
     public var endpoints: [Endpoint]
@@ -36,6 +38,8 @@ public struct ImageModel: Codable, Sendable, Equatable, Identifiable {
     public var qualities: [String]
     public var outputFormats: [String]
     public var backgrounds: [String]
+    /// Values OpenAI offers only as a preview for this model: recorded, never accepted (see models.json).
+    public var previewBackgrounds: [String]?
     public var moderations: [String]
     /// Empty: the parameter must be omitted (the model does not allow changing it).
     public var inputFidelities: [String]
@@ -48,9 +52,12 @@ public struct ImageModel: Codable, Sendable, Equatable, Identifiable {
     public var prices: Prices
     /// Image output tokens per image by quality, then by size ("1024x1024").
     public var outputTokens: [String: [String: Int]]
+    /// Where each fact comes from (SDK file and field, or page), by field name.
+    public var sources: [String: String]?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, enabled, endpoints, sizes, qualities, backgrounds, moderations, complexities
+        case id, status, enabled, endpoints, sizes, qualities, backgrounds, moderations, complexities, replacement, sources
+        case previewBackgrounds = "preview_backgrounds"
         case displayName = "display_name", shutdownDate = "shutdown_date", snapshotOf = "snapshot_of"
         case outputFormats = "output_formats", inputFidelities = "input_fidelities"
         case maxN = "max_n", maxInputImages = "max_input_images", maxPartialImages = "max_partial_images"
@@ -66,6 +73,12 @@ public struct RetiredModel: Codable, Sendable, Equatable {
     public var id: String
     public var retiredOn: String
     public var replacement: String
+
+    public init(id: String, retiredOn: String, replacement: String) {
+        self.id = id
+        self.retiredOn = retiredOn
+        self.replacement = replacement
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, replacement

@@ -7,9 +7,14 @@ public struct ModelRegistry: Codable, Sendable, Equatable {
     public var partialImageOutputTokens: Int
     public var models: [ImageModel]
     public var retired: [RetiredModel]
+    /// See `noticeDays`.
+    public var deprecationNoticeDays: Int?
+    /// Which ids of the upstream's `GET /v1/models` are image models (`ModelRegistry.check`).
+    public var upstreamModelPrefixes: [String]?
 
     enum CodingKeys: String, CodingKey {
         case models, retired
+        case deprecationNoticeDays = "deprecation_notice_days", upstreamModelPrefixes = "upstream_model_prefixes"
         case defaultModel = "default_model"
         case partialImageOutputTokens = "partial_image_output_tokens"
     }
@@ -41,8 +46,11 @@ public struct ModelRegistry: Codable, Sendable, Equatable {
 
     public func model(_ id: String) -> ImageModel? { models.first { $0.id == id } }
 
-    /// Replaces the default model, refusing one that is unknown, disabled or deprecated.
-    public func withDefaultModel(_ id: String) throws -> ModelRegistry {
+    /// Replaces the default model, refusing one that is unknown, disabled, deprecated or shut down on `time`.
+    public func withDefaultModel(_ id: String, at time: Double = Date().timeIntervalSince1970) throws -> ModelRegistry {
+        if let shutDown = asOf(time).retirement(of: id) {
+            throw RegistryError.invalidDefault("DEFAULT_MODEL: \(shutDown.message)")
+        }
         guard let model = model(id), model.enabled else {
             throw RegistryError.invalidDefault("DEFAULT_MODEL '\(id)' is not a model in the registry")
         }
@@ -58,11 +66,7 @@ public struct ModelRegistry: Codable, Sendable, Equatable {
     /// The model a request names (or the default), checked for the endpoint.
     public func resolve(_ id: String?, for endpoint: ImageModel.Endpoint) throws(ValidationError) -> ImageModel {
         let id = id ?? defaultModel
-        if let retired = retired.first(where: { $0.id == id }) {
-            throw ValidationError(
-                code: "model_retired", field: "model",
-                message: "Model '\(id)' was shut down on \(retired.retiredOn); use '\(retired.replacement)' instead.")
-        }
+        if let shutDown = retirement(of: id) { throw shutDown }
         let usable = models.filter { $0.enabled && $0.supports(endpoint) }.map(\.id)
         guard let model = model(id), model.enabled, model.supports(endpoint) else {
             throw ValidationError(

@@ -117,3 +117,8 @@ public protocol ImageProvider: Sendable {
         _ request: ProviderRequest, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws(ProviderError) -> ProviderResult
 }
+
+/// A provider that can list the upstream's models (`atelier models check`); the offline provider cannot.
+public protocol UpstreamModelLister: Sendable {
+    func listModels() async throws(ProviderError) -> [UpstreamModel]
+}

@@ -12,6 +12,7 @@ struct AdminSettingsController: RouteCollection {
         admin.put("settings", use: updateSettings)
         admin.get("models", use: models)
         admin.patch("models", ":modelID", use: updateModel)
+        admin.get("models", "check") { req async throws -> ModelsCheckReport in try await ModelsChecker(services: req.atelier).run() }
     }
 
     struct SettingsDTO: Content {

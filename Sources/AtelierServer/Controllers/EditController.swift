@@ -25,8 +25,9 @@ struct EditController: RouteCollection {
         let upload = try await MultipartUpload.read(req, maxFileBytes: config.maxFileBytes, maxTotalBytes: config.maxUploadBytes)
         let input = try EditFormFields(upload: upload).imageRequestInput()
         let params: ImageParameters
-        do { params = try req.atelier.validator.validate(input, for: .edits) } catch { throw error.apiError }
-        let model = req.atelier.registry.model(params.model)!
+        let registry = req.atelier.registry
+        do { params = try ImageRequestValidator(registry: registry).validate(input, for: .edits) } catch { throw error.apiError }
+        let model = registry.model(params.model)!
         let reader = EditInputReader(req: req, upload: upload)
         let images = try await reader.images(max: model.maxInputImages)
         var inputs = images.map(\.jobInput)

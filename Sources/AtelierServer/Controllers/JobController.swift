@@ -66,6 +66,7 @@ struct JobController: RouteCollection {
         guard job.jobStatus == .failed || job.jobStatus == .canceled else {
             throw APIError.conflict("Only failed or canceled jobs can be retried; this one is \(job.status).", code: "job_not_retryable")
         }
+        if let shutDown = req.atelier.registry.retirement(of: job.model) { throw shutDown.apiError }
         let budget = try await JobAdmission(req: req).admit(job.params)
         let requeued = try await req.db.transaction { db in
             let rows = try await (db as! any SQLDatabase).raw("""

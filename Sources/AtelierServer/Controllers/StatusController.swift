@@ -29,9 +29,11 @@ struct StatusController: RouteCollection {
         var defaultModel: String
         var data: [ImageModel]
         var retired: [RetiredModel]
+        /// Models shutting down within the registry's notice days (banners in the studio and admin page).
+        var deprecations: [ModelDeprecation]
 
         enum CodingKeys: String, CodingKey {
-            case object, data, retired
+            case object, data, retired, deprecations
             case defaultModel = "default_model"
         }
     }
@@ -40,12 +42,14 @@ struct StatusController: RouteCollection {
         let config = req.atelier.config
         return StatusDTO(
             mode: config.isOffline ? "offline" : "openai", offline: config.isOffline,
-            defaultModel: config.registry.defaultModel, version: Self.version)
+            defaultModel: req.atelier.registry.defaultModel, version: Self.version)
     }
 
     @Sendable func models(req: Request) async throws -> ModelsDTO {
-        let registry = req.atelier.registry
+        let now = req.atelier.clock.now()
+        let registry = req.atelier.liveRegistry.dated(at: now)
         return ModelsDTO(
-            defaultModel: registry.defaultModel, data: registry.models.filter(\.enabled), retired: registry.retired)
+            defaultModel: registry.defaultModel, data: registry.models.filter(\.enabled), retired: registry.retired,
+            deprecations: req.atelier.liveRegistry.current.deprecations(asOf: now))
     }
 }

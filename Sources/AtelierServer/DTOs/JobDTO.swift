@@ -16,7 +16,10 @@ struct JobDTO: Content {
     var params: ImageParameters
     var options: EditOptions?
     var result: JobResultInfo?
+    /// The outputs only, in order: `images[0]` is the first result.
     var images: [ImageDTO]
+    /// What an edit made besides its outputs: the `changes` map and the `raw` upstream output.
+    var extras: [ImageDTO]
     var inputs: [ImageDTO]
     var partials: [ImageDTO]
     var usage: Usage?
@@ -32,7 +35,7 @@ struct JobDTO: Content {
     var offline: Bool
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, status, params, options, result, images, inputs, partials, usage, error, attempts, favorite, offline
+        case id, kind, status, params, options, result, images, extras, inputs, partials, usage, error, attempts, favorite, offline
         case costUSD = "cost_usd", estimatedCostUSD = "estimated_cost_usd", upstreamRequestID = "upstream_request_id"
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
     }
@@ -47,6 +50,7 @@ struct JobDTO: Content {
         try c.encode(options, forKey: .options)
         try c.encode(result, forKey: .result)
         try c.encode(images, forKey: .images)
+        try c.encode(extras, forKey: .extras)
         try c.encode(inputs, forKey: .inputs)
         try c.encode(partials, forKey: .partials)
         try c.encode(usage, forKey: .usage)
@@ -70,7 +74,8 @@ struct JobDTO: Content {
         params = job.params
         options = job.options
         result = job.result
-        self.images = dtos.filter { ["output", "raw", "changes"].contains($0.role) }
+        self.images = dtos.filter { $0.role == "output" }
+        extras = dtos.filter { ["changes", "raw"].contains($0.role) }
         inputs = dtos.filter { ["input", "mask", "markup"].contains($0.role) }
         partials = dtos.filter { $0.role == "partial" }
         usage = job.usage

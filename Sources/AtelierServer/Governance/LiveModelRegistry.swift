@@ -1,5 +1,6 @@
 import AtelierCore
 import Foundation
+import Logging
 import Synchronization
 
 /// The registry in use: the configured file with the admin's overrides (enabled, prices) laid over it.
@@ -14,7 +15,33 @@ public final class LiveModelRegistry: Sendable {
         self.state = Mutex(base)
     }
 
+    private let warned = Mutex<Set<String>>([])
+    private let log = Mutex(Logger(label: "atelier.models"))
+
+    /// Where the default-model fallback is reported (the app's logger, set at start).
+    public var logger: Logger {
+        get { log.withLock { $0 } }
+        set { log.withLock { $0 = newValue } }
+    }
+
+    /// The registry as configured, with every model it names (prices of shut-down models stay known for costs).
     public var current: ModelRegistry { state.withLock { $0 } }
+
+    /// The registry as it stands at `time` (see `ModelRegistry.asOf`): what requests are validated against.
+    /// A default model past its shutdown date falls back to its replacement, with one warning in the log.
+    public func dated(at time: Double) -> ModelRegistry {
+        let configured = current
+        let dated = configured.asOf(time)
+        if dated.defaultModel != configured.defaultModel {
+            let key = "\(configured.defaultModel)>\(dated.defaultModel)"
+            if warned.withLock({ $0.insert(key).inserted }) {
+                logger.warning(
+                    "the default model has shut down; using its replacement until DEFAULT_MODEL is changed",
+                    metadata: ["default_model": "\(configured.defaultModel)", "replacement": "\(dated.defaultModel)"])
+            }
+        }
+        return dated
+    }
 
     /// Applies the overrides to the base registry; the default model stays enabled.
     func apply(_ overrides: [ModelOverrideRecord]) {

@@ -15,6 +15,11 @@ struct JobRunner: Sendable {
         let log = context.logger
         guard let jobID = job.id else { return .finished }
         do {
+            // Queued before its model's shutdown date, claimed after it: refused here, never sent upstream.
+            if let shutDown = context.registry.retirement(of: job.model) {
+                try await fail(job, code: shutDown.code, message: shutDown.message, retryable: false)
+                return .finished
+            }
             context.metrics.queueWait(seconds: context.clock.now() - max(job.runAfter, job.createdAt))
             try await context.publisher.publish("job.running", job: job)
             do {

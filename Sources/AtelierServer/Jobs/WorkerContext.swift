@@ -17,8 +17,9 @@ struct WorkerContext: Sendable {
     /// Retention, counter clean-up and registry reloads, run from the lease heartbeat.
     let housekeeping: Housekeeping
 
-    var registry: ModelRegistry { liveRegistry.current }
-    var costs: CostCalculator { CostCalculator(registry: registry) }
+    /// As it stands now: a job claimed after its model's shutdown date fails without reaching the upstream.
+    var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
+    var costs: CostCalculator { CostCalculator(registry: liveRegistry.current) }
     var images: ImageStore { ImageStore(database: database, blobs: blobs, clock: clock) }
 
     /// The upstream call, timed for `atelier_upstream_seconds` (so Atelier's own share of a job's time shows).

@@ -32,6 +32,7 @@ public func prepareCommandLine(_ app: Application) async throws {
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(UsersCommand(), as: "users")
     app.asyncCommands.use(KeysCommand(), as: "keys")
+    app.asyncCommands.use(ModelsCommand(), as: "models")
     if command == "serve" || command.hasPrefix("-") {
         try await app.autoMigrate()
         if config.worker.enabled { app.lifecycle.use(WorkerLifecycle()) }

@@ -91,6 +91,7 @@ extension Application {
             provider = OfflineImageProvider(registry: config.registry)
         }
         let liveRegistry = LiveModelRegistry(base: config.registry)
+        liveRegistry.logger = logger
         var relay: PostgresEventRelay?
         if case .postgres(let url) = config.database {
             relay = PostgresEventRelay(

@@ -15,9 +15,11 @@ public struct AtelierServices: Sendable {
     public let liveRegistry: LiveModelRegistry
     public let metrics: AtelierMetrics
 
-    var registry: ModelRegistry { liveRegistry.current }
+    /// The registry as it stands now (shut-down models retired, near ones deprecated): requests check against it.
+    var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
     var validator: ImageRequestValidator { ImageRequestValidator(registry: registry) }
-    var costs: CostCalculator { CostCalculator(registry: registry) }
+    /// Costs use every configured model, so jobs of a model that has since shut down keep their prices.
+    var costs: CostCalculator { CostCalculator(registry: liveRegistry.current) }
 }
 
 struct AtelierServicesKey: StorageKey { typealias Value = AtelierServices }
