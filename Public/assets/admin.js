@@ -1,11 +1,14 @@
 // @ts-check
 // Admin: kill switch, global cap, retention; spend per user per day (plain SVG); users; model registry overrides.
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
+import { showDeprecations } from "./deprecations.js";
 
 /** @typedef {{ id: string, email: string, role: string, verified: boolean, daily_cap_usd: number | null,
  *   monthly_cap_usd: number | null, requests_per_minute: number | null, images_per_minute: number | null }} User */
 /** @typedef {{ text_input: number | null, image_input: number | null, image_output: number | null, text_output: number | null }} Prices */
 /** @typedef {{ id: string, display_name: string, enabled: boolean, default: boolean, overridden: boolean, prices_per_million: Prices }} AdminModel */
+/** @typedef {{ model: string, field: string, registry: string | null, upstream: string | null }} Change */
+/** @typedef {{ new: string[], gone: string[], changed: Change[] }} ModelsCheck */
 /** @typedef {{ days: string[], series: { owner: string, email: string | null, amounts_usd: number[] }[], total_usd: number[] }} Spend */
 
 const status = byId("status", HTMLElement);
@@ -157,6 +160,28 @@ async function loadModels() {
   }));
 }
 
+byId("models-check", HTMLButtonElement).addEventListener("click", async (event) => {
+  const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
+  const result = byId("models-check-result", HTMLUListElement);
+  button.disabled = true;
+  result.replaceChildren(el("li", {}, "Asking the upstream…"));
+  try {
+    /** @type {ModelsCheck} */
+    const check = await call("GET", "/v1/admin/models/check");
+    const lines = [
+      ...check.new.map((id) => `New upstream: ${id} (not in the registry)`),
+      ...check.gone.map((id) => `Gone upstream: ${id} (still in the registry)`),
+      ...check.changed.map((c) => `Changed: ${c.model} ${c.field} — registry ${c.registry ?? "none"}, upstream ${c.upstream ?? "none"}`),
+    ];
+    result.replaceChildren(...(lines.length ? lines : ["The registry agrees with the upstream's model list."]).map((line) => el("li", {}, line)));
+  } catch (error) {
+    result.replaceChildren();
+    report(error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
 byId("settings", HTMLFormElement).addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = /** @type {HTMLFormElement} */ (event.currentTarget);
@@ -178,5 +203,6 @@ session().then(async (current) => {
     location.assign(`/login.html?next=${encodeURIComponent("/admin.html")}`);
     return;
   }
+  call("GET", "/v1/models").then((list) => showDeprecations(byId("deprecations", HTMLElement), list.deprecations)).catch(report);
   await Promise.all([loadSettings(), loadUsers(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart)]);
 }).catch(report);

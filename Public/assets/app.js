@@ -1,7 +1,8 @@
 // @ts-check
 // Entry point: hash router (#/generate, #/edit, #/history, #/job/{id}), tablist keyboard support,
 // offline banner.
-import { loadStatus } from "./state.js";
+import { loadModels, loadStatus } from "./state.js";
+import { showDeprecations } from "./deprecations.js";
 import { toast } from "./ui.js";
 import { errorMessage } from "./api.js";
 import * as generate from "./generate.js";
@@ -131,6 +132,13 @@ async function loadSession() {
   account.textContent = session.user.email || "Account";
   admin.hidden = session.user.role !== "admin";
 }
+
+loadModels()
+  .then((list) => {
+    const banner = document.getElementById("deprecation-banner");
+    if (banner) showDeprecations(banner, list.deprecations);
+  })
+  .catch(() => {});
 
 void loadSession();
 void route();

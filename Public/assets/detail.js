@@ -2,7 +2,8 @@
 // Job detail (#/job/{id}): full image, requested vs actual parameters, usage and cost, actions.
 import { api, isFinished } from "./api.js";
 import { watchJob } from "./events.js";
-import { handoff, navigate } from "./state.js";
+import { handoff, loadModels, navigate } from "./state.js";
+import { liveParams } from "./deprecations.js";
 import { outputsOf, changesFor, statusPill, compareView, fileName } from "./jobview.js";
 import {
   h, icon, fadeImg, formatUsd, formatInt, formatDate, confirmDialog, reportError, toast, copyText, announce,
@@ -123,8 +124,13 @@ function render(job) {
   actions.append(fav);
   if (img) {
     const use = h("button", { type: "button", class: "btn" }, icon("edit"), "Use as input");
-    use.addEventListener("click", () => {
+    use.addEventListener("click", async () => {
       handoff.editImages = [img];
+      const live = liveParams(await loadModels(), job.params);
+      if (live.note) {
+        handoff.editModel = live.params.model;
+        toast(live.note, "info");
+      }
       navigate("#/edit");
     });
     actions.append(use);
@@ -220,9 +226,11 @@ function usageTable(job) {
 async function rerun(job, btn) {
   btn.disabled = true;
   try {
+    const live = liveParams(await loadModels(), job.params);
+    if (live.note) toast(live.note, "info");
     /** @type {Record<string, string | number | boolean>} */
     const params = {};
-    for (const [k, v] of Object.entries(job.params)) {
+    for (const [k, v] of Object.entries(live.params)) {
       if (v !== null && v !== undefined && v !== "" && typeof v !== "object") params[k] = /** @type {string | number | boolean} */ (v);
     }
     /** @type {Job} */

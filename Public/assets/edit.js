@@ -547,6 +547,10 @@ async function pickFromHistory() {
 export function show(_arg, query) {
   active = true;
   const ids = query.getAll("image_id");
+  if (handoff.editModel && options) {
+    options.setParams({ model: handoff.editModel });
+    handoff.editModel = null;
+  }
   if (handoff.editImages.length || ids.length) {
     const imgs = handoff.editImages;
     handoff.editImages = [];

@@ -2,9 +2,10 @@
 // Generate screen: prompt, options drawer, live cost estimate, live results.
 import { api, ApiError } from "./api.js";
 import { loadModels, handoff } from "./state.js";
+import { liveParams } from "./deprecations.js";
 import { createOptions } from "./options.js";
 import { createJobCard } from "./jobview.js";
-import { h, icon, debounce, clearFieldErrors, showFieldError, reportError, formatUsd, formatInt, nextId } from "./ui.js";
+import { h, icon, debounce, clearFieldErrors, showFieldError, reportError, formatUsd, formatInt, nextId, toast } from "./ui.js";
 
 /** @typedef {import("./api.js").Job} Job */
 /** @typedef {import("./options.js").OptionsForm} OptionsForm */
@@ -173,10 +174,12 @@ function addJob(job, aspect, n) {
  * Re-runs a job's parameters: fills the form with them and submits.
  * @param {Job} job
  */
-function rerun(job) {
+async function rerun(job) {
+  const live = liveParams(await loadModels(), job.params);
+  if (live.note) toast(live.note, "info");
   prompt.value = job.params.prompt;
   prompt.dispatchEvent(new Event("input"));
-  options.setParams(job.params);
+  options.setParams(live.params);
   window.scrollTo({ top: 0, behavior: "smooth" });
   void submit();
 }

@@ -37,9 +37,10 @@ export function loadStatus() {
 
 /**
  * Hand-offs between screens (set by one screen, consumed by the next).
- * @type {{ editImages: ImageInfo[], generateParams: Partial<JobParams> | null, historyDirty: boolean }}
+ * `editModel`: the replacement to select in Edit when the job handed over used a model that has shut down.
+ * @type {{ editImages: ImageInfo[], editModel: string | null, generateParams: Partial<JobParams> | null, historyDirty: boolean }}
  */
-export const handoff = { editImages: [], generateParams: null, historyDirty: false };
+export const handoff = { editImages: [], editModel: null, generateParams: null, historyDirty: false };
 
 /** @param {string} hash */
 export function navigate(hash) {

@@ -1,0 +1,143 @@
+"""Model shutdown dates in a real browser, and the studio fixes of issue 11.
+
+Dates act on the server's real clock, so the registry here (MODEL_REGISTRY_PATH) sets its dates relative to
+today: nothing below depends on the calendar date. The same data folder is served twice: first with
+gpt-image-1.5 still served (a job is made with it), then with its shutdown date reached (today).
+"""
+import datetime
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from conftest import ARTIFACTS, REPO, Server, _start, _stop, _wait_ready, free_port, new_context
+from test_accounts import auth_server  # noqa: F401 - the login-on server fixture
+
+TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+SOON = TODAY + datetime.timedelta(days=10)
+
+
+def registry_file(folder: Path, shutdown_15: datetime.date) -> Path:
+    registry = json.loads((REPO / "Sources/AtelierCore/Resources/models.json").read_text())
+    for model in registry["models"]:
+        if model["id"] == "gpt-image-1-mini":
+            model["shutdown_date"] = str(TODAY + datetime.timedelta(days=90))
+        if model["id"] == "chatgpt-image-latest":
+            model["shutdown_date"] = str(SOON)
+        if model["id"] == "gpt-image-1.5":
+            model["shutdown_date"] = str(shutdown_15)
+    path = folder / f"models-{shutdown_15}.json"
+    path.write_text(json.dumps(registry))
+    return path
+
+
+def serve(binary: Path, server: Server, tmp: Path, registry: Path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env.update(OPENAI_API_KEY="sk-test-browser", OPENAI_BASE_URL=f"{server.standin_url}/v1", DATA_DIR=str(tmp / "data"),
+               ATELIER_AUTH="off", MODEL_REGISTRY_PATH=str(registry))
+    log = tmp / f"serve-dates-{registry.stem}.log"
+    proc = _start([str(binary), "serve", "--hostname", "127.0.0.1", "--port", str(port)], env, log)
+    _wait_ready(proc, f"http://127.0.0.1:{port}/healthz", log, "atelier serve (dated registry)")
+    return proc, Server(f"http://127.0.0.1:{port}", server.standin_url)
+
+
+@pytest.fixture(scope="module")
+def dated(server: Server):
+    """(job made with gpt-image-1.5 while it was served, the server on which 1.5 has shut down)."""
+    binary = Path(os.environ.get("ATELIER_BIN", ".build/debug/atelier"))
+    binary = binary if binary.is_absolute() else REPO / binary
+    tmp = Path(tempfile.mkdtemp(prefix="atelier-dates-"))
+    proc, before = serve(binary, server, tmp, registry_file(tmp, TODAY + datetime.timedelta(days=10)))
+    try:
+        job = before.create_job("a lighthouse before the shutdown", model="gpt-image-1.5")
+    finally:
+        _stop(proc)
+    proc, after = serve(binary, server, tmp, registry_file(tmp, TODAY))
+    try:
+        yield job, after
+    finally:
+        _stop(proc)
+        logs = ARTIFACTS / "server-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for f in tmp.glob("*.log"):
+            shutil.copy(f, logs / f.name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_banner_before_shutdown_then_refusal_and_rerun_on_the_replacement(browser: Browser, dated):
+    job, after = dated
+    # The day it shuts down the model is refused locally, naming the replacement.
+    status, body = after.api("POST", "/v1/generate", {"prompt": "x", "model": "gpt-image-1.5"})
+    assert status == 400 and body["error"]["field"] == "model"
+    assert "gpt-image-2.5-sunburst" in body["error"]["message"]
+
+    ctx = new_context(browser, after)
+    page = ctx.new_page()
+    page.goto(f"/#/job/{job['id']}")
+    page.get_by_role("button", name="Re-run").click()
+    expect(page.locator("#toasts")).to_contain_text("gpt-image-1.5 was shut down on")
+    expect(page.locator("#toasts")).to_contain_text("using gpt-image-2.5-sunburst instead")
+    page.wait_for_url(lambda url: "#/job/" in url and job["id"] not in url)
+    new_id = page.url.split("#/job/")[1]
+    status, rerun = after.api("GET", f"/v1/jobs/{new_id}")
+    assert status == 200 and rerun["params"]["model"] == "gpt-image-2.5-sunburst"
+    ctx.close()
+
+
+def test_studio_and_admin_show_a_banner_within_thirty_days(browser: Browser, dated):
+    _, after = dated  # chatgpt-image-latest shuts down in 10 days; gpt-image-1-mini in 90 (no banner for it)
+    status, models = after.api("GET", "/v1/models")
+    assert [d["model"] for d in models["deprecations"]] == ["chatgpt-image-latest"]
+    listed = next(m for m in models["data"] if m["id"] == "chatgpt-image-latest")
+    assert listed["status"] == "deprecated" and listed["shutdown_date"] == str(SOON)
+    assert next(m for m in models["data"] if m["id"] == "gpt-image-1-mini")["status"] == "deprecated"  # the data says so
+    text = f"chatgpt-image-latest shuts down on {SOON} (in 10 days); use gpt-image-2.6-sunburst instead."
+    ctx = new_context(browser, after, width=375)
+    page = ctx.new_page()
+    page.goto("/")
+    expect(page.locator("#deprecation-banner")).to_have_text(f"Model shutdown: {text}")
+    assert "gpt-image-1-mini" not in page.locator("#deprecation-banner").inner_text()
+    page.goto("/admin.html")
+    expect(page.locator("#deprecations")).to_have_text(f"Model shutdown: {text}")
+    page.get_by_role("button", name="Compare with upstream").click()
+    expect(page.locator("#models-check-result")).to_contain_text("Changed: chatgpt-image-latest shutdown_date")
+    ctx.close()
+
+
+def test_signed_in_header_fits_375_px_and_no_favicon_404(browser: Browser, auth_server: Server):  # noqa: F811
+    ctx = new_context(browser, auth_server, width=375, height=800)
+    page = ctx.new_page()
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.goto("/login.html")
+    signup = page.locator("#signup")
+    signup.locator("input[name=email]").fill("a.rather.long.address@example.com")
+    signup.locator("input[name=password]").fill("correct horse battery")
+    signup.locator("input[name=consent]").check()
+    signup.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login.html" not in url)
+    expect(page.locator("#account-link")).to_be_visible()
+    expect(page.locator("#admin-link")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / "studio-signed-in-375.png"))
+    # The banner for models shutting down soon (the bundled registry's dates, whichever they are today).
+    status, models = auth_server.api("GET", "/v1/models")
+    banner = page.locator("#deprecation-banner")
+    if models["deprecations"]:
+        expect(banner).to_contain_text(f"{models['deprecations'][0]['model']} shuts down on")
+    else:
+        expect(banner).to_be_hidden()
+    for path in ("/admin.html", "/account.html"):  # (their widths at 375 px are test_accounts' concern)
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    assert page.locator("link[rel=icon][href='/favicon.svg']").count() == 1
+    assert not missing, f"404s: {missing}"
+    assert page.request.get("/favicon.ico").status == 200
+    assert page.request.get("/favicon.svg").headers["content-type"].startswith("image/svg+xml")
+    ctx.close()
