@@ -77,7 +77,7 @@ def main():
         before = peak_rss_kb(pid)
         boundary = uuid.uuid4().hex
         parts = [(f'--{boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nbench\r\n').encode(),
-                 (f'--{boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\ngpt-image-1.5\r\n').encode()]
+                 (f'--{boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\ngpt-image-2\r\n').encode()]
         heads = [(f'--{boundary}\r\nContent-Disposition: form-data; name="image[]"; filename="in{i}.png"\r\n'
                   'Content-Type: image/png\r\n\r\n').encode() for i in range(16)]
         tail = f"--{boundary}--\r\n".encode()

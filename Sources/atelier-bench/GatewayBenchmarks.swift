@@ -16,7 +16,7 @@ func latency() async throws {
     let requests = Int(option("requests", "256")) ?? 256
     let size = option("size", "1024x1024")
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)))
-    let body: [String: String] = ["prompt": "latency", "model": "gpt-image-1.5", "size": size, "quality": "low"]
+    let body: [String: String] = ["prompt": "latency", "model": "gpt-image-2", "size": size, "quality": "low"]
     let errors = Atomic<Int>(0)
     print("| concurrency | requests | direct p50 (ms) | direct p99 (ms) | Atelier p50 (ms) | Atelier p99 (ms) | added p50 (ms) | added p99 (ms) | errors |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -51,7 +51,7 @@ func capacity() async throws {
     let ids = Mutex<[String]>([])
     _ = try await timedConcurrently(jobs, width: 64) { index in
         let (status, json) = try await post(client, "\(atelier)/v1/generate", [
-            "prompt": "capacity \(index)", "model": "gpt-image-1.5", "size": size, "quality": "low",
+            "prompt": "capacity \(index)", "model": "gpt-image-2", "size": size, "quality": "low",
         ])
         if status != 202 { refused.add(1, ordering: .relaxed) }
         if let id = json["id"] as? String { ids.withLock { $0.append(id) } }
