@@ -86,6 +86,13 @@ def test_banner_before_shutdown_then_refusal_and_rerun_on_the_replacement(browse
     new_id = page.url.split("#/job/")[1]
     status, rerun = after.api("GET", f"/v1/jobs/{new_id}")
     assert status == 200 and rerun["params"]["model"] == "gpt-image-2.5-sunburst"
+
+    # "Use as input" on the old job opens Edit on the replacement, with the same note.
+    page.goto(f"/#/job/{job['id']}")
+    page.get_by_role("button", name="Use as input").click()
+    page.wait_for_url("**#/edit")
+    expect(page.locator("#toasts")).to_contain_text("using gpt-image-2.5-sunburst instead")
+    expect(page.locator("#panel-edit select[name=model]")).to_have_value("gpt-image-2.5-sunburst")
     ctx.close()
 
 
