@@ -7,9 +7,12 @@ public struct ModelRegistry: Codable, Sendable, Equatable {
     public var partialImageOutputTokens: Int
     public var models: [ImageModel]
     public var retired: [RetiredModel]
+    /// Who may author SVG output (`svg.model`), with prices for the response's `svg_usage`.
+    public var svgAuthoring: SvgAuthoring? = nil
 
     enum CodingKeys: String, CodingKey {
         case models, retired
+        case svgAuthoring = "svg_authoring"
         case defaultModel = "default_model"
         case partialImageOutputTokens = "partial_image_output_tokens"
     }

@@ -29,10 +29,14 @@ struct StatusController: RouteCollection {
         var defaultModel: String
         var data: [ImageModel]
         var retired: [RetiredModel]
+        /// Preview output formats this server lets through (for models whose `preview_formats` list them).
+        var previewFormatsEnabled: [String]
+        var svgAuthoring: SvgAuthoring?
 
         enum CodingKeys: String, CodingKey {
             case object, data, retired
-            case defaultModel = "default_model"
+            case defaultModel = "default_model", previewFormatsEnabled = "preview_formats_enabled"
+            case svgAuthoring = "svg_authoring"
         }
     }
 
@@ -45,7 +49,9 @@ struct StatusController: RouteCollection {
 
     @Sendable func models(req: Request) async throws -> ModelsDTO {
         let registry = req.atelier.registry
+        let previews = try await PreviewFormatSettings.enabled(req.db, config: req.atelier.config)
         return ModelsDTO(
-            defaultModel: registry.defaultModel, data: registry.models.filter(\.enabled), retired: registry.retired)
+            defaultModel: registry.defaultModel, data: registry.models.filter(\.enabled), retired: registry.retired,
+            previewFormatsEnabled: previews.all.sorted(), svgAuthoring: registry.svgAuthoring)
     }
 }

@@ -17,6 +17,11 @@ public struct AtelierServices: Sendable {
 
     var registry: ModelRegistry { liveRegistry.current }
     var validator: ImageRequestValidator { ImageRequestValidator(registry: registry) }
+    /// The validator with the preview formats enabled now (environment and admin setting).
+    func validator(_ database: any Database) async throws -> ImageRequestValidator {
+        let enabled = try await PreviewFormatSettings.enabled(database, config: config)
+        return ImageRequestValidator(registry: registry, enabledPreviewFormats: enabled.all)
+    }
     var costs: CostCalculator { CostCalculator(registry: registry) }
 }
 
