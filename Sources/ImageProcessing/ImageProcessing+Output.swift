@@ -11,6 +11,13 @@ public struct OutputInfo: Sendable, Equatable {
     /// Frames of a GIF; 1 otherwise.
     public let frames: Int
 
+    public init(format: String, width: Int, height: Int, frames: Int) {
+        self.format = format
+        self.width = width
+        self.height = height
+        self.frames = frames
+    }
+
     public var mimeType: String { Self.mimeType(format) }
 
     public static func mimeType(_ format: String) -> String {
