@@ -51,7 +51,7 @@ extension StandInService {
                 try synthesize(call, index: index, salt: UInt64(frame + 1))
             }
         case .svg?:
-            return StandInPreview.svgDocument(
+            return ImageProcessing.synthesizeSVG(
                 width: call.width, height: call.height, seed: Self.seed(prompt: call.prompt, index: index))
         }
     }

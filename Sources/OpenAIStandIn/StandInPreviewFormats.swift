@@ -90,24 +90,6 @@ enum StandInPreview: Sendable, Equatable {
         try ImageProcessing.animatedGIF(frames: (0..<frames).map(make), frameDurationMs: frameDurationMs)
     }
 
-    /// A small, valid SVG document of the call's size: a background, a circle and a rounded square whose colours
-    /// and places come from `seed`.
-    static func svgDocument(width: Int, height: Int, seed: UInt64) -> Data {
-        func part(_ shift: UInt64, _ range: Int) -> Int { Int((seed >> shift) & 0xFFFF) % max(range, 1) }
-        let colour = { (shift: UInt64) in String(format: "#%06x", Int((seed >> shift) & 0xFFFFFF)) }
-        let r = min(width, height) / 4
-        let text = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)">
-              <rect width="\(width)" height="\(height)" fill="\(colour(0))"/>
-              <circle cx="\(r + part(8, width - 2 * r))" cy="\(r + part(24, height - 2 * r))" r="\(r)" fill="\(colour(20))"/>
-              <rect x="\(part(40, width - r))" y="\(part(48, height - r))" width="\(r)" height="\(r)" rx="\(r / 6)" fill="\(colour(36))"/>
-            </svg>
-
-            """
-        return Data(text.utf8)
-    }
-
     /// The stand-in's `svg_usage` rule: input = prompt characters / 4 + 500; reasoning = 0 (none), 250 (low),
     /// 1,000 (medium or the default), 4,000 (high), 8,000 (xhigh), 16,000 (max); output = document bytes / 4 + reasoning.
     static func svgUsage(author: String?, effort: String?, prompt: String, documentBytes: Int, registry: ModelRegistry) -> [String: Any] {

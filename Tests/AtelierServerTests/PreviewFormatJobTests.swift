@@ -140,4 +140,22 @@ import VaporTesting
             }
         }
     }
+
+    @Test func theOfflineDemoMakesRealGifsAndSvgs() async throws {
+        var config = try AtelierConfig.testing()
+        config.previewFormats = ["gif", "svg"]
+        try await withTestApp(config) { app in
+            for (format, extra) in [("gif", ["frame_count": 3] as [String: Any]), ("svg", [:])] {
+                let job = try await Self.runJob(app, [
+                    "prompt": "offline \(format)", "model": "gpt-image-2", "size": "1024x1024", "quality": "low",
+                    "output_format": format,
+                ].merging(extra) { a, _ in a })
+                let image = try Self.output(job)
+                #expect(job["status"] as? String == "succeeded" && image["format"] as? String == format, "\(job)")
+                let file = try await app.send(.GET, "v1/images/\(try #require(image["id"] as? String))")
+                let info = try ImageProcessing.probeOutput(Data(file.body.readableBytesView))
+                #expect(info.format == format && info.frames == (format == "gif" ? 3 : 1))
+            }
+        }
+    }
 }
