@@ -73,3 +73,39 @@ def test_markup_is_drawn_and_sent_instead_of_a_mask(page: Page, server, tmp_path
     assert 0.005 < drawn / (BASE_W * BASE_H) < 0.2, drawn
     card = page.locator("#panel-edit .job-card").first
     expect(card).to_have_attribute("data-status", "succeeded", timeout=60_000)
+
+
+def test_markup_and_preview_options_fit_a_phone_and_work_by_keyboard(browser, server, tmp_path):
+    from conftest import new_context
+
+    server.api("PUT", "/v1/admin/settings", {"preview_formats": ["gif", "svg"]})
+    base = tmp_path / "base.png"
+    Image.new("RGB", (BASE_W, BASE_H), (200, 200, 200)).save(base, "PNG")
+    ctx = new_context(browser, server, width=375, height=800)
+    page = ctx.new_page()
+    try:
+        page.goto("/#/edit")
+        edit = page.locator("#panel-edit")
+        edit.locator("input[type=file][name=image_files]").set_input_files(str(base))
+        expect(edit.locator(".tray-item")).to_have_count(1)
+        edit.locator("details.options > summary").click()
+        edit.get_by_label("Model", exact=True).select_option("gpt-image-2.5-flare")
+        edit.get_by_label("Format", exact=True).select_option("gif")
+        expect(edit.get_by_label("GIF frames")).to_be_visible()
+        radio = edit.get_by_role("radio", name="Markup")
+        radio.focus()
+        page.keyboard.press("Space")
+        expect(radio).to_be_checked()
+        stage = edit.locator(".markup-stage")
+        stage.focus()
+        page.keyboard.press("Enter")  # places the arrow tool in the middle
+        page.wait_for_function("""() => {
+            const c = document.querySelector('#panel-edit .markup-canvas');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+            return false;
+        }""")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the edit page is {width} px wide at 375 px"
+    finally:
+        ctx.close()
