@@ -87,7 +87,8 @@ function drawChart(spend) {
 }
 
 async function loadSettings() {
-  /** @type {{ kill_switch: boolean, kill_switch_forced: boolean, global_daily_cap_usd: number | null, retention_days: number }} */
+  /** @type {{ kill_switch: boolean, kill_switch_forced: boolean, global_daily_cap_usd: number | null, retention_days: number,
+   *   preview_formats: string[], preview_formats_forced: string[] }} */
   const settings = await call("GET", "/v1/admin/settings");
   const form = byId("settings", HTMLFormElement);
   const field = (/** @type {string} */ name) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
@@ -95,6 +96,15 @@ async function loadSettings() {
   field("global_daily_cap_usd").value = settings.global_daily_cap_usd === null ? "" : String(settings.global_daily_cap_usd);
   field("retention_days").value = String(settings.retention_days);
   byId("forced", HTMLElement).hidden = !settings.kill_switch_forced;
+  for (const format of ["gif", "svg"]) {
+    const box = field(`preview_${format}`);
+    const forced = settings.preview_formats_forced.includes(format);
+    box.checked = forced || settings.preview_formats.includes(format);
+    box.disabled = forced;
+  }
+  const forcedNote = byId("preview-forced", HTMLElement);
+  forcedNote.hidden = !settings.preview_formats_forced.length;
+  forcedNote.textContent = `OPENAI_PREVIEW_FORMATS=${settings.preview_formats_forced.join(",")} keeps these on.`;
 }
 
 async function loadUsers() {
@@ -190,6 +200,7 @@ byId("settings", HTMLFormElement).addEventListener("submit", async (event) => {
     await call("PUT", "/v1/admin/settings", {
       kill_switch: field("kill_switch").checked, global_daily_cap_usd: numberOrNull(field("global_daily_cap_usd")),
       retention_days: Number(field("retention_days").value || 0),
+      preview_formats: ["gif", "svg"].filter((f) => field(`preview_${f}`).checked && !field(`preview_${f}`).disabled),
     });
     say(status, "Settings saved.");
     await loadSettings();

@@ -10,11 +10,13 @@
  *   qualities: string[], default_quality: string, output_formats: string[], backgrounds: string[],
  *   moderations: string[], input_fidelities: string[], complexities: string[],
  *   max_n: number, max_input_images: number, max_partial_images: number, supports_markup: boolean,
- *   prices_per_million?: Record<string, number | null>, enabled?: boolean,
+ *   prices_per_million?: Record<string, number | null>, enabled?: boolean, preview_formats?: string[] | null,
  * }} Model
+ * @typedef {{ id: string, reasoning_efforts: string[] }} SvgAuthor
  * @typedef {{ id: string, retired_on: string, replacement: string | null }} RetiredModel
  * @typedef {{ model: string, shutdown_date: string, replacement: string | null, days_left: number }} Deprecation
- * @typedef {{ object: string, default_model: string, data: Model[], retired: RetiredModel[], deprecations?: Deprecation[] }} ModelList
+ * @typedef {{ object: string, default_model: string, data: Model[], retired: RetiredModel[], deprecations?: Deprecation[],
+ *   preview_formats_enabled?: string[], svg_authoring?: { default_author: string, authors: SvgAuthor[] } | null }} ModelList
  * @typedef {{ mode: string, offline: boolean, default_model: string, version: string }} Status
  * @typedef {{
  *   id: string, url: string, thumbnail_url: string,
@@ -46,7 +48,8 @@
  *   estimated_cost_range_usd?: { low_usd: number, high_usd: number } | null,
  *   tokens?: { text_input?: number, image_input?: number, image_output?: number },
  *   usage?: Partial<Usage> }} Estimate
- * @typedef {Record<string, string | number | boolean | null | undefined>} GenerateBody
+ * @typedef {{ model: string, reasoning?: { effort: string } }} SvgBody
+ * @typedef {Record<string, string | number | boolean | null | undefined | SvgBody>} GenerateBody
  */
 
 /** An API failure: `{error:{code,message,field}}` (or a network/parse failure with code "network"). */

@@ -5,6 +5,7 @@ import { api, imageUrl, thumbnailUrl } from "./api.js";
 import { loadModels, handoff } from "./state.js";
 import { createOptions } from "./options.js";
 import { createMaskPainter } from "./maskpainter.js";
+import { createMarkupPainter } from "./markuppainter.js";
 import { createJobCard, outputsOf } from "./jobview.js";
 import { watchJob } from "./events.js";
 import { autosize } from "./generate.js";
@@ -16,6 +17,7 @@ import {
 /** @typedef {import("./api.js").ImageInfo} ImageInfo */
 /** @typedef {import("./options.js").OptionsForm} OptionsForm */
 /** @typedef {import("./maskpainter.js").MaskPainter} MaskPainter */
+/** @typedef {import("./markuppainter.js").MarkupPainter} MarkupPainter */
 /**
  * @typedef {{ key: string, kind: "file", file: File, url: string, width: number, height: number, name: string }
  *         | { key: string, kind: "stored", image: ImageInfo, url: string, width: number, height: number, name: string }} TrayItem
@@ -37,6 +39,10 @@ let trayCount;
 let dropZone;
 /** @type {MaskPainter} */
 let painter;
+/** @type {MarkupPainter} */
+let markup;
+/** Mask and markup cannot be combined: the mode says which one guides the edit. */
+let mode = /** @type {"mask" | "markup"} */ ("mask");
 /** @type {OptionsForm} */
 let options;
 /** @type {HTMLTextAreaElement} */
@@ -93,7 +99,7 @@ export async function mount(panel) {
   // Mask
   painter = createMaskPainter();
   painter.onChange(() => {
-    options.setHasMask(painter.hasMask());
+    options.setHasMask(mode === "mask" && painter.hasMask());
     maskStatus.textContent = painter.hasMask() ? "Mask ready — painted areas will change." : "No mask: the whole image may change.";
   });
   const maskFileId = nextId("maskfile");
@@ -121,25 +127,32 @@ export async function mount(panel) {
     }
   });
   maskStatus = h("p", { class: "hint", "aria-live": "polite", text: "No mask: the whole image may change." });
-  const maskCard = h("section", { class: "card mask-card", "aria-labelledby": `${maskFileId}-h` },
-    h("div", { class: "card-head" }, h("h2", { id: `${maskFileId}-h`, text: "Mask" }),
-      h("div", { class: "card-head-actions" },
-        h("label", { for: maskFileId, class: "btn btn-small", tabindex: "0", role: "button", onkeydown: labelKey }, "Upload mask…"))),
-    maskInput,
-    h("p", { class: "field-error", hidden: true, "data-error-for": "mask", role: "status" }),
+  markup = createMarkupPainter();
+  const maskOnly = [
+    h("label", { for: maskFileId, class: "btn btn-small", tabindex: "0", role: "button", onkeydown: labelKey }, "Upload mask…"),
     painter.el,
     h("div", { class: "automask field" },
       h("label", { for: subjectId, text: "Auto-mask a subject" }),
       h("div", { class: "inline" }, subject, autoBtn),
       h("p", { class: "field-error", hidden: true, "data-error-for": "subject", role: "status" })),
-    maskStatus);
+    maskStatus];
+  const modes = createModeSwitch(maskOnly);
+  const maskCard = h("section", { class: "card mask-card", "aria-labelledby": `${maskFileId}-h` },
+    h("div", { class: "card-head" }, h("h2", { id: `${maskFileId}-h`, text: "Guide" }),
+      h("div", { class: "card-head-actions" }, maskOnly[0])),
+    modes.el,
+    maskInput,
+    h("p", { class: "field-error", hidden: true, "data-error-for": "mask", role: "status" }),
+    h("p", { class: "field-error", hidden: true, "data-error-for": "markup", role: "status" }),
+    ...maskOnly.slice(1), markup.el);
 
   // Prompt + options
   const promptId = nextId("eprompt");
   prompt = h("textarea", { id: promptId, name: "prompt", rows: 3, class: "prompt", maxLength: 32000, placeholder: "Replace the sky with a warm sunset…" });
   autosize(prompt);
-  options = createOptions({ catalogue, endpoint: "edits", onChange: () => {} });
+  options = createOptions({ catalogue, endpoint: "edits", onChange: () => modes.sync() });
   options.setHasMask(false);
+  modes.sync();
   submitBtn = h("button", { type: "submit", class: "btn btn-primary btn-large" }, icon("edit"), h("span", { text: "Apply edit" }));
   form = h("form", { class: "card composer edit-form", novalidate: true, "aria-label": "Edit instructions" },
     h("div", { class: "field field-prompt" },
@@ -171,6 +184,45 @@ export async function mount(panel) {
   document.addEventListener("paste", onPaste);
   document.addEventListener("keydown", onKey);
   renderTray();
+}
+
+/**
+ * The Mask / Markup switch: one guides the edit, never both. Markup is offered when the model supports it.
+ * @param {HTMLElement[]} maskOnly
+ */
+function createModeSwitch(maskOnly) {
+  const name = nextId("guide");
+  const radio = (/** @type {"mask" | "markup"} */ value, /** @type {string} */ text) => {
+    const input = h("input", { type: "radio", name, value, id: `${name}-${value}`, checked: value === mode });
+    input.addEventListener("change", () => {
+      mode = value;
+      apply();
+    });
+    return { input, label: h("label", { class: "mode-option", for: input.id }, input, text) };
+  };
+  const maskRadio = radio("mask", "Mask");
+  const markupRadio = radio("markup", "Markup");
+  const hint = h("p", { class: "hint" });
+  const apply = () => {
+    for (const el of maskOnly) el.hidden = mode !== "mask";
+    markup.el.hidden = mode !== "markup";
+    options.setHasMask(mode === "mask" && painter.hasMask());
+  };
+  const sync = () => {
+    const supported = !!options.model().supports_markup;
+    markupRadio.input.disabled = !supported;
+    hint.textContent = supported
+      ? "Mask: paint where the image may change. Markup: draw arrows, circles and notes to guide the edit."
+      : `${options.model().id} does not take markup; choose a GPT Image 2.5 or newer model to use it.`;
+    if (!supported && mode === "markup") {
+      mode = "mask";
+      maskRadio.input.checked = true;
+    }
+    apply();
+  };
+  const el = h("div", { class: "mode-switch" },
+    h("div", { role: "radiogroup", "aria-label": "Guide the edit with", class: "inline" }, maskRadio.label, markupRadio.label), hint);
+  return { el, sync };
 }
 
 /**
@@ -361,6 +413,7 @@ async function syncBase() {
   if (key === baseKey) return;
   const hadMask = painter.hasMask();
   baseKey = key;
+  markup.setBase(base ? base.url : null, base?.width, base?.height);
   autoMask = null;
   try {
     await painter.setBase(base ? base.url : null, base?.width, base?.height);
@@ -465,7 +518,10 @@ async function submit() {
         fd.append("image[]", blob, `${it.image.id}.${it.image.format === "jpeg" ? "jpg" : it.image.format || "png"}`);
       } else fd.append("image_id", it.image.id);
     }
-    if (painter.hasMask()) {
+    if (mode === "markup") {
+      const blob = await markup.exportMarkup();
+      if (blob) fd.append("markup", blob, "markup.png");
+    } else if (painter.hasMask()) {
       if (autoMask && autoMask.version === painter.version()) fd.append("mask_id", autoMask.id);
       else {
         const blob = await painter.exportMask();
@@ -473,7 +529,11 @@ async function submit() {
       }
     }
     for (const [k, v] of Object.entries(options.getParams())) {
-      if (v !== null && v !== undefined && v !== "") fd.append(k, String(v));
+      if (v !== null && typeof v === "object") {
+        // The svg object in the SDK's multipart names: svg[model], svg[reasoning][effort].
+        fd.append(`${k}[model]`, v.model);
+        if (v.reasoning) fd.append(`${k}[reasoning][effort]`, v.reasoning.effort);
+      } else if (v !== null && v !== undefined && v !== "") fd.append(k, String(v));
     }
     const job = await api.edit(fd);
     const base = tray[0];

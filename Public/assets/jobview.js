@@ -216,7 +216,8 @@ export function createJobCard(job, o) {
         await copyText(JSON.stringify({ ...j.params, result: j.result }, null, 2));
         toast("Parameters copied", "success");
       }),
-      iconButton("edit", `Edit image ${img.index + 1}`, "Edit this", () => {
+      // Edits take PNG, JPEG or WebP: a GIF or SVG output cannot be the base of one.
+      img.format === "gif" || img.format === "svg" ? null : iconButton("edit", `Edit image ${img.index + 1}`, "Edit this", () => {
         handoff.editImages = [img];
         navigate("#/edit");
       }),

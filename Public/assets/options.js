@@ -2,6 +2,7 @@
 // The "advanced options" drawer shared by Generate and Edit. Every control is populated and limited
 // from GET /v1/models so that impossible combinations cannot be chosen.
 import { h, nextId } from "./ui.js";
+import { createPreviewFields, previewFormatsOf } from "./previewoptions.js";
 
 /** @typedef {import("./api.js").Model} Model */
 /** @typedef {import("./api.js").ModelList} ModelList */
@@ -151,10 +152,11 @@ export function createOptions(o) {
     preserve, h("label", { for: preserveId, text: "Keep unmasked pixels exactly" }),
     h("p", { class: "field-error", hidden: true, "data-error-for": "preserve_unmasked" }));
   const fFeather = field("feather", "Mask feather", featherIn, featherOut);
+  const preview = createPreviewFields(catalogue, field);
 
   const summary = h("span", { class: "summary-chips" });
   const grid = h("div", { class: "options-grid" },
-    fModel, fSize, fQuality, fBg, fFmt, fComp, fN, fPartial, fMod, fCx,
+    fModel, fSize, fQuality, fBg, fFmt, ...preview.fields, fComp, fN, fPartial, fMod, fCx,
     isEdit ? [fFid, fFeather, fPreserve] : null);
   const element = h("details", { class: "options" },
     h("summary", {}, h("span", { class: "summary-title", text: "Options" }), summary), grid);
@@ -191,7 +193,7 @@ export function createOptions(o) {
     }
     fill(qualitySel, m.qualities, m.default_quality || "auto");
     fill(bgSel, m.backgrounds, "auto");
-    fill(fmtSel, m.output_formats, "png");
+    fill(fmtSel, [...m.output_formats, ...previewFormatsOf(m, catalogue)], "png");
     fill(modSel, m.moderations, "auto");
     nIn.max = String(m.max_n);
     if (Number(nIn.value) > m.max_n) nIn.value = String(m.max_n);
@@ -217,6 +219,13 @@ export function createOptions(o) {
       opt.disabled = opt.value === "transparent" && !m.output_formats.some((f) => f === "png" || f === "webp");
     }
     fComp.hidden = !["jpeg", "webp"].includes(fmtSel.value);
+    // GIF and SVG never stream; SVG makes exactly one image.
+    const still = fmtSel.value === "gif" || fmtSel.value === "svg";
+    fPartial.hidden = still;
+    if (still) partialSel.value = "0";
+    nIn.disabled = fmtSel.value === "svg";
+    if (fmtSel.value === "svg") nIn.value = "1";
+    preview.apply(fmtSel.value);
     compOut.textContent = compIn.value;
     featherOut.textContent = `${featherIn.value} px`;
     freeRow.hidden = sizeSel.value !== "custom";
@@ -236,7 +245,7 @@ export function createOptions(o) {
     applyModel();
     o.onChange();
   });
-  for (const c of [sizeSel, qualitySel, bgSel, fmtSel, compIn, modSel, cxSel, partialSel, fidSel, featherIn, preserve, nIn, wIn, hIn]) {
+  for (const c of [sizeSel, qualitySel, bgSel, fmtSel, compIn, modSel, cxSel, partialSel, fidSel, featherIn, preserve, nIn, wIn, hIn, ...preview.controls]) {
     c.addEventListener(c instanceof HTMLInputElement && c.type !== "checkbox" ? "input" : "change", () => {
       applyConstraints();
       o.onChange();
@@ -274,7 +283,7 @@ export function createOptions(o) {
       }
       const n = Number(nIn.value);
       if (!Number.isInteger(n) || n < 1 || n > m.max_n) return { field: "n", message: `Choose 1 to ${m.max_n} images.` };
-      return null;
+      return preview.validate(fmtSel.value);
     },
     getParams: () => {
       /** @type {GenerateBody} */
@@ -290,6 +299,7 @@ export function createOptions(o) {
       };
       if (!fComp.hidden) p.output_compression = Number(compIn.value);
       if (!fCx.hidden && cxSel.value) p.complexity = cxSel.value;
+      Object.assign(p, preview.params(fmtSel.value));
       if (isEdit) {
         if (!fFid.hidden && fidSel.value) p.input_fidelity = fidSel.value;
         if (!fPreserve.hidden) p.preserve_unmasked = preserve.checked;
@@ -327,6 +337,7 @@ export function createOptions(o) {
       set(fidSel, p.input_fidelity);
       if (typeof p.n === "number") nIn.value = String(Math.min(m.max_n, Math.max(1, p.n)));
       if (typeof p.output_compression === "number") compIn.value = String(p.output_compression);
+      preview.set(p);
       applyConstraints();
     },
     setHasMask: (hasMask) => {

@@ -19,6 +19,10 @@ static gpointer atelier_do_init(gpointer unused) {
     vips_cache_set_max_files(0);
     // Refuse loaders libvips marks as unsafe for untrusted input (we call explicit loaders anyway).
     vips_block_untrusted_set(TRUE);
+    // librsvg is marked untrusted by default; it is re-allowed only for stored SVG outputs (the Swift side sniffs
+    // magic bytes before any load, and uploads accept png/jpeg/webp only). From a buffer it has no base URL, so
+    // an SVG cannot make it read files or the network.
+    vips_operation_block_set("VipsForeignLoadSvg", FALSE);
     atelier_init_result = 0;
     return NULL;
 }
@@ -242,3 +246,42 @@ int atelier_draw_rect(VipsImage *image, const double *ink, int n, int left, int 
 }
 
 void *atelier_write_to_memory(VipsImage *in, size_t *len) { return vips_image_write_to_memory(in, len); }
+
+int atelier_probe_output(const void *buf, size_t len, int is_svg, int *width, int *height, int *pages) {
+    VipsImage *image = NULL;
+    int status = is_svg
+        ? vips_svgload_buffer((void *)buf, len, &image, "access", VIPS_ACCESS_SEQUENTIAL, NULL)
+        : vips_gifload_buffer((void *)buf, len, &image, "access", VIPS_ACCESS_SEQUENTIAL, "n", -1, NULL);
+    if (status != 0)
+        return -1;
+    *pages = is_svg ? 1 : vips_image_get_n_pages(image);
+    *width = vips_image_get_width(image);
+    *height = is_svg ? vips_image_get_height(image) : vips_image_get_page_height(image);
+    g_object_unref(image);
+    return 0;
+}
+
+int atelier_gif_animate(VipsImage **frames, int count, int delay_ms, void **buf, size_t *len) {
+    if (count < 1) {
+        vips_error("atelier", "an animation needs at least one frame");
+        return -1;
+    }
+    VipsImage *strip = NULL;
+    if (vips_arrayjoin(frames, &strip, count, "across", 1, NULL) != 0)
+        return -1;
+    VipsImage *animated = NULL;
+    int status = vips_copy(strip, &animated, NULL);
+    g_object_unref(strip);
+    if (status != 0)
+        return -1;
+    int *delays = g_new(int, count);
+    for (int i = 0; i < count; i++)
+        delays[i] = delay_ms;
+    vips_image_set_int(animated, VIPS_META_PAGE_HEIGHT, vips_image_get_height(frames[0]));
+    vips_image_set_array_int(animated, "delay", delays, count);
+    vips_image_set_int(animated, "loop", 0);
+    g_free(delays);
+    status = vips_gifsave_buffer(animated, buf, len, "strip", TRUE, NULL);
+    g_object_unref(animated);
+    return status;
+}

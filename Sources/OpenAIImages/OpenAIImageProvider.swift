@@ -17,7 +17,8 @@ public struct OpenAIImageProvider: ImageProvider {
             outputFormat: p.outputFormat, outputCompression: p.outputCompression,
             moderation: request.isEdit ? nil : p.moderation,
             inputFidelity: request.isEdit ? p.inputFidelity : nil, complexity: p.complexity,
-            partialImages: p.partialImages > 0 ? p.partialImages : nil, safetyIdentifier: request.safetyIdentifier)
+            partialImages: p.partialImages > 0 ? p.partialImages : nil, safetyIdentifier: request.safetyIdentifier,
+            frameCount: p.frameCount, frameDurationMs: p.frameDurationMs, svg: p.svg)
     }
 
     public func run(

@@ -140,7 +140,7 @@ enum ImagesResponseDecoder {
         }
         return ImagesResult(
             created: wire.created, images: images, background: wire.background, outputFormat: wire.output_format,
-            quality: wire.quality, size: wire.size, usage: wire.usage?.domain, requestID: nil)
+            quality: wire.quality, size: wire.size, usage: wire.domainUsage, requestID: nil)
     }
 }
 

@@ -25,11 +25,13 @@ public struct OpenAIImagesClient: Sendable {
     ) async throws(ProviderError) -> ImagesResult {
         var object: [String: Any] = [:]
         for (name, value) in fields.wireFields(forEdit: false) {
+            let json: Any
             switch value {
-            case .string(let s): object[name] = s
-            case .int(let i): object[name] = i
-            case .bool(let b): object[name] = b
+            case .string(let s): json = s
+            case .int(let i): json = i
+            case .bool(let b): json = b
             }
+            Self.set(json, at: name, in: &object)
         }
         let json: Data
         do {
@@ -63,6 +65,16 @@ public struct OpenAIImagesClient: Sendable {
             path: "/images/edits", body: .stream(multipart.stream(), length: .known(Int64(multipart.byteCount))),
             contentType: multipart.contentType,
             stream: fields.streams, eventPrefix: "image_edit", onPartial: onPartial)
+    }
+
+    /// Sets `svg[reasoning][effort]` as `{"svg": {"reasoning": {"effort": …}}}` (the SDK's JSON shape of its
+    /// multipart names); plain names are set as they are.
+    static func set(_ value: Any, at name: String, in object: inout [String: Any]) {
+        let path = name.split(whereSeparator: { $0 == "[" || $0 == "]" }).map(String.init)
+        guard path.count > 1 else { return object[name] = value }
+        var child = object[path[0]] as? [String: Any] ?? [:]
+        set(value, at: path.dropFirst().enumerated().map { $0 == 0 ? $1 : "[\($1)]" }.joined(), in: &child)
+        object[path[0]] = child
     }
 
     // MARK: - Transport

@@ -19,13 +19,22 @@ public struct ImagesRequestFields: Sendable, Equatable {
     /// When > 0 the call streams (`stream: true`) and asks for this many partial images.
     public var partialImages: Int?
     public var safetyIdentifier: String?
+    /// GIF output: `frame_count`, `frame_duration_ms`.
+    public var frameCount: Int?
+    public var frameDurationMs: Int?
+    /// SVG output: the `svg` object (`svg[model]`, `svg[reasoning][effort]` in a multipart body).
+    public var svg: SvgOptions?
 
     public init(
         prompt: String, model: String? = nil, n: Int? = nil, size: String? = nil, quality: String? = nil,
         background: String? = nil, outputFormat: String? = nil, outputCompression: Int? = nil,
         moderation: String? = nil, inputFidelity: String? = nil, complexity: String? = nil,
-        partialImages: Int? = nil, safetyIdentifier: String? = nil
+        partialImages: Int? = nil, safetyIdentifier: String? = nil, frameCount: Int? = nil, frameDurationMs: Int? = nil,
+        svg: SvgOptions? = nil
     ) {
+        self.frameCount = frameCount
+        self.frameDurationMs = frameDurationMs
+        self.svg = svg
         self.prompt = prompt
         self.model = model
         self.n = n
@@ -57,6 +66,10 @@ public struct ImagesRequestFields: Sendable, Equatable {
         if !forEdit, let moderation { fields.append(("moderation", .string(moderation))) }
         if forEdit, let inputFidelity { fields.append(("input_fidelity", .string(inputFidelity))) }
         if let complexity { fields.append(("complexity", .string(complexity))) }
+        if let frameCount { fields.append(("frame_count", .int(frameCount))) }
+        if let frameDurationMs { fields.append(("frame_duration_ms", .int(frameDurationMs))) }
+        if let model = svg?.model { fields.append(("svg[model]", .string(model))) }
+        if let effort = svg?.reasoningEffort { fields.append(("svg[reasoning][effort]", .string(effort))) }
         if streams, let partialImages {
             fields.append(("stream", .bool(true)))
             fields.append(("partial_images", .int(partialImages)))
@@ -163,6 +176,14 @@ struct WireImagesResponse: Decodable {
     var quality: String?
     var size: String?
     var usage: WireUsage?
+    var svg_usage: SvgUsage?
+
+    /// `usage` with `svg_usage` attached (the cost of both is the call's cost).
+    var domainUsage: Usage? {
+        guard var usage = usage?.domain else { return svg_usage.map { Usage(svg: $0) } }
+        usage.svg = svg_usage
+        return usage
+    }
 }
 
 /// One SSE event payload minus the base64.

@@ -42,18 +42,34 @@ extension StandInService {
             compression: call.compression)
     }
 
+    /// One output: a synthetic raster, an animated GIF of `frame_count` of them, or an SVG document.
+    func output(_ call: ValidatedCall, index: Int) throws -> Data {
+        switch call.preview {
+        case nil: return try synthesize(call, index: index)
+        case .gif(let frames, let duration)?:
+            return try StandInPreview.gif(frames: frames, frameDurationMs: duration) { frame in
+                try synthesize(call, index: index, salt: UInt64(frame + 1))
+            }
+        case .svg?:
+            return ImageProcessing.synthesizeSVG(
+                width: call.width, height: call.height, seed: Self.seed(prompt: call.prompt, index: index))
+        }
+    }
+
     /// Usage by the stand-in's documented rule:
     /// - input text tokens = max(1, prompt characters / 4);
     /// - input image tokens = for each input image, 65 + 129 × (number of 512-px tiles covering it);
     /// - output image tokens = the registry's `output_tokens[quality][size]` per image (auto → high; a model without a
     ///   table uses its snapshot's or gpt-image-2's; xhigh = high × 1.5, max = high × 2; an unlisted size scales the
-    ///   1024x1024 value by area) × n, plus `partial_image_output_tokens` (100) per streamed partial image.
+    ///   1024x1024 value by area) × n (× frame_count for GIF output), plus `partial_image_output_tokens` (100) per
+    ///   streamed partial image.
     static func usage(for call: ValidatedCall, registry: ModelRegistry) -> String {
         let text = max(1, call.prompt.count / 4)
         let image = call.inputImages.reduce(0) { total, info in
             total + 65 + 129 * ((info.width + 511) / 512) * ((info.height + 511) / 512)
         }
-        let perImage = outputTokens(model: call.model, quality: call.quality, width: call.width, height: call.height, registry: registry)
+        var perImage = outputTokens(model: call.model, quality: call.quality, width: call.width, height: call.height, registry: registry)
+        if case .gif(let frames, _) = call.preview { perImage *= frames }
         let output = perImage * call.n + call.partialImages * call.n * registry.partialImageOutputTokens
         return jsonFragment([
             "input_tokens": text + image,
@@ -94,12 +110,16 @@ extension StandInService {
         let service = self
         // Encoding is CPU work: keep it off the event loops.
         let images = try await NIOThreadPool.singleton.runIfActive {
-            try (0..<call.n).map { try service.synthesize(call, index: $0) }
+            try (0..<call.n).map { try service.output(call, index: $0) }
         }
-        let meta: [String: Any] = [
+        var meta: [String: Any] = [
             "created": Int(Date().timeIntervalSince1970), "background": call.background,
-            "output_format": call.format.rawValue, "quality": call.quality, "size": "\(call.width)x\(call.height)",
+            "output_format": call.outputFormat, "quality": call.quality, "size": "\(call.width)x\(call.height)",
         ]
+        if case .svg(let author, let effort) = call.preview {
+            meta["svg_usage"] = StandInPreview.svgUsage(
+                author: author, effort: effort, prompt: call.prompt, documentBytes: images.first?.count ?? 0, registry: registry)
+        }
         let metaJSON = Self.jsonFragment(meta, usage: usage)
         let base64Total = images.reduce(0) { $0 + ($1.count + 2) / 3 * 4 + 20 }
         var buffer = ByteBufferAllocator().buffer(capacity: base64Total + metaJSON.utf8.count + 32)

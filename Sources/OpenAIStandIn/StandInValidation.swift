@@ -22,19 +22,23 @@ struct ValidatedCall: Sendable {
     var stream: Bool
     var partialImages: Int
     var inputImages: [ImageInfo]
+    /// GIF or SVG output; `format` is then the raster the frames or the reference are drawn in.
+    var preview: StandInPreview? = nil
+
+    var outputFormat: String { preview?.format ?? format.rawValue }
 }
 
 struct StandInValidator {
     let registry: ModelRegistry
 
-    static let generationKeys: Set<String> = [
+    static let generationKeys: Set<String> = Set<String>([
         "prompt", "model", "n", "size", "quality", "background", "output_format", "output_compression", "moderation",
         "stream", "partial_images", "user", "safety_identifier", "complexity",
-    ]
-    static let editKeys: Set<String> = [
+    ]).union(StandInPreview.keys)
+    static let editKeys: Set<String> = Set<String>([
         "prompt", "model", "n", "size", "quality", "background", "output_format", "output_compression", "moderation",
         "input_fidelity", "stream", "partial_images", "user", "safety_identifier", "complexity",
-    ]
+    ]).union(StandInPreview.keys)
     static let maxFileBytes = 50 * 1024 * 1024
 
     func validate(_ call: ParsedCall, endpoint: Endpoint) throws(APIError) -> ValidatedCall {
@@ -107,7 +111,10 @@ struct StandInValidator {
                 "quality", "Invalid value: '\(requestedQuality)'. Supported values are: \(quoted(model.qualities)).")
         }
         let formatText = try call.string("output_format") ?? "png"
-        guard model.outputFormats.contains(formatText), let format = ImageFormat(rawValue: formatText) else {
+        let isPreview = ["gif", "svg"].contains(formatText) && (model.previewFormats ?? []).contains(formatText)
+        guard isPreview || model.outputFormats.contains(formatText),
+            let format = isPreview ? ImageFormat.png : ImageFormat(rawValue: formatText)
+        else {
             throw .invalidValue(
                 "output_format", "Invalid value: '\(formatText)'. Supported values are: \(quoted(model.outputFormats)).")
         }
@@ -116,7 +123,7 @@ struct StandInValidator {
             throw .invalidValue(
                 "background", "Invalid value: '\(requestedBackground)'. Supported values are: \(quoted(model.backgrounds)).")
         }
-        if requestedBackground == "transparent", format == .jpeg {
+        if requestedBackground == "transparent", format == .jpeg || isPreview {
             throw .invalidValue(
                 "background", "Transparent background requires output_format 'png' or 'webp', not 'jpeg'.")
         }
@@ -199,13 +206,16 @@ struct StandInValidator {
             }
         }
 
+        let preview = try StandInPreview.parse(
+            call, format: formatText, model: model, registry: registry, n: n, stream: stream, partials: partialImages,
+            compression: compression, hasMask: call.files.contains { $0.name == "mask" })
         let quality = requestedQuality == "auto" ? "high" : requestedQuality
         let background = requestedBackground == "transparent" ? "transparent" : "opaque"
         return ValidatedCall(
             endpoint: endpoint, model: model, prompt: prompt, n: n, width: width, height: height,
             requestedSize: requestedSize, requestedQuality: requestedQuality, requestedBackground: requestedBackground,
             quality: quality, background: background, format: format, compression: compression, stream: stream,
-            partialImages: stream ? partialImages : 0, inputImages: inputs)
+            partialImages: stream ? partialImages : 0, inputImages: inputs, preview: preview)
     }
 
     private func quoted(_ values: [String]) -> String { values.map { "'\($0)'" }.joined(separator: ", ") }

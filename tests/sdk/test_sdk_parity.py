@@ -179,3 +179,44 @@ def test_errors_are_openai_shaped(sdk, standin):
     assert bad.value.code == "unknown_parameter" and bad.value.param == "response_format"
     with pytest.raises(openai.NotFoundError):
         sdk.images.generate(prompt="x", model="dall-e-3")
+
+
+# GIF and SVG output in the SDK's own shapes (the same fields Atelier's client sends; see
+# Tests/AtelierServerTests/PreviewFormatJobTests.swift). The stand-in has preview access for every model whose
+# registry preview_formats list the format.
+def test_gif_and_svg_generations_in_the_sdks_json_shape(sdk, standin):
+    gif = sdk.images.generate(prompt="a spinning top", model="gpt-image-2", size="1024x1024", quality="low",
+                              output_format="gif", frame_count=3, frame_duration_ms=120)
+    assert base64.b64decode(gif.data[0].b64_json)[:6] == b"GIF89a" and gif.output_format == "gif"
+    svg = sdk.images.generate(prompt="a rocket icon", model="gpt-image-2", size="1024x1024", quality="low",
+                              output_format="svg", svg={"model": "gpt-5.6-terra", "reasoning": {"effort": "low"}})
+    assert b"<svg" in base64.b64decode(svg.data[0].b64_json)
+    assert svg.svg_usage.model == "gpt-5.6-terra" and svg.svg_usage.reasoning_tokens == 250
+    first, second = recorded(standin)
+    assert first["json"]["frame_count"] == 3 and first["json"]["frame_duration_ms"] == 120
+    assert second["json"]["svg"] == {"model": "gpt-5.6-terra", "reasoning": {"effort": "low"}}
+
+
+def test_svg_edit_and_markup_in_the_sdks_multipart_shape(sdk, standin):
+    image = png(64, 64, seed=2)
+    sdk.images.edit(image=("photo.png", image, "image/png"), prompt="as a vector", model="gpt-image-2",
+                    output_format="svg", svg={"model": "gpt-5.6-luna", "reasoning": {"effort": "none"}})
+    sdk.images.edit(image=("photo.png", image, "image/png"), markup=("markup.png", png(64, 64, seed=3, alpha=True), "image/png"),
+                    prompt="follow the arrow", model="gpt-image-2.5-sunburst")
+    svg_edit, markup_edit = recorded(standin)
+    assert svg_edit["fields"]["svg[model]"] == "gpt-5.6-luna" and svg_edit["fields"]["svg[reasoning][effort]"] == "none"
+    assert [f["name"] for f in markup_edit["files"]] == ["image", "markup"]
+
+
+def test_preview_format_mistakes_are_refused_like_the_upstream(sdk, standin):
+    for kwargs, param in [
+        (dict(output_format="gif", frame_count=17), "frame_count"),
+        (dict(output_format="svg", n=2), "n"),
+        (dict(output_format="gif", partial_images=2, stream=True), "stream"),
+        (dict(output_format="png", frame_count=4), "frame_count"),
+        (dict(model="gpt-image-1.5", output_format="gif"), "output_format"),
+    ]:
+        args = {"prompt": "x", "model": "gpt-image-2", **kwargs}
+        with pytest.raises(openai.BadRequestError) as caught:
+            sdk.images.generate(**args)
+        assert caught.value.param == param, (kwargs, caught.value.body)

@@ -48,7 +48,7 @@ def atelier():
     data = tempfile.mkdtemp(prefix="atelier-sdk-")
     standin_port, atelier_port = free_port(), free_port()
     env = dict(os.environ, DATA_DIR=data, OPENAI_API_KEY="sk-upstream-secret", LOG_LEVEL="warning",
-               OPENAI_BASE_URL=f"http://127.0.0.1:{standin_port}/v1", BCRYPT_COST="4")
+               OPENAI_BASE_URL=f"http://127.0.0.1:{standin_port}/v1", BCRYPT_COST="4", OPENAI_PREVIEW_FORMATS="gif,svg")
     env.pop("DATABASE_URL", None)
     standin = subprocess.Popen([binary, "stand-in", "--hostname", "127.0.0.1", "--port", str(standin_port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -121,3 +121,18 @@ def test_refusals_arrive_as_the_sdks_exceptions(client, atelier):
     assert refused.value.body["param"] == "size" and refused.value.body["code"]
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(api_key="atl_not_a_key", base_url=atelier[0] + "/v1", max_retries=0).images.generate(prompt="x")
+
+
+def test_svg_and_gif_through_atelier_when_the_environment_enables_them(client, atelier):
+    base, key = atelier
+    raw = client.images.with_raw_response.generate(
+        prompt="a rocket icon", model="gpt-image-2", size="1024x1024", quality="low", output_format="svg",
+        svg={"model": "gpt-5.6-terra", "reasoning": {"effort": "high"}})
+    svg = raw.parse()
+    assert b"<svg" in base64.b64decode(svg.data[0].b64_json) and svg.output_format == "svg"
+    assert svg.svg_usage.model == "gpt-5.6-terra" and svg.svg_usage.reasoning_tokens == 4000
+    job = get_json(f"{base}/v1/jobs/{raw.headers['x-atelier-job-id']}", key)
+    assert job["usage"]["svg_usage"]["output_tokens"] == svg.svg_usage.output_tokens and job["cost_usd"] > 0
+    gif = client.images.generate(prompt="a loop", model="gpt-image-2", size="1024x1024", quality="low",
+                                 output_format="gif", frame_count=2)
+    assert base64.b64decode(gif.data[0].b64_json)[:6] == b"GIF89a"

@@ -20,6 +20,20 @@ public struct CostCalculator: Sendable {
             guard let price else { return nil }
             total += Decimal(tokens) * price / 1_000_000
         }
+        guard let svg = usage.svg else { return total }
+        guard let svgCost = svgCost(of: svg) else { return nil }
+        return total + svgCost
+    }
+
+    /// `svg_usage` at its author's prices from the registry's `svg_authoring` (reasoning is part of output tokens);
+    /// nil when the author or a needed price is unknown.
+    public func svgCost(of usage: SvgUsage) -> Decimal? {
+        guard let prices = registry.svgAuthoring?.author(usage.model)?.prices else { return nil }
+        var total = Decimal(0)
+        for (tokens, price) in [(usage.inputTokens, prices.input), (usage.outputTokens, prices.output)] where tokens > 0 {
+            guard let price else { return nil }
+            total += Decimal(tokens) * price / 1_000_000
+        }
         return total
     }
 
@@ -30,10 +44,19 @@ public struct CostCalculator: Sendable {
         else { return nil }
         let text = max(1, (params.prompt.count + 3) / 4)
         let partials = params.partialImages * registry.partialImageOutputTokens
-        let output = (perImage + partials) * params.n
+        // A GIF is estimated as one image per frame.
+        let output = (perImage * (params.frameCount ?? 1) + partials) * params.n
         return Usage(
             inputTokens: text + inputImageTokens, inputTextTokens: text, inputImageTokens: inputImageTokens,
-            outputTokens: output, outputImageTokens: output)
+            outputTokens: output, outputImageTokens: output, svg: estimatedSvgUsage(for: params))
+    }
+
+    /// The registry's `svg_authoring.estimated_tokens` for the named author (or the default one).
+    func estimatedSvgUsage(for params: ImageParameters) -> SvgUsage? {
+        guard params.outputFormat == "svg", let authoring = registry.svgAuthoring else { return nil }
+        return SvgUsage(
+            model: params.svg?.model ?? authoring.defaultAuthor, inputTokens: authoring.estimatedTokens.input,
+            outputTokens: authoring.estimatedTokens.output)
     }
 
     public func estimatedCost(for params: ImageParameters, inputImageTokens: Int = 0) -> Decimal? {

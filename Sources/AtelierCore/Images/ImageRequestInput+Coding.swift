@@ -3,6 +3,7 @@ extension ImageRequestInput {
         case prompt, model, n, size, quality, background, moderation, complexity, format, compression
         case outputFormat = "output_format", outputCompression = "output_compression"
         case partialImages = "partial_images", inputFidelity = "input_fidelity"
+        case frameCount = "frame_count", frameDurationMs = "frame_duration_ms", svg
     }
 
     /// Accepts the seed's short names `format` and `compression` as aliases.
@@ -22,7 +23,10 @@ extension ImageRequestInput {
             moderation: try c.decodeIfPresent(String.self, forKey: .moderation),
             complexity: try c.decodeIfPresent(String.self, forKey: .complexity),
             partialImages: try c.decodeIfPresent(Int.self, forKey: .partialImages),
-            inputFidelity: try c.decodeIfPresent(String.self, forKey: .inputFidelity))
+            inputFidelity: try c.decodeIfPresent(String.self, forKey: .inputFidelity),
+            frameCount: try c.decodeIfPresent(Int.self, forKey: .frameCount),
+            frameDurationMs: try c.decodeIfPresent(Int.self, forKey: .frameDurationMs),
+            svg: try c.decodeIfPresent(SvgOptions.self, forKey: .svg))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -39,5 +43,8 @@ extension ImageRequestInput {
         try c.encodeIfPresent(complexity, forKey: .complexity)
         try c.encodeIfPresent(partialImages, forKey: .partialImages)
         try c.encodeIfPresent(inputFidelity, forKey: .inputFidelity)
+        try c.encodeIfPresent(frameCount, forKey: .frameCount)
+        try c.encodeIfPresent(frameDurationMs, forKey: .frameDurationMs)
+        try c.encodeIfPresent(svg, forKey: .svg)
     }
 }

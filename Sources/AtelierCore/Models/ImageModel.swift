@@ -49,6 +49,8 @@ public struct ImageModel: Codable, Sendable, Equatable, Identifiable {
     public var maxPartialImages: Int
     public var maxPromptLength: Int
     public var supportsMarkup: Bool
+    /// Preview output formats ("gif", "svg") the model may produce when the server enables them; nil = none.
+    public var previewFormats: [String]?
     public var prices: Prices
     /// Image output tokens per image by quality, then by size ("1024x1024").
     public var outputTokens: [String: [String: Int]]
@@ -62,10 +64,16 @@ public struct ImageModel: Codable, Sendable, Equatable, Identifiable {
         case outputFormats = "output_formats", inputFidelities = "input_fidelities"
         case maxN = "max_n", maxInputImages = "max_input_images", maxPartialImages = "max_partial_images"
         case maxPromptLength = "max_prompt_length", supportsMarkup = "supports_markup"
+        case previewFormats = "preview_formats"
         case prices = "prices_per_million", outputTokens = "output_tokens"
     }
 
     public func supports(_ endpoint: Endpoint) -> Bool { endpoints.contains(endpoint) }
+
+    /// The output formats a request may name when the server has enabled `enabledPreviews`.
+    public func outputFormats(enabledPreviews: Set<String>) -> [String] {
+        outputFormats + (previewFormats ?? []).filter(enabledPreviews.contains)
+    }
 }
 
 /// A model id that upstream no longer serves; requests naming it are refused with the replacement.

@@ -11,10 +11,13 @@ public struct ModelRegistry: Codable, Sendable, Equatable {
     public var deprecationNoticeDays: Int?
     /// Which ids of the upstream's `GET /v1/models` are image models (`ModelRegistry.check`).
     public var upstreamModelPrefixes: [String]?
+    /// Who may author SVG output (`svg.model`), with prices for the response's `svg_usage`.
+    public var svgAuthoring: SvgAuthoring? = nil
 
     enum CodingKeys: String, CodingKey {
         case models, retired
         case deprecationNoticeDays = "deprecation_notice_days", upstreamModelPrefixes = "upstream_model_prefixes"
+        case svgAuthoring = "svg_authoring"
         case defaultModel = "default_model"
         case partialImageOutputTokens = "partial_image_output_tokens"
     }

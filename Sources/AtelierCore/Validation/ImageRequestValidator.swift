@@ -3,8 +3,13 @@ import Foundation
 /// Checks a request against its model so nothing the upstream would refuse is ever sent.
 public struct ImageRequestValidator: Sendable {
     public let registry: ModelRegistry
+    /// Preview output formats ("gif", "svg") this server lets through, for models that list them.
+    public let enabledPreviewFormats: Set<String>
 
-    public init(registry: ModelRegistry) { self.registry = registry }
+    public init(registry: ModelRegistry, enabledPreviewFormats: Set<String> = []) {
+        self.registry = registry
+        self.enabledPreviewFormats = enabledPreviewFormats
+    }
 
     public func validate(
         _ input: ImageRequestInput, for endpoint: ImageModel.Endpoint
@@ -17,7 +22,7 @@ public struct ImageRequestValidator: Sendable {
         }
         let size = try validateSize(input.size ?? "auto", model: model)
         let quality = try pick("quality", input.quality, default: "auto", from: model.qualities, model: model)
-        let format = try pick("output_format", input.outputFormat, default: "png", from: model.outputFormats, model: model)
+        let format = try validateFormat(input.outputFormat, model: model)
         let background = try pick("background", input.background, default: "auto", from: model.backgrounds, model: model)
         if background == "transparent" && !["png", "webp"].contains(format) {
             throw ValidationError(
@@ -38,10 +43,12 @@ public struct ImageRequestValidator: Sendable {
         } else if let value = input.inputFidelity {
             throw ValidationError(field: "input_fidelity", message: "input_fidelity '\(value)' applies to edits only.")
         }
+        let preview = try previewOptions(input, format: format, n: n, partials: partials)
         return ImageParameters(
             prompt: prompt, model: model.id, n: n, size: size, quality: quality, background: background,
             outputFormat: format, outputCompression: compression, moderation: moderation, complexity: complexity,
-            partialImages: partials, inputFidelity: fidelity)
+            partialImages: partials, inputFidelity: fidelity, frameCount: preview.frameCount,
+            frameDurationMs: preview.frameDurationMs, svg: preview.svg)
     }
 
     private func validatePrompt(_ prompt: String?, model: ImageModel) throws(ValidationError) -> String {
@@ -81,7 +88,7 @@ public struct ImageRequestValidator: Sendable {
         return value
     }
 
-    private func pick(
+    func pick(
         _ field: String, _ value: String?, default fallback: String, from allowed: [String], model: ImageModel
     ) throws(ValidationError) -> String {
         let value = value ?? (allowed.contains(fallback) ? fallback : allowed.first ?? fallback)

@@ -65,7 +65,7 @@ struct OpenAICompatibleController: RouteCollection {
                 created: Int(job.createdAt),
                 data: try await images.asyncMap { .init(b64_json: try await store.data(of: $0).base64EncodedString()) },
                 background: result?.background, output_format: result?.outputFormat, quality: result?.quality,
-                size: result?.size, usage: job.usage.map(OpenAIWire.UsageBody.init)))
+                size: result?.size, usage: job.usage.map(OpenAIWire.UsageBody.init), svg_usage: job.usage?.svg))
         case .failed, .canceled:
             let error = OpenAIWire.ErrorResponse(failed: job)
             return try OpenAIWire.json(error, status: error.status)

@@ -14,6 +14,8 @@ enum OpenAIWire {
         var quality: String?
         var size: String?
         var usage: UsageBody?
+        /// SVG output only: the author's tokens, as the upstream reported them.
+        var svg_usage: SvgUsage?
     }
 
     /// `usage` with `input_tokens_details` / `output_tokens_details`.

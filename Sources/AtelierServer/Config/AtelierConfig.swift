@@ -72,6 +72,8 @@ public struct AtelierConfig: Sendable {
     public var access: Access
     /// Where image blobs live: nil = `DATA_DIR/blobs` on local disk, else an S3-compatible bucket.
     public var s3: S3Configuration?
+    /// Preview output formats enabled by `OPENAI_PREVIEW_FORMATS` (the admin page can enable more, not fewer).
+    public var previewFormats: Set<String> = []
 
     public var isOffline: Bool { openAI == nil }
 

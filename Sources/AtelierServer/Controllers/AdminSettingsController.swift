@@ -20,37 +20,53 @@ struct AdminSettingsController: RouteCollection {
         var killSwitchForced: Bool
         var globalDailyCapUSD: Decimal?
         var retentionDays: Int
+        /// Preview output formats the admin enabled, and those `OPENAI_PREVIEW_FORMATS` holds on.
+        var previewFormats: [String]
+        var previewFormatsForced: [String]
 
         enum CodingKeys: String, CodingKey {
             case killSwitch = "kill_switch", killSwitchForced = "kill_switch_forced"
             case globalDailyCapUSD = "global_daily_cap_usd", retentionDays = "retention_days"
+            case previewFormats = "preview_formats", previewFormatsForced = "preview_formats_forced"
         }
     }
 
     @Sendable func settings(req: Request) async throws -> SettingsDTO {
         let current = try await RuntimeSettings.load(req.db, access: req.atelier.config.access)
+        let previews = try await PreviewFormatSettings.enabled(req.db, config: req.atelier.config)
         return SettingsDTO(
             killSwitch: current.killSwitch, killSwitchForced: current.killSwitchForced,
-            globalDailyCapUSD: CostNano.usd(current.globalDailyCapNano), retentionDays: current.retentionDays)
+            globalDailyCapUSD: CostNano.usd(current.globalDailyCapNano), retentionDays: current.retentionDays,
+            previewFormats: previews.admin.sorted(), previewFormatsForced: previews.forced.sorted())
     }
 
-    /// Fields present change: `kill_switch`, `global_daily_cap_usd` (null = no cap), `retention_days` (0 = keep).
+    /// Fields present change: `kill_switch`, `global_daily_cap_usd` (null = no cap), `retention_days` (0 = keep),
+    /// `preview_formats` (a list of gif, svg).
     @Sendable func updateSettings(req: Request) async throws -> SettingsDTO {
         struct Body: Decodable {
             var killSwitch: Bool?
             var globalCap: AdminUserPatch.Change<Decimal> = .keep
             var retentionDays: Int?
+            var previewFormats: [String]?
             enum CodingKeys: String, CodingKey {
                 case killSwitch = "kill_switch", globalCap = "global_daily_cap_usd", retentionDays = "retention_days"
+                case previewFormats = "preview_formats"
             }
             init(from decoder: any Decoder) throws {
                 let c = try decoder.container(keyedBy: CodingKeys.self)
                 killSwitch = try c.decodeIfPresent(Bool.self, forKey: .killSwitch)
                 retentionDays = try c.decodeIfPresent(Int.self, forKey: .retentionDays)
+                previewFormats = try c.decodeIfPresent([String].self, forKey: .previewFormats)
                 if c.contains(.globalCap) { globalCap = .set(try c.decodeNil(forKey: .globalCap) ? nil : c.decode(Decimal.self, forKey: .globalCap)) }
             }
         }
         let body = try req.content.decode(Body.self)
+        if let formats = body.previewFormats {
+            guard formats.allSatisfy(PreviewFormatSettings.known.contains) else {
+                throw APIError.invalid("preview_formats", "preview_formats lists output formats to enable: gif, svg (or none).")
+            }
+            try await PreviewFormatSettings.store(Set(formats), on: req.db)
+        }
         if let on = body.killSwitch { try await RuntimeSettings.store(.killSwitch, on ? "true" : "false", on: req.db) }
         if case .set(let usd) = body.globalCap {
             let nano = try AdminUserPatch.nano(usd, field: "global_daily_cap_usd")

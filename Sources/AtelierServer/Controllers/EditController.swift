@@ -25,9 +25,9 @@ struct EditController: RouteCollection {
         let upload = try await MultipartUpload.read(req, maxFileBytes: config.maxFileBytes, maxTotalBytes: config.maxUploadBytes)
         let input = try EditFormFields(upload: upload).imageRequestInput()
         let params: ImageParameters
-        let registry = req.atelier.registry
-        do { params = try ImageRequestValidator(registry: registry).validate(input, for: .edits) } catch { throw error.apiError }
-        let model = registry.model(params.model)!
+        let validator = try await req.atelier.validator(req.db)
+        do { params = try validator.validate(input, for: .edits) } catch { throw error.apiError }
+        let model = req.atelier.registry.model(params.model)!
         let reader = EditInputReader(req: req, upload: upload)
         let images = try await reader.images(max: model.maxInputImages)
         var inputs = images.map(\.jobInput)
@@ -38,13 +38,17 @@ struct EditController: RouteCollection {
         if mask != nil && markup != nil {
             throw APIError.invalid("markup", "markup cannot be combined with mask; send one of them.")
         }
+        if mask != nil && params.outputFormat == "gif" {
+            throw APIError.invalid("mask", "GIF output cannot use a mask; leave the mask out or choose another output_format.")
+        }
         if markup != nil && !model.supportsMarkup {
             throw APIError.invalid("markup", "\(model.id) does not accept markup; models that do: "
                 + req.atelier.registry.models.filter(\.supportsMarkup).map(\.id).joined(separator: ", ") + ".")
         }
         if let mask { inputs.append(JobInput(role: .mask, index: 0, source: .upload(mask))) }
         if let markup { inputs.append(markup) }
-        let options = try EditFormFields(upload: upload).editOptions(hasMask: mask != nil, maskColor: maskColor)
+        let options = try EditFormFields(upload: upload).editOptions(
+            hasMask: mask != nil, maskColor: maskColor, canComposite: params.outputFormat != "svg")
         let inputTokens = images.reduce(0) { $0 + Self.estimatedImageTokens($1.info) }
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
             kind: .edit, params: params, options: options, inputs: inputs, owner: req.owner,
@@ -66,7 +70,8 @@ struct EditController: RouteCollection {
         input.partialImages = nil
         input.outputFormat = "png"
         let params: ImageParameters
-        do { params = try req.atelier.validator.validate(input, for: .edits) } catch { throw error.apiError }
+        let validator = try await req.atelier.validator(req.db)
+        do { params = try validator.validate(input, for: .edits) } catch { throw error.apiError }
         let images = try await EditInputReader(req: req, upload: upload).images(max: 1)
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
             kind: .autoMask, params: params, options: EditOptions(subject: subject),

@@ -12,7 +12,14 @@ struct EditFormFields {
             quality: text("quality"), background: text("background"),
             outputFormat: text("output_format") ?? text("format"),
             outputCompression: try int("output_compression") ?? int("compression"), moderation: text("moderation"),
-            complexity: text("complexity"), partialImages: try int("partial_images"), inputFidelity: text("input_fidelity"))
+            complexity: text("complexity"), partialImages: try int("partial_images"), inputFidelity: text("input_fidelity"),
+            frameCount: try int("frame_count"), frameDurationMs: try int("frame_duration_ms"), svg: svgOptions())
+    }
+
+    /// `svg[model]` and `svg[reasoning][effort]`, the SDK's multipart names for the `svg` object.
+    private func svgOptions() -> SvgOptions? {
+        let model = text("svg[model]"), effort = text("svg[reasoning][effort]")
+        return model == nil && effort == nil ? nil : SvgOptions(model: model, reasoningEffort: effort)
     }
 
     func maskEditColor() throws -> MaskEditColor {
@@ -23,10 +30,14 @@ struct EditFormFields {
         return color
     }
 
-    func editOptions(hasMask: Bool, maskColor: MaskEditColor) throws -> EditOptions {
-        let preserve = try bool("preserve_unmasked") ?? hasMask
+    /// `canComposite` is false for SVG output (vector output cannot be composited with the original pixels).
+    func editOptions(hasMask: Bool, maskColor: MaskEditColor, canComposite: Bool = true) throws -> EditOptions {
+        let preserve = try bool("preserve_unmasked") ?? (hasMask && canComposite)
         if preserve && !hasMask {
             throw APIError.invalid("preserve_unmasked", "preserve_unmasked needs a mask (or mask_id).")
+        }
+        if preserve && !canComposite {
+            throw APIError.invalid("preserve_unmasked", "preserve_unmasked cannot be used with SVG output; leave it out or set it to false.")
         }
         let feather = try int("feather") ?? 8
         guard (0...256).contains(feather) else {

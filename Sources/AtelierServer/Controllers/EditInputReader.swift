@@ -43,6 +43,10 @@ struct EditInputReader {
                 checked.append(Checked(index: index, info: info, source: source, thumbnail: thumbnail))
             case .stored(let text):
                 let image = try await storedImage(text, field: "image_id")
+                guard ImageFormat(rawValue: image.format) != nil else {
+                    throw APIError.invalid(
+                        "image_id", "Image '\(text)' is a \(image.format.uppercased()); edits take PNG, JPEG or WebP images.")
+                }
                 let info = ImageInfo(
                     format: ImageFormat(rawValue: image.format) ?? .png, width: image.width, height: image.height,
                     hasAlpha: false)

@@ -17,7 +17,7 @@ struct GenerateController: RouteCollection {
 
     /// Validates, admits (kill switch, limits, caps) and enqueues a generate job.
     func enqueue(_ input: ImageRequestInput, req: Request) async throws -> (job: JobRecord, created: Bool) {
-        let params = try validated(input, req: req)
+        let params = try await validated(input, req: req)
         let budget = try await JobAdmission(req: req).admit(params)
         return try await JobEnqueuer(app: req.application).enqueue(
             kind: .generate, params: params, owner: req.owner, idempotencyKey: req.idempotencyKey, budget: budget)
@@ -25,7 +25,7 @@ struct GenerateController: RouteCollection {
 
     @Sendable func estimate(req: Request) async throws -> EstimateDTO {
         let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
-        let params = try validated(input, req: req)
+        let params = try await validated(input, req: req)
         let costs = req.atelier.costs
         let usage = costs.estimatedUsage(for: params)
         return EstimateDTO(
@@ -47,8 +47,9 @@ struct GenerateController: RouteCollection {
         return EstimateDTO.Range(lowUSD: low, highUSD: high)
     }
 
-    private func validated(_ input: ImageRequestInput, req: Request) throws -> ImageParameters {
-        do { return try req.atelier.validator.validate(input, for: .generations) } catch { throw error.apiError }
+    private func validated(_ input: ImageRequestInput, req: Request) async throws -> ImageParameters {
+        let validator = try await req.atelier.validator(req.db)
+        do { return try validator.validate(input, for: .generations) } catch { throw error.apiError }
     }
 }
 

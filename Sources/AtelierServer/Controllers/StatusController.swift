@@ -31,10 +31,14 @@ struct StatusController: RouteCollection {
         var retired: [RetiredModel]
         /// Models shutting down within the registry's notice days (banners in the studio and admin page).
         var deprecations: [ModelDeprecation]
+        /// Preview output formats this server lets through (for models whose `preview_formats` list them).
+        var previewFormatsEnabled: [String]
+        var svgAuthoring: SvgAuthoring?
 
         enum CodingKeys: String, CodingKey {
             case object, data, retired, deprecations
-            case defaultModel = "default_model"
+            case defaultModel = "default_model", previewFormatsEnabled = "preview_formats_enabled"
+            case svgAuthoring = "svg_authoring"
         }
     }
 
@@ -48,8 +52,10 @@ struct StatusController: RouteCollection {
     @Sendable func models(req: Request) async throws -> ModelsDTO {
         let now = req.atelier.clock.now()
         let registry = req.atelier.liveRegistry.dated(at: now)
+        let previews = try await PreviewFormatSettings.enabled(req.db, config: req.atelier.config)
         return ModelsDTO(
             defaultModel: registry.defaultModel, data: registry.models.filter(\.enabled), retired: registry.retired,
-            deprecations: req.atelier.liveRegistry.current.deprecations(asOf: now))
+            deprecations: req.atelier.liveRegistry.current.deprecations(asOf: now),
+            previewFormatsEnabled: previews.all.sorted(), svgAuthoring: registry.svgAuthoring)
     }
 }

@@ -15,6 +15,7 @@ struct RuntimeSettings: Sendable, Equatable {
         case killSwitch = "kill_switch"
         case globalDailyCapNano = "global_daily_cap_nano"
         case retentionDays = "retention_days"
+        case previewFormats = "preview_formats"
     }
 
     static func load(_ database: any Database, access: AtelierConfig.Access) async throws -> RuntimeSettings {

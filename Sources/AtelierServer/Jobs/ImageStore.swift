@@ -17,11 +17,11 @@ struct ImageStore: Sendable {
         _ data: Data, job: UUID, owner: String, role: ImageRecord.Role, index: Int, attempt: Int, thumbnail: Data? = nil,
         deferThumbnail: Bool = false
     ) async throws -> ImageRecord {
-        let info = try ImageProcessing.probe(data)
+        let info = try ImageProcessing.probeOutput(data)
         let base = "jobs/\(job.uuidString.lowercased())/a\(attempt)/\(role.rawValue)-\(index)"
-        let key = try Self.key("\(base).\(info.format.rawValue)")
+        let key = try Self.key("\(base).\(info.format)")
         let thumbnailKey = try Self.key("\(base).thumb.webp")
-        let thumb = deferThumbnail ? nil : try thumbnail ?? ImageProcessing.thumbnail(data)
+        let thumb = deferThumbnail ? nil : try thumbnail ?? ImageProcessing.outputThumbnail(data)
         try await blobs.put(data, at: key)
         if let thumb {
             do { try await blobs.put(thumb, at: thumbnailKey) } catch {
@@ -31,7 +31,7 @@ struct ImageStore: Sendable {
         }
         return ImageRecord(
             jobID: job, owner: owner, role: role, index: index, blobKey: key.value, thumbnailKey: thumbnailKey.value,
-            format: info.format.rawValue, width: info.width, height: info.height, bytes: data.count, now: clock.now())
+            format: info.format, width: info.width, height: info.height, bytes: data.count, now: clock.now())
     }
 
     /// The image's thumbnail, made and stored now if it is not there yet (same bytes whoever makes it).
@@ -43,9 +43,9 @@ struct ImageStore: Sendable {
         let source = try Self.key(image.blobKey)
         let thumb: Data
         if let file = blobs.localFile(source) {
-            thumb = try ImageProcessing.thumbnail(fileAt: file.path)  // streamed from disk, not loaded
+            thumb = try ImageProcessing.outputThumbnail(fileAt: file.path)  // rasters streamed from disk, not loaded
         } else {
-            thumb = try ImageProcessing.thumbnail(try await blobs.get(source))
+            thumb = try ImageProcessing.outputThumbnail(try await blobs.get(source))
         }
         try await blobs.put(thumb, at: key)
         return thumb

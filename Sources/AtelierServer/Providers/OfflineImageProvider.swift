@@ -3,7 +3,8 @@ import Foundation
 import ImageProcessing
 
 /// Makes deterministic synthetic images locally when no OpenAI key is configured ("offline demo").
-/// Real PNG/JPEG/WebP files of the requested size; usage follows the registry's token tables.
+/// Real PNG/JPEG/WebP files of the requested size (animated GIFs and SVG documents for the preview formats);
+/// usage follows the registry's token tables.
 public struct OfflineImageProvider: ImageProvider {
     let registry: ModelRegistry
 
@@ -26,16 +27,25 @@ public struct OfflineImageProvider: ImageProvider {
             var images: [Data] = []
             for index in 0..<params.n {
                 try Task.checkCancellation()
-                images.append(try ImageProcessing.synthesize(
-                    width: width, height: height, format: format, seed: seed &+ UInt64(index),
-                    transparent: params.background == "transparent", compression: params.outputCompression))
+                let picture = { (salt: UInt64) in
+                    try ImageProcessing.synthesize(
+                        width: width, height: height, format: format, seed: seed &+ UInt64(index) &+ salt,
+                        transparent: params.background == "transparent", compression: params.outputCompression)
+                }
+                switch params.outputFormat {
+                case "gif":
+                    let frames = try (0..<(params.frameCount ?? 9)).map { try picture(UInt64($0) &* 104_729) }
+                    images.append(try ImageProcessing.animatedGIF(frames: frames, frameDurationMs: params.frameDurationMs ?? 200))
+                case "svg": images.append(ImageProcessing.synthesizeSVG(width: width, height: height, seed: seed &+ UInt64(index)))
+                default: images.append(try picture(0))
+                }
             }
             let usage = CostCalculator(registry: registry).estimatedUsage(for: params)
             return ProviderResult(
                 images: images, usage: usage, requestID: "offline-\(UUID().uuidString.prefix(12).lowercased())",
                 size: "\(width)x\(height)", quality: params.quality == "auto" ? "high" : params.quality,
                 background: params.background == "transparent" ? "transparent" : "opaque",
-                outputFormat: format.rawValue)
+                outputFormat: params.outputFormat)
         } catch is CancellationError {
             throw .canceled
         } catch {

@@ -17,7 +17,11 @@ public struct AtelierServices: Sendable {
 
     /// The registry as it stands now (shut-down models retired, near ones deprecated): requests check against it.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
-    var validator: ImageRequestValidator { ImageRequestValidator(registry: registry) }
+    /// The validator with the preview formats enabled now (environment and admin setting).
+    func validator(_ database: any Database) async throws -> ImageRequestValidator {
+        let enabled = try await PreviewFormatSettings.enabled(database, config: config)
+        return ImageRequestValidator(registry: registry, enabledPreviewFormats: enabled.all)
+    }
     /// Costs use every configured model, so jobs of a model that has since shut down keep their prices.
     var costs: CostCalculator { CostCalculator(registry: liveRegistry.current) }
 }

@@ -94,6 +94,14 @@ int atelier_ifthenelse(VipsImage *cond, VipsImage *in1, VipsImage *in2, int blen
 int atelier_draw_circle(VipsImage *image, const double *ink, int n, int cx, int cy, int radius);
 int atelier_draw_rect(VipsImage *image, const double *ink, int n, int left, int top, int width, int height);
 
+/// Header of a stored output that is a GIF (`is_svg` 0: logical size, `pages` = frames) or an SVG
+/// (`is_svg` 1: its size as rendered at 72 dpi, `pages` = 1). No pixels are decoded.
+int atelier_probe_output(const void *buf, size_t len, int is_svg, int *width, int *height, int *pages);
+
+/// Joins `count` frames of the same size into an animated GIF (cgif via gifsave) that loops forever,
+/// showing each frame for `delay_ms`.
+int atelier_gif_animate(VipsImage **frames, int count, int delay_ms, void **buf, size_t *len);
+
 /// Decodes the whole image into a new g_malloc'd buffer (caller g_free's it).
 void *atelier_write_to_memory(VipsImage *in, size_t *len);
 
