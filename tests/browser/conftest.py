@@ -74,13 +74,15 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, base_url: str, standin_url: str | None):
+    def __init__(self, base_url: str, standin_url: str | None, log: Path | None = None):
         self.base_url = base_url.rstrip("/")
         self.standin_url = standin_url.rstrip("/") if standin_url else None
+        self.log = log
 
-    # Atelier API
+    # Atelier API (with login off, as a local tool: a placeholder bearer token, so no CSRF token is needed)
     def api(self, method: str, path: str, body: Any = None, timeout: float = 70) -> tuple[int, Any]:
-        status, raw, _ = http(method, self.base_url + path, body, timeout=timeout)
+        headers = {"Authorization": "Bearer local-browser-tests"}
+        status, raw, _ = http(method, self.base_url + path, body, headers=headers, timeout=timeout)
         try:
             return status, json.loads(raw) if raw else None
         except ValueError:
