@@ -38,7 +38,7 @@ struct AccountDeleter {
             let pair = "pair:\(user.email)|"
             try await sql.raw("""
                 DELETE FROM login_throttle WHERE subject = \(bind: "email:" + user.email)
-                OR SUBSTR(subject, 1, \(bind: pair.count)) = \(bind: pair)
+                OR SUBSTR(subject, 1, CAST(\(bind: pair.unicodeScalars.count) AS INTEGER)) = \(bind: pair)
                 """).run()
             try await APIKeyRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await SessionRecord.query(on: db).filter(\.$user.$id == userID).delete()
