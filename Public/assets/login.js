@@ -22,6 +22,8 @@ export function safeNext(target) {
 
 const next = safeNext(new URLSearchParams(location.search).get("next"));
 const grant = new URLSearchParams(location.hash.slice(1));
+// A setup or invitation link opened in a tab already on this page changes only the hash: read it afresh.
+window.addEventListener("hashchange", () => location.reload());
 const invite = grant.get("invite");
 const setupToken = grant.get("setup");
 
