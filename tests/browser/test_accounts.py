@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import ARTIFACTS, REPO, Server, _start, _stop, _wait_ready, free_port, new_context, wait_until
+from conftest import ARTIFACTS, REPO, Server, _start, _stop, _wait_ready, free_port, new_context, wait_until, watch_errors
 
 PASSWORD = "correct horse battery"
 
@@ -60,7 +60,7 @@ def test_setup_link_approval_invitation_and_keys(browser: Browser, auth_server: 
     ctx = new_context(browser, auth_server)
     page = ctx.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    watch_errors(page, errors)
 
     # A visitor is sent to sign in; the first one to sign up is NOT an admin, only pending.
     page.goto("/")
@@ -117,11 +117,13 @@ def test_setup_link_approval_invitation_and_keys(browser: Browser, auth_server: 
     # The invited guest goes straight to the studio; the link works once.
     guest = new_context(browser, auth_server)
     page = guest.new_page()
+    watch_errors(page, errors)
     page.goto(link)
     sign_up(page, "guest@example.com")
     page.wait_for_url(lambda url: "/login.html" not in url and "/account.html" not in url)
     expect(page.locator("#account-link")).to_have_text("guest@example.com")
     guest.close()
+    assert not errors, f"uncaught page errors or CSP violations: {errors}"
 
 
 @pytest.mark.parametrize("target", ["/%5Cevil.example", "//evil.example", "https://evil.example/", "/\\evil.example"])
