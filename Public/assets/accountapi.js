@@ -59,7 +59,7 @@ export function say(target, text, isError = false) {
 /**
  * The session: who is signed in, and whether login is required.
  * @returns {Promise<{ authenticated: boolean, login_required: boolean, csrf_token: string | null,
- *   user: { id: string, email: string, role: string, verified: boolean } | null }>}
+ *   user: { id: string, email: string, role: string, verified: boolean, status: string } | null }>}
  */
 export function session() {
   return call("GET", "/v1/auth/session");

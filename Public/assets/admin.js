@@ -1,9 +1,11 @@
 // @ts-check
-// Admin: kill switch, global cap, retention; spend per user per day (plain SVG); users; model registry overrides.
+// Admin: kill switch, global cap, retention; spend per user per day (plain SVG); users (status: approve, suspend);
+// model registry overrides. Pending sign-ups and invitations: adminaccess.js.
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
 import { showDeprecations } from "./deprecations.js";
+import { loadAccess } from "./adminaccess.js";
 
-/** @typedef {{ id: string, email: string, role: string, verified: boolean, daily_cap_usd: number | null,
+/** @typedef {{ id: string, email: string, role: string, verified: boolean, status: string, daily_cap_usd: number | null,
  *   monthly_cap_usd: number | null, requests_per_minute: number | null, images_per_minute: number | null }} User */
 /** @typedef {{ text_input: number | null, image_input: number | null, image_output: number | null, text_output: number | null }} Prices */
 /** @typedef {{ id: string, display_name: string, enabled: boolean, default: boolean, overridden: boolean, prices_per_million: Prices }} AdminModel */
@@ -80,7 +82,8 @@ function drawChart(spend) {
   spend.series.forEach((series, index) => {
     const colour = COLOURS[index % COLOURS.length];
     chart.append(line(series.amounts_usd, colour, false));
-    const swatch = el("span", { class: "accounts-swatch", style: `background:${colour}` });
+    const swatch = el("span", { class: "accounts-swatch" });
+    swatch.style.background = colour; // CSSOM, which the Content-Security-Policy allows (a style attribute it would not)
     legend.append(el("span", {}, swatch, `${series.email ?? series.owner}: $${series.amounts_usd.reduce((a, b) => a + b, 0).toFixed(2)}`));
   });
   byId("chart", HTMLElement).replaceChildren(chart);
@@ -113,6 +116,9 @@ async function loadUsers() {
   byId("users", HTMLTableSectionElement).replaceChildren(...page.data.map((user) => {
     const role = /** @type {HTMLSelectElement} */ (el("select", {}, el("option", { value: "member" }, "member"), el("option", { value: "admin" }, "admin")));
     role.value = user.role;
+    const state = /** @type {HTMLSelectElement} */ (el("select", { "aria-label": `Status of ${user.email}` },
+      ...["active", "pending", "suspended"].map((value) => el("option", { value }, value))));
+    state.value = user.status;
     const verified = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox" }));
     verified.checked = user.verified;
     const daily = numberInput(user.daily_cap_usd, "0.01"), monthly = numberInput(user.monthly_cap_usd, "0.01");
@@ -121,7 +127,7 @@ async function loadUsers() {
     save.addEventListener("click", async () => {
       try {
         await call("PATCH", `/v1/admin/users/${encodeURIComponent(user.id)}`, {
-          role: role.value, verified: verified.checked, daily_cap_usd: numberOrNull(daily), monthly_cap_usd: numberOrNull(monthly),
+          role: role.value, status: state.value, verified: verified.checked, daily_cap_usd: numberOrNull(daily), monthly_cap_usd: numberOrNull(monthly),
           requests_per_minute: numberOrNull(rpm), images_per_minute: numberOrNull(ipm),
         });
         say(status, `Saved ${user.email}.`);
@@ -129,7 +135,7 @@ async function loadUsers() {
         report(error);
       }
     });
-    return el("tr", {}, el("td", {}, user.email), el("td", {}, role), el("td", {}, verified), el("td", {}, daily),
+    return el("tr", {}, el("td", {}, user.email), el("td", {}, role), el("td", {}, state), el("td", {}, verified), el("td", {}, daily),
       el("td", {}, monthly), el("td", {}, rpm), el("td", {}, ipm), el("td", {}, save));
   }));
 }
@@ -215,5 +221,6 @@ session().then(async (current) => {
     return;
   }
   call("GET", "/v1/models").then((list) => showDeprecations(byId("deprecations", HTMLElement), list.deprecations)).catch(report);
-  await Promise.all([loadSettings(), loadUsers(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart)]);
+  document.addEventListener("users-changed", () => void loadUsers().catch(report));
+  await Promise.all([loadSettings(), loadUsers(), loadAccess(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart)]);
 }).catch(report);

@@ -118,10 +118,14 @@ loadStatus()
 async function loadSession() {
   const res = await fetch("/v1/auth/session", { credentials: "same-origin", headers: { Accept: "application/json" } });
   if (!res.ok) return;
-  /** @type {{ authenticated?: boolean, login_required?: boolean, user?: { email?: string, role?: string } | null }} */
+  /** @type {{ authenticated?: boolean, login_required?: boolean, user?: { email?: string, role?: string, status?: string } | null }} */
   const session = await res.json();
   if (session.login_required && !session.authenticated) {
     location.assign(`/login.html?next=${encodeURIComponent(location.pathname + location.hash)}`);
+    return;
+  }
+  if (session.user?.status === "pending") {
+    location.assign("/account.html"); // it says the account waits for an admin's approval
     return;
   }
   const links = document.getElementById("account-links");

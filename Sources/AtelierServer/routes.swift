@@ -12,9 +12,11 @@ func registerRoutes(_ app: Application) throws {
     try v1.register(collection: ImageController())
     try v1.register(collection: EventController())
     try v1.register(collection: AccountController())
+    try v1.register(collection: AccountSessionsController())
     try v1.register(collection: OpenAICompatibleController())
     let admin = app.grouped("v1").grouped(RequireCaller(adminOnly: true))
     try admin.register(collection: AdminController())
     try admin.register(collection: AdminSettingsController())
+    try admin.register(collection: AdminInviteController())
     try admin.register(collection: MetricsController())
 }

@@ -25,7 +25,9 @@ extension AtelierConfig {
 extension AtelierConfig.Access {
     /// Login off (the local single user, admin and verified), limits that never get in the way, cheap bcrypt.
     public static var localTesting: AtelierConfig.Access {
-        AtelierConfig.Access(loginRequired: false, requestsPerMinute: 1_000_000, imagesPerMinute: 1_000_000, bcryptCost: 4)
+        AtelierConfig.Access(
+            loginRequired: false, requestsPerMinute: 1_000_000, imagesPerMinute: 1_000_000, loginAttemptsPerMinute: 10_000,
+            bcryptCost: 4)
     }
 
     /// Login required, otherwise like `localTesting`: for the account suites.

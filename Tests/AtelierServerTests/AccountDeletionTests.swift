@@ -29,7 +29,7 @@ import VaporTesting
             let aJobIDs = try await JobRecord.query(on: app.db).filter(\.$owner == a.owner).all(\.$id).map { $0.uuidString.lowercased() }
             #expect(aJobIDs.count == 2)
             // MUT
-            let deleted = try await app.send(.DELETE, "v1/me", headers: a.browser)
+            let deleted = try await app.sendJSON(.DELETE, "v1/me", ["password": TestAccount.password], headers: a.browser)
             // validate
             #expect(deleted.status == .noContent)
             let userID = try a.user.requireID()
@@ -57,7 +57,7 @@ import VaporTesting
             let a = try await app.makeAccount("a@example.com")
             let job = try await app.finishedJob(as: a)
             let jobID = try #require(job["id"] as? String)
-            let export = try await app.send(.GET, "v1/me/export", headers: a.bearer)
+            let export = try await app.postJSON("v1/me/export", ["password": TestAccount.password], headers: a.browser)
             #expect(export.status == .ok)
             #expect(export.headers.contentType?.subType == "zip")
             let text = String(decoding: Data(export.body.readableBytesView), as: UTF8.self)

@@ -15,6 +15,8 @@ struct TestAccount {
     var sessionCookie: String
     var csrfToken: String
 
+    static let password = "correct horse battery"
+
     var owner: String { user.ownerKey }
     var bearer: HTTPHeaders { ["Authorization": "Bearer \(apiKey)"] }
     /// Cookie + CSRF token, as the studio sends them on a write.
@@ -37,20 +39,30 @@ extension AtelierClock {
 }
 
 extension Application {
-    /// Signs up through the API (consent given), then issues an API key; optionally verified or admin.
-    func makeAccount(_ email: String, admin: Bool = false, verified: Bool = false) async throws -> TestAccount {
-        let response = try await postJSON("v1/auth/signup", ["email": email, "password": "correct horse battery", "consent": true])
-        #expect(response.status == .created, "\(response.json)")
-        let cookies = response.headers[.setCookie]
-        let session = try #require(Self.cookie("atelier_session", in: cookies))
-        let csrf = try #require(Self.cookie("atelier_csrf", in: cookies))
+    /// Signs up through the API (consent given), approves the account, signs in, then issues an API key (with
+    /// `scopes`, default generate+read, plus admin and metrics for admins); optionally verified or admin.
+    func makeAccount(
+        _ email: String, admin: Bool = false, verified: Bool = false, scopes: Set<APIKeyScope>? = nil
+    ) async throws -> TestAccount {
+        let response = try await postJSON("v1/auth/signup", ["email": email, "password": TestAccount.password, "consent": true])
+        #expect(response.status == .accepted, "\(response.json)")
         let user = try #require(try await UserRecord.query(on: db).filter(\.$email == email).first())
-        if admin { user.role = UserRecord.Role.admin.rawValue }
-        if !admin && user.isAdmin { user.role = UserRecord.Role.member.rawValue }
+        user.role = (admin ? UserRecord.Role.admin : .member).rawValue
+        user.status = UserRecord.Status.active.rawValue
         user.verified = verified
         try await user.update(on: db)
-        let key = try await APIKeyIssuer(database: db, clock: atelier.clock).issue(for: user.requireID(), name: "test")
+        let (session, csrf) = try await signIn(email)
+        let keyScopes = scopes ?? (admin ? Set(APIKeyScope.allCases) : APIKeyScope.defaults)
+        let key = try await APIKeyIssuer(database: db, clock: atelier.clock).issue(for: user.requireID(), name: "test", scopes: keyScopes)
         return TestAccount(user: user, apiKey: key.secret, sessionCookie: session, csrfToken: csrf)
+    }
+
+    /// Signs in through the API; returns the session cookie and CSRF token.
+    func signIn(_ email: String, password: String = TestAccount.password) async throws -> (session: String, csrf: String) {
+        let response = try await postJSON("v1/auth/login", ["email": email, "password": password])
+        #expect(response.status == .ok, "\(response.json)")
+        let cookies = response.headers[.setCookie]
+        return (try #require(Self.cookie("atelier_session", in: cookies)), try #require(Self.cookie("atelier_csrf", in: cookies)))
     }
 
     static func cookie(_ name: String, in headers: [String]) -> String? {

@@ -74,13 +74,15 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, base_url: str, standin_url: str | None):
+    def __init__(self, base_url: str, standin_url: str | None, log: Path | None = None):
         self.base_url = base_url.rstrip("/")
         self.standin_url = standin_url.rstrip("/") if standin_url else None
+        self.log = log
 
-    # Atelier API
+    # Atelier API (with login off, as a local tool: a placeholder bearer token, so no CSRF token is needed)
     def api(self, method: str, path: str, body: Any = None, timeout: float = 70) -> tuple[int, Any]:
-        status, raw, _ = http(method, self.base_url + path, body, timeout=timeout)
+        headers = {"Authorization": "Bearer local-browser-tests"}
+        status, raw, _ = http(method, self.base_url + path, body, headers=headers, timeout=timeout)
         try:
             return status, json.loads(raw) if raw else None
         except ValueError:
@@ -214,6 +216,12 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{rep.when}", rep)
 
 
+def watch_errors(page: Page, errors: list[str]) -> None:
+    """Collects uncaught page errors and anything the Content-Security-Policy blocked."""
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+
+
 def new_context(browser: Browser, server: Server, width: int = 1280, height: int = 900,
                 color_scheme: str = "light") -> BrowserContext:
     ctx = browser.new_context(base_url=server.base_url, viewport={"width": width, "height": height},
@@ -227,7 +235,7 @@ def page(request, browser: Browser, server: Server) -> Iterator[Page]:
     ctx = new_context(browser, server)
     pg = ctx.new_page()
     errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    watch_errors(pg, errors)
     yield pg
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:

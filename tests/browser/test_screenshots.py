@@ -3,7 +3,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
-from conftest import SCREENSHOTS, new_context
+from conftest import SCREENSHOTS, new_context, watch_errors
 
 ROUTES = ["generate", "edit", "history", "job"]
 
@@ -34,6 +34,8 @@ def test_screenshots(browser, server, sample_job, width, scheme, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     ctx = new_context(browser, server, width=width, height=900 if width > 400 else 812, color_scheme=scheme)
     page = ctx.new_page()
+    errors: list[str] = []
+    watch_errors(page, errors)  # also every Content-Security-Policy violation
     page.emulate_media(reduced_motion="reduce")  # no fade-in transitions half-way in the pictures
     base = tmp_path / "base.png"
     img = Image.new("RGB", (768, 512), (70, 110, 150))
@@ -66,3 +68,4 @@ def test_screenshots(browser, server, sample_job, width, scheme, tmp_path):
                 assert sw <= 375, f"{route}: horizontal overflow at 375 px (scrollWidth {sw})"
     finally:
         ctx.close()
+    assert not errors, f"uncaught page errors or CSP violations: {errors}"

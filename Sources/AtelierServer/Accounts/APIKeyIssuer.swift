@@ -15,13 +15,13 @@ struct APIKeyIssuer: Sendable {
         var secret: String
     }
 
-    func issue(for userID: UUID, name: String) async throws -> Issued {
+    func issue(for userID: UUID, name: String, scopes: Set<APIKeyScope> = APIKeyScope.defaults) async throws -> Issued {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard name.count <= 100 else { throw APIError.invalid("name", "A key name is at most 100 characters.") }
         let secret = Self.prefix + SecretToken.random(bytes: 32)
         let record = APIKeyRecord(
             userID: userID, name: name.isEmpty ? "key" : name, prefix: String(secret.prefix(Self.prefixLength)),
-            keyHash: SecretToken.sha256(secret), now: clock.now())
+            keyHash: SecretToken.sha256(secret), scopes: scopes, now: clock.now())
         try await record.create(on: database)
         return Issued(record: record, secret: secret)
     }

@@ -13,15 +13,20 @@ public final class APIKeyRecord: Model, @unchecked Sendable {
     @Field(key: "created_at") public var createdAt: Double
     @OptionalField(key: "last_used_at") public var lastUsedAt: Double?
     @OptionalField(key: "revoked_at") public var revokedAt: Double?
+    /// Comma-separated `APIKeyScope` values.
+    @Field(key: "scopes") public var scopes: String
 
     public init() {}
 
-    init(id: UUID = UUID(), userID: UUID, name: String, prefix: String, keyHash: String, now: Double) {
+    init(id: UUID = UUID(), userID: UUID, name: String, prefix: String, keyHash: String, scopes: Set<APIKeyScope> = APIKeyScope.defaults, now: Double) {
         self.id = id
         self.$user.id = userID
         self.name = name
         self.prefix = prefix
         self.keyHash = keyHash
+        self.scopes = APIKeyScope.encode(scopes)
         self.createdAt = now
     }
+
+    var scopeSet: Set<APIKeyScope> { APIKeyScope.decode(scopes) }
 }

@@ -35,11 +35,14 @@ struct AccountDeleter {
             try await sql.raw("DELETE FROM spend_ledger WHERE owner = \(bind: owner)").run()
             try await sql.raw("DELETE FROM spend_periods WHERE subject = \(bind: owner)").run()
             for subject in counters { try await sql.raw("DELETE FROM rate_counters WHERE subject = \(bind: subject)").run() }
-            try await sql.raw("DELETE FROM rate_counters WHERE subject = \(bind: "login:" + user.email)").run()
+            let pair = "pair:\(user.email)|"
+            try await sql.raw("""
+                DELETE FROM login_throttle WHERE subject = \(bind: "email:" + user.email)
+                OR SUBSTR(subject, 1, CAST(\(bind: pair.unicodeScalars.count) AS INTEGER)) = \(bind: pair)
+                """).run()
             try await APIKeyRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await SessionRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await UserRecord.query(on: db).filter(\.$id == userID).delete()
-            try await UserAccounts.releaseFirstAdmin(email: user.email, on: db)
         }
     }
 }

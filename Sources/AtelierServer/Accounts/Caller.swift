@@ -17,6 +17,9 @@ struct Caller: Sendable {
     var owner: String
     var isAdmin: Bool
     var verified: Bool
+    var status: UserRecord.Status = .active
+    /// An API key's scopes; nil for sessions and the local user (their role decides).
+    var scopes: Set<APIKeyScope>? = nil
     var credential: Credential
     var limits: Limits
 
@@ -37,10 +40,12 @@ struct Caller: Sendable {
                 dailyCapNano: access.defaultDailyCapNano, monthlyCapNano: access.defaultMonthlyCapNano))
     }
 
-    static func user(_ user: UserRecord, credential: Credential, access: AtelierConfig.Access) -> Caller {
+    static func user(
+        _ user: UserRecord, credential: Credential, scopes: Set<APIKeyScope>? = nil, access: AtelierConfig.Access
+    ) -> Caller {
         Caller(
             userID: user.id, email: user.email, owner: user.ownerKey, isAdmin: user.isAdmin, verified: user.verified,
-            credential: credential,
+            status: user.accountStatus, scopes: scopes, credential: credential,
             limits: Limits(
                 requestsPerMinute: user.requestsPerMinute ?? access.requestsPerMinute,
                 imagesPerMinute: user.imagesPerMinute ?? access.imagesPerMinute,

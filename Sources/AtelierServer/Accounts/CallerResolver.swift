@@ -45,9 +45,11 @@ struct CallerResolver: AsyncMiddleware {
             guard let (key, user) = try await APIKeyIssuer(database: req.db, clock: req.atelier.clock).find(secret: bearer) else {
                 throw APIError(status: .unauthorized, code: "invalid_api_key", message: "This API key is unknown or was revoked.")
             }
-            return .user(user, credential: .apiKey(try key.requireID()), access: access)
+            if user.accountStatus == .suspended { throw APIError.suspended }
+            return .user(user, credential: .apiKey(try key.requireID()), scopes: key.scopeSet, access: access)
         }
         if let session = try await SessionCookies(req: req).current() {
+            if session.user.accountStatus == .suspended { throw APIError.suspended }
             return .user(session.user, credential: .session(csrfToken: session.csrfToken), access: access)
         }
         if localMode { return .local(access) }

@@ -1,32 +1,56 @@
 import Foundation
 import Vapor
 
-/// On authenticated routes: 401 without a caller; for writes made with ambient credentials (a session cookie,
-/// or the local user), refuses cross-site requests and — for cookies — demands the session's CSRF token in
-/// `X-CSRF-Token`. Requests with an API key carry no ambient credentials and need neither.
+/// On authenticated routes: 401 without a caller; a pending account reaches only its own account routes; an API
+/// key needs the route's scope (`APIKeyScope.required`); writes made with ambient credentials (a session cookie,
+/// or the local user without a bearer token) are refused cross-site and must echo the CSRF token in
+/// `X-CSRF-Token`. Requests with a bearer token carry no ambient credentials: a browser cannot add one to a
+/// cross-site request without a CORS preflight, which Atelier never grants.
 struct RequireCaller: AsyncMiddleware {
     var adminOnly = false
+
+    /// What a pending account may use: see and delete itself, change its password, sign out.
+    static let pendingRoutes: Set<String> = ["/v1/me", "/v1/me/password", "/v1/me/sessions", "/v1/auth/logout"]
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let caller = try req.requireCaller()
         if adminOnly && !caller.isAdmin { throw APIError.notFound("route") }
+        if caller.status == .pending && !Self.pendingRoutes.contains(req.url.path) { throw APIError.pending }
+        if let scopes = caller.scopes {
+            let needed = APIKeyScope.required(method: req.method, path: req.url.path)
+            guard scopes.contains(needed) else {
+                throw APIError(
+                    status: .forbidden, code: "insufficient_scope",
+                    message: "This API key lacks the '\(needed.rawValue)' scope; create a key with it on the account page.")
+            }
+        }
         if !Self.isSafe(req.method) {
             switch caller.credential {
             case .apiKey: break
-            case .local: try Self.refuseCrossSite(req)
+            case .local:
+                if req.headers.bearerAuthorization == nil {
+                    try Self.refuseCrossSite(req)
+                    try Self.requireCSRF(req, expected: try await LocalMode.csrfToken(req))
+                }
             case .session(let token):
                 try Self.refuseCrossSite(req)
-                guard let sent = req.headers.first(name: SessionCookies.csrfHeader), SecretToken.constantTimeEquals(sent, token) else {
-                    throw APIError(
-                        status: .forbidden, code: "csrf_failed",
-                        message: "Missing or wrong X-CSRF-Token header: send the value of the atelier_csrf cookie with every write.")
-                }
+                try Self.requireCSRF(req, expected: token)
             }
         }
         return try await next.respond(to: req)
     }
 
     static func isSafe(_ method: HTTPMethod) -> Bool { [.GET, .HEAD, .OPTIONS].contains(method) }
+
+    static func requireCSRF(_ req: Request, expected: String) throws {
+        guard let sent = req.headers.first(name: SessionCookies.csrfHeader), !expected.isEmpty,
+            SecretToken.constantTimeEquals(sent, expected)
+        else {
+            throw APIError(
+                status: .forbidden, code: "csrf_failed",
+                message: "Missing or wrong X-CSRF-Token header: send the value of the atelier_csrf cookie with every write.")
+        }
+    }
 
     /// 403 when the browser says the request came from another site (Sec-Fetch-Site, or an Origin that is not
     /// this host — `Host` or, behind a proxy, `X-Forwarded-Host`).

@@ -3,7 +3,8 @@ import Foundation
 import SQLKit
 import Vapor
 
-/// Creating accounts and checking passwords. The first account ever created becomes an admin.
+/// Creating accounts and checking passwords. Admins come from the command line, the one-time setup link
+/// (`SetupToken`) or another admin; never from the first web visitor.
 struct UserAccounts: Sendable {
     let database: any Database
     let threadPool: NIOThreadPool
@@ -32,47 +33,30 @@ struct UserAccounts: Sendable {
         }
     }
 
-    /// Creates an account; `role` nil means admin for the first account and member otherwise.
-    func create(email: String, password: String, role: UserRecord.Role? = nil, consent: Bool) async throws -> UserRecord {
+    /// Creates an account (the command line's path; the web's is `SignUp`). 409 when the email is taken.
+    func create(
+        email: String, password: String, role: UserRecord.Role = .member, status: UserRecord.Status = .active,
+        consent: Bool
+    ) async throws -> UserRecord {
         let email = try Self.normalized(email: email)
         try Self.checkPassword(password)
-        if try await UserRecord.query(on: database).filter(\.$email == email).first() != nil {
-            throw APIError(status: .conflict, code: "email_taken", message: "An account with this email exists; sign in instead.", field: "email")
-        }
-        let hash = try await hashPassword(password)
-        let noAccountYet = try await UserRecord.query(on: database).count() == 0
-        let mayBeFirst = role == nil && noAccountYet
-        let now = clock.now()
         let user = UserRecord(
-            email: email, passwordHash: hash, role: role ?? .member, consentAt: consent ? now : nil, now: now)
+            email: email, passwordHash: try await hashPassword(password), role: role, status: status,
+            consentAt: consent ? clock.now() : nil, now: clock.now())
         do {
             try await database.transaction { db in
                 try await user.create(on: db)
-                if mayBeFirst, try await Self.claimFirstAdmin(email: email, on: db) {
-                    user.role = UserRecord.Role.admin.rawValue
-                    try await user.save(on: db)
-                }
+                if role == .admin { try await SetupToken.discard(on: db) }
             }
         } catch {
-            throw APIError(status: .conflict, code: "email_taken", message: "An account with this email exists; sign in instead.", field: "email")
+            if try await find(email: email) != nil { throw Self.emailTaken }
+            throw error
         }
         return user
     }
 
-    /// Takes the bootstrap admin's place (a unique settings row): of several sign-ups on an empty database at the
-    /// same instant, exactly one wins, where a count taken before inserting would let them all. Deleting that
-    /// account frees the place (`releaseFirstAdmin`), so a database emptied of accounts starts over.
-    private static func claimFirstAdmin(email: String, on database: any Database) async throws -> Bool {
-        try await (database as! any SQLDatabase).raw("""
-            INSERT INTO app_settings (name, value) VALUES ('first_admin', \(bind: email))
-            ON CONFLICT (name) DO NOTHING RETURNING name
-            """).all().count == 1
-    }
-
-    static func releaseFirstAdmin(email: String, on database: any Database) async throws {
-        try await (database as! any SQLDatabase)
-            .raw("DELETE FROM app_settings WHERE name = 'first_admin' AND value = \(bind: email)").run()
-    }
+    static let emailTaken = APIError(
+        status: .conflict, code: "email_taken", message: "An account with this email exists.", field: "email")
 
     /// The user when the password matches; nil otherwise (same work either way, so timing tells nothing).
     func authenticate(email: String, password: String) async throws -> UserRecord? {
@@ -88,6 +72,12 @@ struct UserAccounts: Sendable {
             return (try? Bcrypt.verify(password, created: hash)) ?? false
         }
         return matches ? user : nil
+    }
+
+    /// Whether `password` is the account's (on the thread pool).
+    func verify(_ password: String, of user: UserRecord) async throws -> Bool {
+        let hash = user.passwordHash
+        return try await threadPool.runIfActive { (try? Bcrypt.verify(password, created: hash)) ?? false }
     }
 
     func hashPassword(_ password: String) async throws -> String {

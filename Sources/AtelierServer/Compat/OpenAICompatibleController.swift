@@ -31,8 +31,9 @@ struct OpenAICompatibleController: RouteCollection {
     }
 
     @Sendable func edits(req: Request) async throws -> Response {
-        let (job, _, upload) = try await EditController().enqueue(req: req)
-        try Self.refuseURLFormat(upload.field("response_format"))
+        let (job, _, upload) = try await EditController().enqueue(req: req) { upload in
+            try Self.refuseURLFormat(upload.field("response_format"))
+        }
         let stream = ["true", "1"].contains(upload.field("stream")?.lowercased() ?? "")
         return try await answer(req, job: job, stream: stream, prefix: "image_edit")
     }

@@ -3,6 +3,17 @@ import Foundation
 extension AtelierConfig {
     /// Accounts, throttling, cost governance and privacy settings (see README "Accounts and limits").
     public struct Access: Sendable {
+        /// `SIGNUP`: who may create an account from the web (invitations and the setup link work in every mode).
+        public enum Signup: String, Sendable, CaseIterable {
+            /// Only invitations (and the one-time setup link for the first admin).
+            case closed
+            /// New accounts wait as `pending` until an admin approves them (the default).
+            case approval
+            /// New accounts are active at once.
+            case open
+        }
+
+        public var signup: Signup = .approval
         /// false only with `ATELIER_AUTH=off` on a loopback bind: one local user ("local", admin, verified).
         public var loginRequired: Bool
         /// nil: Secure cookies when the request came over TLS (directly or `X-Forwarded-Proto: https`).
@@ -74,6 +85,13 @@ extension AtelierConfig {
             case "true", "1", "yes": access.secureCookies = true
             case "false", "0", "no": access.secureCookies = false
             case let other?: problems.append("COOKIE_SECURE=\(other) must be auto, true or false")
+            }
+            switch value("SIGNUP")?.lowercased() {
+            case nil: access.signup = .approval
+            case let raw?:
+                if let policy = Signup(rawValue: raw) { access.signup = policy } else {
+                    problems.append("SIGNUP=\(raw) must be closed, approval or open")
+                }
             }
             access.killSwitch = ["1", "true", "yes", "on"].contains(value("KILL_SWITCH")?.lowercased() ?? "")
             access.globalDailyCapNano = usd("GLOBAL_DAILY_CAP_USD")

@@ -2,13 +2,15 @@ import Fluent
 import Foundation
 import Vapor
 
-/// `/v1/me`: my account, my API keys (create, list, revoke), export my data, delete my account.
+/// `/v1/me`: my account, my API keys (create, list, revoke), export my data, delete my account. Everything but
+/// reading the account needs a browser session; changing keys, exporting and deleting also the password
+/// (`Reauthentication`). Password change and "sign out everywhere" are in `AccountSessionsController`.
 struct AccountController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let me = routes.grouped("me")
         me.get(use: show)
         me.delete(use: deleteAccount)
-        me.get("export", use: export)
+        me.post("export", use: confirmedExport)
         me.get("keys", use: keys)
         me.post("keys", use: createKey)
         me.delete("keys", ":keyID", use: revokeKey)
@@ -19,6 +21,7 @@ struct AccountController: RouteCollection {
     }
 
     @Sendable func keys(req: Request) async throws -> Response {
+        try Reauthentication(req: req).requireSession()
         let user = try await account(req)
         let keys = try await APIKeyRecord.query(on: req.db).filter(\.$user.$id == user.requireID())
             .sort(\.$createdAt, .descending).all()
@@ -26,16 +29,20 @@ struct AccountController: RouteCollection {
     }
 
     @Sendable func createKey(req: Request) async throws -> Response {
-        struct Body: Content { var name: String? }
+        struct Body: Content { var name: String?; var scopes: [String]? }
+        try await Reauthentication(req: req).require()
         let user = try await account(req)
-        let name = (try? req.content.decode(Body.self))?.name ?? "key"
-        let issued = try await APIKeyIssuer(database: req.db, clock: req.atelier.clock).issue(for: user.requireID(), name: name)
+        let body = try? req.content.decode(Body.self)
+        let scopes = try APIKeyScope.requested(body?.scopes, isAdmin: user.isAdmin)
+        let issued = try await APIKeyIssuer(database: req.db, clock: req.atelier.clock)
+            .issue(for: user.requireID(), name: body?.name ?? "key", scopes: scopes)
         let response = Response(status: .created)
         try response.content.encode(APIKeyDTO(issued.record, secret: issued.secret), using: JSONEncoder.api)
         return response
     }
 
     @Sendable func revokeKey(req: Request) async throws -> HTTPStatus {
+        try await Reauthentication(req: req).require()
         let user = try await account(req)
         guard let id = req.parameters.get("keyID", as: UUID.self),
             let key = try await APIKeyRecord.query(on: req.db).filter(\.$id == id).filter(\.$user.$id == user.requireID()).first()
@@ -45,6 +52,12 @@ struct AccountController: RouteCollection {
             try await key.update(on: req.db)
         }
         return .noContent
+    }
+
+    /// `POST /v1/me/export` with the password: the archive.
+    @Sendable func confirmedExport(req: Request) async throws -> Response {
+        try await Reauthentication(req: req).require()
+        return try await export(req: req)
     }
 
     @Sendable func export(req: Request) async throws -> Response {
@@ -58,6 +71,7 @@ struct AccountController: RouteCollection {
     }
 
     @Sendable func deleteAccount(req: Request) async throws -> Response {
+        try await Reauthentication(req: req).require()
         let user = try await account(req)
         try await AccountDeleter(app: req.application).delete(user)
         let response = Response(status: .noContent)

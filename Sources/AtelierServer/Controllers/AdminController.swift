@@ -3,12 +3,14 @@ import Foundation
 import SQLKit
 import Vapor
 
-/// `/v1/admin` (admins only): users (role, verified, caps, limits) and spend per user per day.
+/// `/v1/admin` (admins only): users (role, verified, status, caps, limits; reject a pending sign-up) and spend per
+/// user per day.
 struct AdminController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let admin = routes.grouped("admin")
         admin.get("users", use: users)
         admin.patch("users", ":userID", use: updateUser)
+        admin.delete("users", ":userID", use: rejectUser)
         admin.get("spend", use: spend)
     }
 
@@ -22,14 +24,32 @@ struct AdminController: RouteCollection {
             throw APIError.notFound("user")
         }
         let patch = try req.content.decode(AdminUserPatch.self)
-        let wasAdmin = user.isAdmin
+        let wasActiveAdmin = user.isAdmin && user.accountStatus == .active
         try patch.apply(to: user)
-        if wasAdmin && !user.isAdmin {
-            let admins = try await UserRecord.query(on: req.db).filter(\.$role == UserRecord.Role.admin.rawValue).count()
+        if wasActiveAdmin && !(user.isAdmin && user.accountStatus == .active) {
+            let admins = try await UserRecord.query(on: req.db).filter(\.$role == UserRecord.Role.admin.rawValue)
+                .filter(\.$status == UserRecord.Status.active.rawValue).count()
             if admins <= 1 { throw APIError.conflict("This is the last admin; make someone else admin first.", code: "last_admin") }
         }
-        try await user.update(on: req.db)
+        try await req.db.transaction { db in
+            try await user.update(on: db)
+            if user.accountStatus == .suspended {
+                try await SessionRecord.query(on: db).filter(\.$user.$id == user.requireID()).delete()
+            }
+        }
         return UserDTO(user)
+    }
+
+    /// Rejecting a pending sign-up deletes it; other accounts are suspended instead (409).
+    @Sendable func rejectUser(req: Request) async throws -> HTTPStatus {
+        guard let id = req.parameters.get("userID", as: UUID.self), let user = try await UserRecord.find(id, on: req.db) else {
+            throw APIError.notFound("user")
+        }
+        guard user.accountStatus == .pending else {
+            throw APIError.conflict("Only a pending sign-up can be rejected; suspend an active account instead.", code: "not_pending")
+        }
+        try await AccountDeleter(app: req.application).delete(user)
+        return .noContent
     }
 
     /// `?days=30`: `{"days": ["2026-11-01", …], "series": [{"owner", "email", "amounts_usd": [...]}], "total_usd": [...]}`.

@@ -10,13 +10,15 @@ struct AdminUserPatch: Decodable {
 
     var role: UserRecord.Role?
     var verified: Bool?
+    /// `active` approves a pending account or lifts a suspension; `suspended` stops its sessions and keys at once.
+    var status: UserRecord.Status?
     var dailyCapUSD: Change<Decimal> = .keep
     var monthlyCapUSD: Change<Decimal> = .keep
     var requestsPerMinute: Change<Int> = .keep
     var imagesPerMinute: Change<Int> = .keep
 
     enum CodingKeys: String, CodingKey {
-        case role, verified
+        case role, verified, status
         case dailyCapUSD = "daily_cap_usd", monthlyCapUSD = "monthly_cap_usd"
         case requestsPerMinute = "requests_per_minute", imagesPerMinute = "images_per_minute"
     }
@@ -25,6 +27,7 @@ struct AdminUserPatch: Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         role = try container.decodeIfPresent(UserRecord.Role.self, forKey: .role)
         verified = try container.decodeIfPresent(Bool.self, forKey: .verified)
+        status = try container.decodeIfPresent(UserRecord.Status.self, forKey: .status)
         func change<T: Decodable>(_ key: CodingKeys) throws -> Change<T> {
             guard container.contains(key) else { return .keep }
             return .set(try container.decodeNil(forKey: key) ? nil : container.decode(T.self, forKey: key))
@@ -39,6 +42,7 @@ struct AdminUserPatch: Decodable {
     func apply(to user: UserRecord) throws {
         if let role { user.role = role.rawValue }
         if let verified { user.verified = verified }
+        if let status { user.status = status.rawValue }
         if case .set(let usd) = dailyCapUSD { user.dailyCapNano = try Self.nano(usd, field: "daily_cap_usd") }
         if case .set(let usd) = monthlyCapUSD { user.monthlyCapNano = try Self.nano(usd, field: "monthly_cap_usd") }
         if case .set(let value) = requestsPerMinute { user.requestsPerMinute = try Self.limit(value, field: "requests_per_minute") }

@@ -19,10 +19,14 @@ struct EditController: RouteCollection {
     }
 
     /// Reads and checks the multipart upload and enqueues an edit job; returns the upload's other fields too.
-    func enqueue(req: Request) async throws -> (job: JobRecord, created: Bool, upload: MultipartUpload) {
+    /// `checkFields` sees the upload before anything else is decided (the compatible route's own fields).
+    func enqueue(
+        req: Request, checkFields: (MultipartUpload) throws -> Void = { _ in }
+    ) async throws -> (job: JobRecord, created: Bool, upload: MultipartUpload) {
         let config = req.atelier.config
         try await JobAdmission(req: req).checkKillSwitch()
         let upload = try await MultipartUpload.read(req, maxFileBytes: config.maxFileBytes, maxTotalBytes: config.maxUploadBytes)
+        try checkFields(upload)
         let input = try EditFormFields(upload: upload).imageRequestInput()
         let params: ImageParameters
         let validator = try await req.atelier.validator(req.db)

@@ -1,5 +1,7 @@
 import AtelierCore
 import Fluent
+import FluentSQL
+import SQLKit
 import Foundation
 import Vapor
 
@@ -50,11 +52,11 @@ struct JobListFilter {
     func apply(to query: QueryBuilder<JobRecord>, dialect: String) throws -> QueryBuilder<JobRecord> {
         var query = query
         for word in words {
-            let escaped = word.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "")
-            guard !escaped.isEmpty else { continue }
-            query = dialect == "postgresql"
-                ? query.filter(\.$prompt, .custom("ILIKE"), "%\(escaped)%")
-                : query.filter(\.$prompt, .custom("LIKE"), "%\(escaped)%")
+            // Backslash escapes LIKE's wildcards and itself, so `%`, `_` and `\` match literally on both databases.
+            let escaped = word.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            let operation = dialect == "postgresql" ? "ILIKE" : "LIKE"
+            query = query.filter(.sql(embed: "\(ident: JobRecord.schema).\(ident: "prompt") \(unsafeRaw: operation) \(bind: "%\(escaped)%") ESCAPE '\\'"))
         }
         if let model { query = query.filter(\.$model == model) }
         if let status { query = query.filter(\.$status == status.rawValue) }

@@ -7,6 +7,7 @@ struct UserDTO: Content {
     var email: String
     var role: String
     var verified: Bool
+    var status: String
     var consentAt: Date?
     var createdAt: Date
     var dailyCapUSD: Decimal?
@@ -15,7 +16,7 @@ struct UserDTO: Content {
     var imagesPerMinute: Int?
 
     enum CodingKeys: String, CodingKey {
-        case id, email, role, verified
+        case id, email, role, verified, status
         case consentAt = "consent_at", createdAt = "created_at"
         case dailyCapUSD = "daily_cap_usd", monthlyCapUSD = "monthly_cap_usd"
         case requestsPerMinute = "requests_per_minute", imagesPerMinute = "images_per_minute"
@@ -26,6 +27,7 @@ struct UserDTO: Content {
         email = user.email
         role = user.role
         verified = user.verified
+        status = user.status
         consentAt = user.consentAt.map(Date.init(timeIntervalSince1970:))
         createdAt = Date(timeIntervalSince1970: user.createdAt)
         dailyCapUSD = CostNano.usd(user.dailyCapNano)
@@ -57,10 +59,11 @@ struct APIKeyDTO: Content {
     var createdAt: Date
     var lastUsedAt: Date?
     var revokedAt: Date?
+    var scopes: [String]
     var key: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, prefix, key
+        case id, name, prefix, key, scopes
         case createdAt = "created_at", lastUsedAt = "last_used_at", revokedAt = "revoked_at"
     }
 
@@ -71,6 +74,7 @@ struct APIKeyDTO: Content {
         createdAt = Date(timeIntervalSince1970: record.createdAt)
         lastUsedAt = record.lastUsedAt.map(Date.init(timeIntervalSince1970:))
         revokedAt = record.revokedAt.map(Date.init(timeIntervalSince1970:))
+        scopes = record.scopeSet.sorted().map(\.rawValue)
         key = secret
     }
 }

@@ -19,6 +19,13 @@ struct APIError: AbortError, Sendable {
         APIError(status: .badRequest, code: code, message: message, field: field)
     }
 
+    static let suspended = APIError(
+        status: .forbidden, code: "account_suspended", message: "This account is suspended; ask an admin.")
+
+    static let pending = APIError(
+        status: .forbidden, code: "account_pending",
+        message: "Your account is waiting for an admin's approval; you can use it once it is approved.")
+
     static func conflict(_ message: String, code: String = "conflict") -> APIError {
         APIError(status: .conflict, code: code, message: message)
     }

@@ -37,8 +37,10 @@ struct APIErrorMiddleware: AsyncMiddleware {
             let code = error.status == .notFound ? "not_found" : error.status == .payloadTooLarge ? "too_large" : "bad_request"
             return (error.status, .init(code: code, message: error.reason, field: nil), error.headers)
         default:
-            request.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
-            return (.internalServerError, .init(code: "internal_error", message: "Something went wrong on the server; it was logged.", field: nil), [:])
+            let message = CorrelatedError.publicMessage(
+                code: "internal_error", detail: String(reflecting: error), logger: request.logger,
+                metadata: ["path": "\(request.url.path)"])
+            return (.internalServerError, .init(code: "internal_error", message: message, field: nil), [:])
         }
     }
 

@@ -43,6 +43,7 @@ final class Housekeeping: Sendable {
         if settings.retentionDays > 0 { try await sweep(olderThanDays: settings.retentionDays) }
         try await SpendReconciler(database: database, clock: clock).releaseEnded()
         try await RateLimiter(database: database, clock: clock).purge()
+        try await LoginThrottle(database: database, clock: clock).purge()
         try await SessionRecord.query(on: database).filter(\.$expiresAt < clock.now()).delete()
         try await RegistryOverrides(database: database, registry: registry).reload()
     }

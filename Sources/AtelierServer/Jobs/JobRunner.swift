@@ -35,8 +35,7 @@ struct JobRunner: Sendable {
             } catch let failure as JobFailure {
                 try await fail(job, code: failure.code, message: failure.message, retryable: false)
             } catch {
-                log.error("job failed", metadata: ["job": "\(jobID)", "error": "\(error)"])
-                try await fail(job, code: "internal_error", message: "Atelier could not finish this job: \(error)", retryable: false)
+                try await fail(job, code: "internal_error", message: "\(error)", retryable: false)
             }
         } catch {
             log.error("job bookkeeping failed; its lease will expire and it will run again",
@@ -117,8 +116,11 @@ struct JobRunner: Sendable {
         return .finished
     }
 
+    /// Records the failure; messages that may carry internal details are logged and replaced by a reference.
     private func fail(_ job: JobRecord, code: String, message: String, retryable: Bool) async throws {
-        try await finish(try job.requireID(), status: .failed, code: code, message: message, retryable: retryable)
+        let jobID = try job.requireID()
+        let shown = CorrelatedError.publicMessage(code: code, detail: message, logger: context.logger, metadata: ["job": "\(jobID)"])
+        try await finish(jobID, status: .failed, code: code, message: shown, retryable: retryable)
     }
 
     private func finish(_ jobID: UUID, status: JobStatus, code: String, message: String, retryable: Bool) async throws {

@@ -36,6 +36,9 @@ public func prepareCommandLine(_ app: Application) async throws {
     if command == "serve" || command.hasPrefix("-") {
         try await app.autoMigrate()
         if config.worker.enabled { app.lifecycle.use(WorkerLifecycle()) }
+        if let token = try await SetupToken.issueIfNoAdmin(app) {
+            app.logger.warning("No admin yet. To create the first admin, open /login.html#setup=\(token) on this server and sign up (the link works once, until the next restart), or run `atelier users create EMAIL --admin`.")
+        }
         app.logger.notice("Atelier \(StatusController.version): \(config.isOffline ? "offline demo (synthetic images)" : "OpenAI at \(config.openAI!.baseURL)"), data in \(config.dataDirectory)")
     }
 }

@@ -1,7 +1,8 @@
 import Fluent
 import Vapor
 
-/// `atelier keys create EMAIL [--name NAME]`: issues an API key for an account and prints it (shown once).
+/// `atelier keys create EMAIL [--name NAME] [--scopes generate,read]`: issues an API key for an account and prints
+/// it (shown once). `admin` and `metrics` scopes only for admins (a Prometheus scraper's key: `--scopes metrics`).
 struct KeysCommand: AsyncCommandGroup {
     var help: String { "Manages API keys." }
     var commands: [String: any AnyAsyncCommand] { ["create": CreateKeyCommand()] }
@@ -13,6 +14,8 @@ struct CreateKeyCommand: AsyncCommand {
         var email: String
         @Option(name: "name", help: "A name to tell the key apart")
         var name: String?
+        @Option(name: "scopes", help: "Comma-separated scopes: generate, read, admin, metrics (default generate,read)")
+        var scopes: String?
     }
 
     var help: String { "Creates an API key and prints it once." }
@@ -23,9 +26,11 @@ struct CreateKeyCommand: AsyncCommand {
         guard let user = try await UserAccounts(app: app).find(email: signature.email) else {
             throw APIError.notFound("account with email \(signature.email)")
         }
+        let scopes = try APIKeyScope.requested(
+            signature.scopes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }, isAdmin: user.isAdmin)
         let issued = try await APIKeyIssuer(database: app.db, clock: app.atelier.clock)
-            .issue(for: user.requireID(), name: signature.name ?? "cli")
+            .issue(for: user.requireID(), name: signature.name ?? "cli", scopes: scopes)
         context.console.output("\(issued.secret)")
-        context.console.output("(prefix \(issued.record.prefix); it is not shown again)")
+        context.console.output("(prefix \(issued.record.prefix), scopes \(issued.record.scopes); it is not shown again)")
     }
 }

@@ -27,7 +27,7 @@ struct CreateUserCommand: AsyncCommand {
         try await app.autoMigrate()
         let password = signature.password ?? SecretToken.random(bytes: 12)
         let user = try await UserAccounts(app: app).create(
-            email: signature.email, password: password, role: signature.admin ? .admin : nil, consent: false)
+            email: signature.email, password: password, role: signature.admin ? .admin : .member, consent: false)
         if signature.verified {
             user.verified = true
             try await user.update(on: app.db)

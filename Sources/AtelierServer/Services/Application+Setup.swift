@@ -107,6 +107,11 @@ extension Application {
         middleware = Middlewares()
         middleware.use(RouteLoggingMiddleware(logLevel: .info))
         middleware.use(APIErrorMiddleware())
+        middleware.use(SecurityHeaders())
+        if !config.access.loginRequired {
+            LocalMode.prepare(self)
+            middleware.use(LocalModeGuard())
+        }
         middleware.use(CallerResolver())
         middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
     }
