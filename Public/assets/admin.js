@@ -1,5 +1,5 @@
 // @ts-check
-// Admin: kill switch, global cap, retention; spend per user per day (plain SVG); users; model registry overrides.
+// Admin: kill switch, cancel all queued, overrun banner, global cap, retention; spend per user per day (plain SVG); users; model registry overrides.
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
 
 /** @typedef {{ id: string, email: string, role: string, verified: boolean, daily_cap_usd: number | null,
@@ -94,6 +94,31 @@ async function loadSettings() {
   byId("forced", HTMLElement).hidden = !settings.kill_switch_forced;
 }
 
+/** Shows a banner while a settled cost passed a spending cap in the last 24 hours (the money is already spent). */
+async function loadOverruns() {
+  /** @type {{ data: { job_id: string, subject: string, period: string, cap_usd: number, spent_usd: number }[] }} */
+  const page = await call("GET", "/v1/admin/spend/overruns?hours=24");
+  const banner = byId("overruns", HTMLElement);
+  banner.hidden = page.data.length === 0;
+  if (page.data.length === 0) return;
+  const worst = page.data[0];
+  const whose = worst.subject === "*" ? "the server's daily cap" : `the cap of ${worst.subject} for ${worst.period}`;
+  banner.textContent = `Spending passed a cap ${page.data.length} time(s) in the last 24 hours: latest $${worst.spent_usd.toFixed(2)} `
+    + `against ${whose} of $${worst.cap_usd.toFixed(2)} (job ${worst.job_id}). The upstream already charged it; `
+    + "consider lowering caps or turning on the kill switch.";
+}
+
+byId("cancel-queued", HTMLButtonElement).addEventListener("click", async () => {
+  if (!confirm("Cancel every queued job, for every user?")) return;
+  try {
+    /** @type {{ canceled: number }} */
+    const result = await call("POST", "/v1/admin/jobs/cancel-queued");
+    say(status, `Canceled ${result.canceled} queued job(s).`);
+  } catch (error) {
+    report(error);
+  }
+});
+
 async function loadUsers() {
   /** @type {{ data: User[] }} */
   const page = await call("GET", "/v1/admin/users");
@@ -178,5 +203,5 @@ session().then(async (current) => {
     location.assign(`/login.html?next=${encodeURIComponent("/admin.html")}`);
     return;
   }
-  await Promise.all([loadSettings(), loadUsers(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart)]);
+  await Promise.all([loadSettings(), loadOverruns(), loadUsers(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart)]);
 }).catch(report);

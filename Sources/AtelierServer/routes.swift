@@ -16,5 +16,6 @@ func registerRoutes(_ app: Application) throws {
     let admin = app.grouped("v1").grouped(RequireCaller(adminOnly: true))
     try admin.register(collection: AdminController())
     try admin.register(collection: AdminSettingsController())
+    try admin.register(collection: AdminSpendController())
     try admin.register(collection: MetricsController())
 }

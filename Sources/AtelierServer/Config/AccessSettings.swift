@@ -11,6 +11,8 @@ extension AtelierConfig {
         public var killSwitch: Bool
         /// Whole nano-dollars; nil = no cap. The admin page may override the global cap.
         public var globalDailyCapNano: Int64?
+        /// How the global cap was chosen (`serve` warns unless it was set explicitly).
+        public var globalDailyCapSource: CapSource = .explicit
         public var defaultDailyCapNano: Int64?
         public var defaultMonthlyCapNano: Int64?
         /// Defaults for users without their own limits; applied to the user and to each of their keys.
@@ -76,8 +78,13 @@ extension AtelierConfig {
             case let other?: problems.append("COOKIE_SECURE=\(other) must be auto, true or false")
             }
             access.killSwitch = ["1", "true", "yes", "on"].contains(value("KILL_SWITCH")?.lowercased() ?? "")
-            access.globalDailyCapNano = usd("GLOBAL_DAILY_CAP_USD")
-            access.defaultDailyCapNano = usd("DEFAULT_DAILY_CAP_USD")
+            let spendsMoney = value("OPENAI_API_KEY") != nil && value("IMAGE_PROVIDER")?.lowercased() != "offline"
+            (access.globalDailyCapNano, access.globalDailyCapSource) = Self.cap(
+                "GLOBAL_DAILY_CAP_USD", value("GLOBAL_DAILY_CAP_USD"), default: spendsMoney ? Self.defaultGlobalDailyCapUSD : nil,
+                problems: &problems)
+            access.defaultDailyCapNano = Self.cap(
+                "DEFAULT_DAILY_CAP_USD", value("DEFAULT_DAILY_CAP_USD"), default: spendsMoney ? Self.defaultMemberDailyCapUSD : nil,
+                problems: &problems).nano
             access.defaultMonthlyCapNano = usd("DEFAULT_MONTHLY_CAP_USD")
             access.requestsPerMinute = int("RATE_LIMIT_REQUESTS_PER_MINUTE", 600, 1...1_000_000)
             access.imagesPerMinute = int("RATE_LIMIT_IMAGES_PER_MINUTE", 30, 1...1_000_000)

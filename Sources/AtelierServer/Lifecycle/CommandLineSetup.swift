@@ -36,6 +36,7 @@ public func prepareCommandLine(_ app: Application) async throws {
         try await app.autoMigrate()
         if config.worker.enabled { app.lifecycle.use(WorkerLifecycle()) }
         app.logger.notice("Atelier \(StatusController.version): \(config.isOffline ? "offline demo (synthetic images)" : "OpenAI at \(config.openAI!.baseURL)"), data in \(config.dataDirectory)")
+        if let warning = config.access.spendWarning(spendsMoney: !config.isOffline) { app.logger.warning("\(warning)") }
     }
 }
 
