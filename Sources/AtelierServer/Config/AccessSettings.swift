@@ -25,6 +25,14 @@ extension AtelierConfig {
         public var sessionDays: Int
         /// bcrypt cost (4…31); tests use 4.
         public var bcryptCost: Int
+        /// Open SSE streams and long waits per user and in all on one instance (`OpenStreamLimiter`).
+        public var openStreamsPerUser = 8
+        public var openStreamsTotal = 512
+        /// A connection with nothing read or written for this long is closed (longer than the longest wait
+        /// Atelier holds without writing: the OpenAI-compatible routes' 900 s; SSE streams write every 15 s).
+        public var httpIdleTimeoutSeconds = 960
+        /// A streamed upload whose body has not arrived within this many seconds is refused (408).
+        public var requestBodyTimeoutSeconds = 600
 
         public init(
             loginRequired: Bool = true, secureCookies: Bool? = nil, killSwitch: Bool = false,
@@ -92,6 +100,10 @@ extension AtelierConfig {
             access.retentionDays = int("RETENTION_DAYS", 0, 0...36_500)
             access.sessionDays = int("SESSION_DAYS", 30, 1...365)
             access.bcryptCost = int("BCRYPT_COST", 12, 4...31)
+            access.openStreamsPerUser = int("MAX_OPEN_STREAMS_PER_USER", 8, 1...10_000)
+            access.openStreamsTotal = int("MAX_OPEN_STREAMS", 512, 1...1_000_000)
+            access.httpIdleTimeoutSeconds = int("HTTP_IDLE_TIMEOUT_SECONDS", 960, 5...86_400)
+            access.requestBodyTimeoutSeconds = int("REQUEST_BODY_TIMEOUT_SECONDS", 600, 1...86_400)
             return access
         }
     }

@@ -65,7 +65,14 @@ final class MultipartUpload: @unchecked Sendable {
     private static func read(_ req: Request, into state: PartState, boundary: String, maxTotalBytes: Int) async throws {
         var parser = MultipartStreamParser(boundary: boundary)
         var total = 0
+        let timeout = req.atelier.config.access.requestBodyTimeoutSeconds
+        let deadline = ContinuousClock.now + .seconds(timeout)
         for try await chunk in req.body {
+            guard ContinuousClock.now <= deadline else {
+                throw APIError(
+                    status: .requestTimeout, code: "request_timeout",
+                    message: "The upload did not arrive within \(timeout) seconds; send it again on a faster connection.")
+            }
             total += chunk.readableBytes
             guard total <= maxTotalBytes else {
                 throw APIError(
