@@ -102,6 +102,20 @@ import VaporTesting
         }
     }
 
+    @Test func rateLimitsAreCheckedBeforeAnyUploadedImageIsDecoded() async throws {
+        try await withAccountsApp { app in
+            let a = try await app.makeAccount("a@example.com")
+            a.user.imagesPerMinute = 1
+            try await a.user.update(on: app.db)
+            var body = MultipartBody()
+            body.field("prompt", "two hats")
+            body.field("n", "2")
+            body.file("image", filename: "a.png", BadImages.text)  // would be a 400 if it were decoded first
+            let refused = try await app.send(.POST, "v1/edit", headers: a.bearer.merging(body.headers), body: body.buffer)
+            #expect(refused.status == .tooManyRequests, "\(refused.json)")
+        }
+    }
+
     static func mode(_ url: URL) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions]) as? Int ?? -1) & 0o777
     }
