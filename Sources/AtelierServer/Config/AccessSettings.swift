@@ -33,6 +33,8 @@ extension AtelierConfig {
         public var httpIdleTimeoutSeconds = 960
         /// A streamed upload whose body has not arrived within this many seconds is refused (408).
         public var requestBodyTimeoutSeconds = 600
+        /// The largest ZIP download (`/v1/me/export`, `/v1/images/zip`), summed from the stored sizes.
+        public var maxArchiveBytes = 4096 * 1_048_576
 
         public init(
             loginRequired: Bool = true, secureCookies: Bool? = nil, killSwitch: Bool = false,
@@ -104,6 +106,7 @@ extension AtelierConfig {
             access.openStreamsTotal = int("MAX_OPEN_STREAMS", 512, 1...1_000_000)
             access.httpIdleTimeoutSeconds = int("HTTP_IDLE_TIMEOUT_SECONDS", 960, 5...86_400)
             access.requestBodyTimeoutSeconds = int("REQUEST_BODY_TIMEOUT_SECONDS", 600, 1...86_400)
+            access.maxArchiveBytes = int("MAX_ARCHIVE_MB", 4096, 1...1_048_576) * 1_048_576
             return access
         }
     }
