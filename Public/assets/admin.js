@@ -1,6 +1,6 @@
 // @ts-check
-// Admin: kill switch, global cap, retention; spend per user per day (plain SVG); users (status: approve, suspend);
-// model registry overrides. Pending sign-ups and invitations: adminaccess.js.
+// Admin: kill switch, cancel all queued, overrun banner, global cap, retention; spend per user per day (plain SVG);
+// users (status: approve, suspend); model registry overrides. Pending sign-ups and invitations: adminaccess.js.
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
 import { showDeprecations } from "./deprecations.js";
 import { loadAccess } from "./adminaccess.js";
@@ -109,6 +109,31 @@ async function loadSettings() {
   forcedNote.hidden = !settings.preview_formats_forced.length;
   forcedNote.textContent = `OPENAI_PREVIEW_FORMATS=${settings.preview_formats_forced.join(",")} keeps these on.`;
 }
+
+/** Shows a banner while a settled cost passed a spending cap in the last 24 hours (the money is already spent). */
+async function loadOverruns() {
+  /** @type {{ data: { job_id: string, subject: string, period: string, cap_usd: number, spent_usd: number }[] }} */
+  const page = await call("GET", "/v1/admin/spend/overruns?hours=24");
+  const banner = byId("overruns", HTMLElement);
+  banner.hidden = page.data.length === 0;
+  if (page.data.length === 0) return;
+  const worst = page.data[0];
+  const whose = worst.subject === "*" ? "the server's daily cap" : `the cap of ${worst.subject} for ${worst.period}`;
+  banner.textContent = `Spending passed a cap ${page.data.length} time(s) in the last 24 hours: latest $${worst.spent_usd.toFixed(2)} `
+    + `against ${whose} of $${worst.cap_usd.toFixed(2)} (job ${worst.job_id}). The upstream already charged it; `
+    + "consider lowering caps or turning on the kill switch.";
+}
+
+byId("cancel-queued", HTMLButtonElement).addEventListener("click", async () => {
+  if (!confirm("Cancel every queued job, for every user?")) return;
+  try {
+    /** @type {{ canceled: number }} */
+    const result = await call("POST", "/v1/admin/jobs/cancel-queued");
+    say(status, `Canceled ${result.canceled} queued job(s).`);
+  } catch (error) {
+    report(error);
+  }
+});
 
 async function loadUsers() {
   /** @type {{ data: User[] }} */
@@ -222,5 +247,5 @@ session().then(async (current) => {
   }
   call("GET", "/v1/models").then((list) => showDeprecations(byId("deprecations", HTMLElement), list.deprecations)).catch(report);
   document.addEventListener("users-changed", () => void loadUsers().catch(report));
-  await Promise.all([loadSettings(), loadUsers(), loadAccess(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart)]);
+  await Promise.all([loadSettings(), loadOverruns(), loadUsers(), loadAccess(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart)]);
 }).catch(report);

@@ -23,6 +23,7 @@ public func configure(_ app: Application, config: AtelierConfig, overrides: Serv
     app.atelier = try app.makeServices(config: config, overrides: overrides)
     app.useMiddleware(config: config)
     app.routes.defaultMaxBodySize = "1mb"
+    app.http.server.configuration.idleTimeout = .seconds(Int64(config.access.httpIdleTimeoutSeconds))
     ContentConfiguration.global.use(encoder: JSONEncoder.api, for: .json)
     try registerRoutes(app)
     app.lifecycle.use(EventRelayLifecycle())

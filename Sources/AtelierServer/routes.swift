@@ -5,7 +5,7 @@ func registerRoutes(_ app: Application) throws {
     try app.register(collection: StatusController())
     try app.grouped("v1").register(collection: AuthController())
     // Everything below needs a caller (session cookie + CSRF on writes, API key, or local mode).
-    let v1 = app.grouped("v1").grouped(RequireCaller())
+    let v1 = app.grouped("v1").grouped(RequireCaller()).grouped(OpenStreamLimiter())
     try v1.register(collection: GenerateController())
     try v1.register(collection: EditController())
     try v1.register(collection: JobController())
@@ -18,5 +18,6 @@ func registerRoutes(_ app: Application) throws {
     try admin.register(collection: AdminController())
     try admin.register(collection: AdminSettingsController())
     try admin.register(collection: AdminInviteController())
+    try admin.register(collection: AdminSpendController())
     try admin.register(collection: MetricsController())
 }

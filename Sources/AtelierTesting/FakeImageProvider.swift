@@ -10,6 +10,10 @@ public actor FakeImageProvider: ImageProvider {
         case failure(ProviderError)
         /// Suspends until `release()` is called (or the task is canceled), then answers with images.
         case hold(usage: Usage)
+        /// Streams the requested partial previews, then fails (the upstream worked, then broke off).
+        case partialsThenFailure(ProviderError)
+        /// Streams the requested partial previews, then holds like `hold`.
+        case partialsThenHold(usage: Usage)
     }
 
     public private(set) var requests: [ProviderRequest] = []
@@ -50,6 +54,14 @@ public actor FakeImageProvider: ImageProvider {
             await hold()
             if Task.isCancelled { throw .canceled }
             return try await images(for: request, usage: usage, onPartial: onPartial)
+        case .partialsThenFailure(let error):
+            try await partials(for: request, onPartial: onPartial)
+            throw error
+        case .partialsThenHold(let usage):
+            try await partials(for: request, onPartial: onPartial)
+            await hold()
+            if Task.isCancelled { throw .canceled }
+            return try await images(for: request, usage: usage, onPartial: { _ in })
         }
     }
 
@@ -70,17 +82,26 @@ public actor FakeImageProvider: ImageProvider {
         }
     }
 
+    private nonisolated func partials(
+        for request: ProviderRequest, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+    ) async throws(ProviderError) {
+        let format = ImageFormat(rawValue: request.parameters.outputFormat) ?? .png
+        for index in 0..<request.parameters.partialImages {
+            guard let data = try? ImageProcessing.synthesize(width: 64, height: 64, format: format, seed: UInt64(index)) else {
+                throw .invalidResponse(message: "fake provider could not make a partial image")
+            }
+            await onPartial(ProviderPartialImage(index: index, data: data))
+        }
+    }
+
     private nonisolated func images(
         for request: ProviderRequest, usage: Usage, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws(ProviderError) -> ProviderResult {
         let params = request.parameters
         let dims = SizeRule.dimensions(of: params.size) ?? (256, 256)
         let format = ImageFormat(rawValue: params.outputFormat) ?? .png
+        try await partials(for: request, onPartial: onPartial)
         do {
-            for index in 0..<params.partialImages {
-                await onPartial(ProviderPartialImage(
-                    index: index, data: try ImageProcessing.synthesize(width: 64, height: 64, format: format, seed: UInt64(index))))
-            }
             let images = try (0..<params.n).map {
                 try ImageProcessing.synthesize(width: dims.0, height: dims.1, format: format, seed: UInt64($0) + 1)
             }

@@ -13,7 +13,7 @@ struct UserAccounts: Sendable {
 
     init(app: Application) {
         database = app.db
-        threadPool = app.threadPool
+        threadPool = app.passwordHashingPool
         access = app.atelier.config.access
         clock = app.atelier.clock
     }

@@ -22,6 +22,8 @@ extension AtelierConfig {
         public var killSwitch: Bool
         /// Whole nano-dollars; nil = no cap. The admin page may override the global cap.
         public var globalDailyCapNano: Int64?
+        /// How the global cap was chosen (`serve` warns unless it was set explicitly).
+        public var globalDailyCapSource: CapSource = .explicit
         public var defaultDailyCapNano: Int64?
         public var defaultMonthlyCapNano: Int64?
         /// Defaults for users without their own limits; applied to the user and to each of their keys.
@@ -34,6 +36,16 @@ extension AtelierConfig {
         public var sessionDays: Int
         /// bcrypt cost (4…31); tests use 4.
         public var bcryptCost: Int
+        /// Open SSE streams and long waits per user and in all on one instance (`OpenStreamLimiter`).
+        public var openStreamsPerUser = 8
+        public var openStreamsTotal = 512
+        /// A connection with nothing read or written for this long is closed (longer than the longest wait
+        /// Atelier holds without writing: the OpenAI-compatible routes' 900 s; SSE streams write every 15 s).
+        public var httpIdleTimeoutSeconds = 960
+        /// A streamed upload whose body has not arrived within this many seconds is refused (408).
+        public var requestBodyTimeoutSeconds = 600
+        /// The largest ZIP download (`/v1/me/export`, `/v1/images/zip`), summed from the stored sizes.
+        public var maxArchiveBytes = 4096 * 1_048_576
 
         public init(
             loginRequired: Bool = true, secureCookies: Bool? = nil, killSwitch: Bool = false,
@@ -94,8 +106,13 @@ extension AtelierConfig {
                 }
             }
             access.killSwitch = ["1", "true", "yes", "on"].contains(value("KILL_SWITCH")?.lowercased() ?? "")
-            access.globalDailyCapNano = usd("GLOBAL_DAILY_CAP_USD")
-            access.defaultDailyCapNano = usd("DEFAULT_DAILY_CAP_USD")
+            let spendsMoney = value("OPENAI_API_KEY") != nil && value("IMAGE_PROVIDER")?.lowercased() != "offline"
+            (access.globalDailyCapNano, access.globalDailyCapSource) = Self.cap(
+                "GLOBAL_DAILY_CAP_USD", value("GLOBAL_DAILY_CAP_USD"), default: spendsMoney ? Self.defaultGlobalDailyCapUSD : nil,
+                problems: &problems)
+            access.defaultDailyCapNano = Self.cap(
+                "DEFAULT_DAILY_CAP_USD", value("DEFAULT_DAILY_CAP_USD"), default: spendsMoney ? Self.defaultMemberDailyCapUSD : nil,
+                problems: &problems).nano
             access.defaultMonthlyCapNano = usd("DEFAULT_MONTHLY_CAP_USD")
             access.requestsPerMinute = int("RATE_LIMIT_REQUESTS_PER_MINUTE", 600, 1...1_000_000)
             access.imagesPerMinute = int("RATE_LIMIT_IMAGES_PER_MINUTE", 30, 1...1_000_000)
@@ -103,6 +120,11 @@ extension AtelierConfig {
             access.retentionDays = int("RETENTION_DAYS", 0, 0...36_500)
             access.sessionDays = int("SESSION_DAYS", 30, 1...365)
             access.bcryptCost = int("BCRYPT_COST", 12, 4...31)
+            access.openStreamsPerUser = int("MAX_OPEN_STREAMS_PER_USER", 8, 1...10_000)
+            access.openStreamsTotal = int("MAX_OPEN_STREAMS", 512, 1...1_000_000)
+            access.httpIdleTimeoutSeconds = int("HTTP_IDLE_TIMEOUT_SECONDS", 960, 5...86_400)
+            access.requestBodyTimeoutSeconds = int("REQUEST_BODY_TIMEOUT_SECONDS", 600, 1...86_400)
+            access.maxArchiveBytes = int("MAX_ARCHIVE_MB", 4096, 1...1_048_576) * 1_048_576
             return access
         }
     }

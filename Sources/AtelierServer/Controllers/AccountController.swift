@@ -63,11 +63,7 @@ struct AccountController: RouteCollection {
     @Sendable func export(req: Request) async throws -> Response {
         let caller = try req.requireCaller()
         let user = try await caller.userID.asyncMap { try await UserRecord.find($0, on: req.db) } ?? nil
-        let archive = try await DataExport(req: req).archive(owner: caller.owner, user: user)
-        let response = Response(status: .ok, body: .init(data: archive))
-        response.headers.contentType = HTTPMediaType(type: "application", subType: "zip")
-        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"atelier-export.zip\"")
-        return response
+        return try await DataExport(req: req).response(owner: caller.owner, user: user)
     }
 
     @Sendable func deleteAccount(req: Request) async throws -> Response {

@@ -31,6 +31,8 @@ struct EditController: RouteCollection {
         let params: ImageParameters
         let validator = try await req.atelier.validator(req.db)
         do { params = try validator.validate(input, for: .edits) } catch { throw error.apiError }
+        // Rate limits and the kill switch before any image is decoded.
+        let budget = try await JobAdmission(req: req).admit(params)
         let model = req.atelier.registry.model(params.model)!
         let reader = EditInputReader(req: req, upload: upload)
         let images = try await reader.images(max: model.maxInputImages)
@@ -56,8 +58,7 @@ struct EditController: RouteCollection {
         let inputTokens = images.reduce(0) { $0 + Self.estimatedImageTokens($1.info) }
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
             kind: .edit, params: params, options: options, inputs: inputs, owner: req.owner,
-            idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens,
-            budget: try await JobAdmission(req: req).admit(params))
+            idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens, budget: budget)
         return (job, created, upload)
     }
 
@@ -76,12 +77,13 @@ struct EditController: RouteCollection {
         let params: ImageParameters
         let validator = try await req.atelier.validator(req.db)
         do { params = try validator.validate(input, for: .edits) } catch { throw error.apiError }
+        let budget = try await JobAdmission(req: req).admit(params)
         let images = try await EditInputReader(req: req, upload: upload).images(max: 1)
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
             kind: .autoMask, params: params, options: EditOptions(subject: subject),
             inputs: [images[0].jobInput], owner: req.owner,
             idempotencyKey: req.idempotencyKey, estimatedInputTokens: Self.estimatedImageTokens(images[0].info),
-            budget: try await JobAdmission(req: req).admit(params))
+            budget: budget)
         return try await JobResponder(req: req).respond(job: job, created: created)
     }
 

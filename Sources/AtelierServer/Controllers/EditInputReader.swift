@@ -6,7 +6,7 @@ import Vapor
 
 /// Checks every input of an edit from its bytes (format, header dimensions, pixel limit, EXIF orientation)
 /// before anything is written, and turns masks into a PNG with alpha at the first image's size.
-struct EditInputReader {
+struct EditInputReader: @unchecked Sendable {
     struct Checked {
         var index: Int
         var info: ImageInfo
@@ -38,7 +38,7 @@ struct EditInputReader {
             case .file(let file):
                 let field = parts.count == 1 ? file.field : "image[\(index)]"
                 let data = try Data(contentsOf: file.url)
-                let (info, normalized, thumbnail) = try inspect(data, field: field, filename: file.filename)
+                let (info, normalized, thumbnail) = try await decoding { try inspect(data, field: field, filename: file.filename) }
                 let source: JobInput.Source = normalized.map { .upload($0) } ?? .file(file.url, sha256: file.sha256)
                 checked.append(Checked(index: index, info: info, source: source, thumbnail: thumbnail))
             case .stored(let text):
@@ -61,7 +61,7 @@ struct EditInputReader {
         let data: Data
         if let file = upload.files.first(where: { $0.field == "mask" }) {
             data = try Data(contentsOf: file.url)
-            _ = try inspect(data, field: "mask", filename: file.filename)
+            _ = try await decoding { try inspect(data, field: "mask", filename: file.filename) }
         } else if let id = upload.field("mask_id") {
             let image = try await storedImage(id, field: "mask_id")
             data = try await req.atelier.blobs.get(try ImageStore.key(image.blobKey))
@@ -92,6 +92,11 @@ struct EditInputReader {
     /// Probes the header (format from the bytes, pixel limit before any decoding), then decodes the whole image
     /// once by making its thumbnail, so a truncated or corrupt file is refused here and not in the worker.
     /// Returns re-encoded upright bytes when EXIF orientation had to be applied.
+    /// Runs image decoding on its own bounded pool (`Application.imageDecodingPool`).
+    private func decoding<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await req.application.imageDecodingPool.runIfActive(work)
+    }
+
     private func inspect(_ data: Data, field: String, filename: String) throws -> (ImageInfo, Data?, Data) {
         do {
             let info = try ImageProcessing.probe(data)

@@ -59,11 +59,13 @@ struct EventController: RouteCollection {
         endAfterBacklog: Bool = false
     ) -> Response {
         let hub = req.atelier.hub
+        let slot = req.openStreamSlot  // held until the stream ends
         let response = Response(status: .ok)
         response.headers.replaceOrAdd(name: .contentType, value: "text/event-stream; charset=utf-8")
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-cache, no-transform")
         response.headers.replaceOrAdd(name: "X-Accel-Buffering", value: "no")
         response.body = .init(asyncStream: { writer in
+            defer { withExtendedLifetime(slot) {} }
             let (subscription, live) = subscription
             let heartbeat = Task {
                 while !Task.isCancelled {

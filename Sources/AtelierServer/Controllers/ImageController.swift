@@ -49,15 +49,13 @@ struct ImageController: RouteCollection {
             images += try await ImageRecord.query(on: req.db).filter(\.$owner == req.owner).filter(\.$id ~~ imageIDs).all()
         }
         guard !images.isEmpty else { throw APIError.notFound("images for those ids") }
-        var archive = ZipArchiveWriter()
-        for image in images.sorted(by: { ($0.createdAt, $0.index) < ($1.createdAt, $1.index) }) {
-            guard let key = BlobKey(image.blobKey) else { continue }
-            archive.add(name: Self.filename(image), data: try await req.atelier.blobs.get(key))
+        let blobs = req.atelier.blobs
+        let entries = images.sorted(by: { ($0.createdAt, $0.index) < ($1.createdAt, $1.index) }).compactMap { image in
+            BlobKey(image.blobKey).map { key in
+                ArchiveResponse.Entry(name: Self.filename(image), bytes: image.bytes) { try await blobs.get(key) }
+            }
         }
-        let response = Response(status: .ok, body: .init(data: archive.finish()))
-        response.headers.contentType = HTTPMediaType(type: "application", subType: "zip")
-        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"atelier-images.zip\"")
-        return response
+        return try ArchiveResponse(req: req).response(entries, filename: "atelier-images.zip")
     }
 
     private func ownedImage(_ req: Request) async throws -> ImageRecord {

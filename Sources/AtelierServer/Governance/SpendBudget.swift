@@ -24,3 +24,16 @@ struct SpendBudget: Sendable, Equatable {
         86_400 - Int(time.truncatingRemainder(dividingBy: 86_400))
     }
 }
+
+extension SpendBudget {
+    /// The three `spend_periods` rows a job's cost is added to, with the cap each is held under.
+    static func rows(owner: String, budget: SpendBudget, day: String, month: String)
+        -> [(subject: String, period: String, cap: Int64?, name: String, label: String)]
+    {
+        [
+            (owner, day, budget.dailyCapNano, "your daily spending cap", "daily"),
+            (owner, month, budget.monthlyCapNano, "your monthly spending cap", "monthly"),
+            ("*", day, budget.globalDailyCapNano, "the server's daily spending cap", "global"),
+        ]
+    }
+}

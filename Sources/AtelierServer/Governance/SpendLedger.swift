@@ -15,7 +15,7 @@ struct SpendLedger: Sendable {
     /// spend rows stay locked only from these updates to the commit.
     let database: any Database
 
-    private var sql: any SQLDatabase { database as! any SQLDatabase }
+    var sql: any SQLDatabase { database as! any SQLDatabase }
 
     func reserve(jobID: UUID, owner: String, amount: Int64?, budget: SpendBudget, now: Double) async throws {
         if amount == nil && budget.hasCap {
@@ -25,23 +25,32 @@ struct SpendLedger: Sendable {
         }
         let amount = amount ?? 0
         let (day, month) = SpendBudget.periods(at: now)
+        // A retried job keeps what its earlier runs cost (`settled_nano`) as already charged.
+        try await sql.raw("""
+            INSERT INTO spend_ledger (job_id, owner, day, month, reserved_nano, settled_nano, state, updated_at,
+                charged_nano, cap_day_nano, cap_month_nano, cap_global_nano)
+            VALUES (\(bind: jobID), \(bind: owner), \(bind: day), \(bind: month), \(bind: amount), NULL, 'reserved', \(bind: now),
+                \(bind: Int64(0)), \(bind: budget.dailyCapNano), \(bind: budget.monthlyCapNano), \(bind: budget.globalDailyCapNano))
+            ON CONFLICT (job_id) DO UPDATE SET owner = excluded.owner, day = excluded.day, month = excluded.month,
+                reserved_nano = excluded.reserved_nano, charged_nano = COALESCE(spend_ledger.settled_nano, 0),
+                settled_nano = NULL, state = 'reserved', updated_at = excluded.updated_at,
+                cap_day_nano = excluded.cap_day_nano, cap_month_nano = excluded.cap_month_nano,
+                cap_global_nano = excluded.cap_global_nano
+            """).run()
+        try await hold(amount, owner: owner, budget: budget, now: now)
+    }
+
+    /// Adds `amount` to the owner's day and month and to everyone's day, each only while its cap holds; throws
+    /// `spend_cap_reached` (and the caller's transaction rolls back) when one would be passed.
+    private func hold(_ amount: Int64, owner: String, budget: SpendBudget, now: Double) async throws {
+        let (day, month) = SpendBudget.periods(at: now)
         try await sql.raw("""
             INSERT INTO spend_periods (subject, period, amount_nano)
             VALUES (\(bind: owner), \(bind: day), \(bind: Int64(0))), (\(bind: owner), \(bind: month), \(bind: Int64(0))),
                    (\(bind: "*"), \(bind: day), \(bind: Int64(0)))
             ON CONFLICT (subject, period) DO NOTHING
             """).run()
-        try await sql.raw("""
-            INSERT INTO spend_ledger (job_id, owner, day, month, reserved_nano, settled_nano, state, updated_at)
-            VALUES (\(bind: jobID), \(bind: owner), \(bind: day), \(bind: month), \(bind: amount), NULL, 'reserved', \(bind: now))
-            ON CONFLICT (job_id) DO UPDATE SET owner = excluded.owner, day = excluded.day, month = excluded.month,
-                reserved_nano = excluded.reserved_nano, settled_nano = NULL, state = 'reserved', updated_at = excluded.updated_at
-            """).run()
-        let caps: [(subject: String, period: String, cap: Int64?, name: String)] = [
-            (owner, day, budget.dailyCapNano, "your daily spending cap"),
-            (owner, month, budget.monthlyCapNano, "your monthly spending cap"),
-            ("*", day, budget.globalDailyCapNano, "the server's daily spending cap"),
-        ]
+        let caps = SpendBudget.rows(owner: owner, budget: budget, day: day, month: month)
         // One statement for the three rows: each row is added to only while its own cap holds.
         let conditions: [SQLQueryString] = caps.map { row in
             var condition: SQLQueryString = "(subject = \(bind: row.subject) AND period = \(bind: row.period)"
@@ -58,35 +67,42 @@ struct SpendLedger: Sendable {
         }
     }
 
-    /// Replaces the reservation with the exact cost (the reservation itself when the cost is unknown).
-    func settle(jobID: UUID, cost: Int64?, now: Double) async throws {
-        try await close(jobID: jobID, state: "settled", amount: cost, now: now)
-    }
-
-    /// Gives the reservation back (failure, cancellation).
-    func release(jobID: UUID, now: Double) async throws {
-        try await close(jobID: jobID, state: "released", amount: 0, now: now)
-    }
-
-    private func close(jobID: UUID, state: String, amount: Int64?, now: Double) async throws {
-        let settled: SQLQueryString = state != "settled" ? "NULL" : amount.map { "\(bind: $0)" } ?? "reserved_nano"
+    /// The attempt that just ended reached the upstream and cost money (`cost`, or the reservation when nil):
+    /// it becomes a charge, and the next attempt reserves the estimate again against the caps the job was
+    /// admitted under (today's periods). Throws `spend_cap_reached` when the next attempt would pass a cap; the
+    /// caller's transaction then rolls back and the job fails instead of running again.
+    func chargeAttemptAndReserveNext(jobID: UUID, cost: Int64?, now: Double) async throws {
         guard let row = try await sql.raw("""
-            UPDATE spend_ledger SET state = \(bind: state), settled_nano = \(settled), updated_at = \(bind: now)
+            SELECT owner, day, month, reserved_nano, cap_day_nano, cap_month_nano, cap_global_nano FROM spend_ledger
             WHERE job_id = \(bind: jobID) AND state = 'reserved'
-            RETURNING owner, day, month, reserved_nano
             """).first()
         else { return }
-        let reserved = try row.decode(column: "reserved_nano", as: Int64.self)
-        let delta = (amount ?? reserved) - reserved
-        guard delta != 0 else { return }
         let owner = try row.decode(column: "owner", as: String.self)
-        let day = try row.decode(column: "day", as: String.self)
-        let month = try row.decode(column: "month", as: String.self)
+        let reserved = try row.decode(column: "reserved_nano", as: Int64.self)
+        let charged = cost ?? reserved
+        if charged != reserved {
+            try await addToPeriods(
+                charged - reserved, owner: owner, day: try row.decode(column: "day", as: String.self),
+                month: try row.decode(column: "month", as: String.self))
+        }
+        try await hold(reserved, owner: owner, budget: try SpendBudget(ledgerRow: row), now: now)
+        let (day, month) = SpendBudget.periods(at: now)
+        try await sql.raw("""
+            UPDATE spend_ledger SET charged_nano = charged_nano + \(bind: charged), day = \(bind: day), month = \(bind: month),
+                updated_at = \(bind: now)
+            WHERE job_id = \(bind: jobID) AND state = 'reserved'
+            """).run()
+    }
+
+    /// Adds `delta` to the owner's day and month and to everyone's day; returns the rows as they are after.
+    @discardableResult
+    func addToPeriods(_ delta: Int64, owner: String, day: String, month: String) async throws -> [any SQLRow] {
         try await sql.raw("""
             UPDATE spend_periods SET amount_nano = amount_nano + \(bind: delta)
             WHERE (subject = \(bind: owner) AND (period = \(bind: day) OR period = \(bind: month)))
                OR (subject = \(bind: "*") AND period = \(bind: day))
-            """).run()
+            RETURNING subject, period, amount_nano
+            """).all()
     }
 
     private static func capReached(_ name: String, cap: Int64, amount: Int64, now: Double, daily: Bool) -> APIError {

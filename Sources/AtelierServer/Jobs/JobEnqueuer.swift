@@ -85,6 +85,10 @@ struct JobEnqueuer: Sendable {
             if let key = idempotencyKey, let existing = try await existingJob(owner: owner, key: key, hash: hash) {
                 return (existing, false)
             }
+            if case .io(let problem)? = error as? BlobStoreError {
+                app.logger.error("could not store a job's inputs", metadata: ["error": "\(problem)"])
+                throw APIError.insufficientStorage(field: nil)
+            }
             throw error
         }
         services.metrics.jobEnqueued(kind: kind.rawValue)

@@ -10,6 +10,8 @@ struct JobQueue: Sendable {
     let database: any Database
     let settings: AtelierConfig.Worker
     let clock: AtelierClock
+    /// `KILL_SWITCH=true` in this process's environment: nothing is claimed (see `claim`).
+    var killSwitchForced = false
 
     private var sql: any SQLDatabase { database as! any SQLDatabase }
     private var isPostgres: Bool { sql.dialect.name == "postgresql" }
@@ -24,7 +26,11 @@ struct JobQueue: Sendable {
     /// without locks; only their next jobs are then taken `FOR UPDATE SKIP LOCKED`, so concurrent claimers get
     /// different jobs of the same owner instead of queuing behind one row, and a claim locks a handful of rows
     /// however many owners are waiting.
+    ///
+    /// While the kill switch is on (the admin setting, checked in the same statement, or `KILL_SWITCH=true`)
+    /// nothing is claimed: queued jobs and retries wait, running ones finish, so upstream spending stops.
     func claim(workerID: String) async throws -> JobRecord? {
+        if killSwitchForced { return nil }
         let now = clock.now()
         let candidate: SQLQueryString = isPostgres ? """
             WITH RECURSIVE \(owners), \(running), best AS (
@@ -55,6 +61,7 @@ struct JobQueue: Sendable {
                 lease_expires = \(bind: now + settings.leaseSeconds), attempts = attempts + 1,
                 started_at = COALESCE(started_at, \(bind: now)), seq = seq + 1
             WHERE status = 'queued' AND id = (\(candidate))
+                AND NOT EXISTS (SELECT 1 FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.killSwitch.rawValue) AND value = 'true')
             RETURNING *
             """
         return try await sql.raw(query).first()?.decode(fluentModel: JobRecord.self)

@@ -14,6 +14,7 @@ struct JobRunner: Sendable {
     func run(_ job: JobRecord, isShuttingDown: @Sendable () -> Bool) async -> Ending {
         let log = context.logger
         guard let jobID = job.id else { return .finished }
+        let meter = AttemptMeter()
         do {
             // Queued before its model's shutdown date, claimed after it: refused here, never sent upstream.
             if let shutDown = context.registry.retirement(of: job.model) {
@@ -24,18 +25,18 @@ struct JobRunner: Sendable {
             try await context.publisher.publish("job.running", job: job)
             do {
                 let started = ContinuousClock.now
-                let outcome = try await handle(job)
+                let outcome = try await handle(job, context: context.measured(by: meter))
                 context.metrics.attempt(kind: job.kind, duration: ContinuousClock.now - started)
                 try await complete(job, with: outcome)
                 return .finished
             } catch let error as ProviderError {
-                return try await settle(job, error: error, isShuttingDown: isShuttingDown)
+                return try await settle(job, error: error, meter: meter, isShuttingDown: isShuttingDown)
             } catch is CancellationError {
-                return try await settle(job, error: .canceled, isShuttingDown: isShuttingDown)
+                return try await settle(job, error: .canceled, meter: meter, isShuttingDown: isShuttingDown)
             } catch let failure as JobFailure {
-                try await fail(job, code: failure.code, message: failure.message, retryable: false)
+                try await fail(job, code: failure.code, message: failure.message, retryable: false, charge: meter.charge(canceled: false))
             } catch {
-                try await fail(job, code: "internal_error", message: "\(error)", retryable: false)
+                try await fail(job, code: "internal_error", message: "\(error)", retryable: false, charge: meter.charge(canceled: false))
             }
         } catch {
             log.error("job bookkeeping failed; its lease will expire and it will run again",
@@ -44,7 +45,7 @@ struct JobRunner: Sendable {
         return .finished
     }
 
-    private func handle(_ job: JobRecord) async throws -> JobOutcome {
+    private func handle(_ job: JobRecord, context: WorkerContext) async throws -> JobOutcome {
         let onPartial = PartialImageRecorder(context: context, job: job)
         switch job.jobKind {
         case .generate: return try await GenerateHandler(context: context).run(job, onPartial: onPartial.record)
@@ -68,7 +69,8 @@ struct JobRunner: Sendable {
                 RETURNING id
                 """).all()
             guard rows.count == 1 else { return nil }
-            try await SpendLedger(database: db).settle(jobID: jobID, cost: cost, now: context.clock.now())
+            let overruns = try await SpendLedger(database: db).settle(jobID: jobID, cost: cost, now: context.clock.now())
+            overruns.forEach(context.metrics.spendOverrun)
             try await JobRecord.query(on: db).filter(\.$id == jobID)
                 .set(\.$result, to: outcome.result).set(\.$usage, to: outcome.usage)
                 .update()
@@ -87,55 +89,4 @@ struct JobRunner: Sendable {
         // API callers mostly never look at them.
     }
 
-    private func settle(_ job: JobRecord, error: ProviderError, isShuttingDown: @Sendable () -> Bool) async throws -> Ending {
-        let jobID = try job.requireID()
-        let fresh = try await JobRecord.find(jobID, on: context.database)
-        if error == .canceled || Task.isCancelled {
-            if fresh?.cancelRequested == true {
-                try await finish(jobID, status: .canceled, code: "canceled", message: "Canceled by the user.", retryable: false)
-                return .finished
-            }
-            if isShuttingDown() {
-                try await context.queue.abandon(jobID, workerID: workerID)
-                return .abandoned
-            }
-        }
-        let attempts = fresh?.attempts ?? job.attempts
-        if error.isRetryable && attempts < job.maxAttempts {
-            let delay = context.queue.backoff(attempt: attempts, error: error)
-            context.logger.info("retrying job", metadata: [
-                "job": "\(jobID)", "attempt": "\(attempts)", "delay_s": "\(delay)", "reason": "\(error.code)",
-            ])
-            if try await context.queue.release(jobID, workerID: workerID, delay: delay, error: error) {
-                context.metrics.jobRetried(reason: error.code)
-                try await context.publisher.publish("job.queued", jobID: jobID)
-            }
-            return .finished
-        }
-        try await fail(job, code: error.code, message: error.message, retryable: error.isRetryable)
-        return .finished
-    }
-
-    /// Records the failure; messages that may carry internal details are logged and replaced by a reference.
-    private func fail(_ job: JobRecord, code: String, message: String, retryable: Bool) async throws {
-        let jobID = try job.requireID()
-        let shown = CorrelatedError.publicMessage(code: code, detail: message, logger: context.logger, metadata: ["job": "\(jobID)"])
-        try await finish(jobID, status: .failed, code: code, message: shown, retryable: retryable)
-    }
-
-    private func finish(_ jobID: UUID, status: JobStatus, code: String, message: String, retryable: Bool) async throws {
-        let ended = try await context.database.transaction { db -> JobEventPublisher.RecordedEvent? in
-            let rows = try await (db as! any SQLDatabase).raw("""
-            UPDATE jobs SET status = \(bind: status.rawValue), lease_owner = NULL, lease_expires = NULL,
-                finished_at = \(bind: context.clock.now()), error_code = \(bind: code),
-                error_message = \(bind: message), error_retryable = \(bind: retryable)
-            WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
-            RETURNING id
-            """).all()
-            guard rows.count == 1 else { return nil }
-            try await SpendLedger(database: db).release(jobID: jobID, now: context.clock.now())
-            return try await context.publisher.record("job.\(status.rawValue)", jobID: jobID, on: db)
-        }
-        if let ended { await context.publisher.deliver(ended) }
-    }
 }

@@ -16,6 +16,8 @@ struct WorkerContext: Sendable {
     let metrics: AtelierMetrics
     /// Retention, counter clean-up and registry reloads, run from the lease heartbeat.
     let housekeeping: Housekeeping
+    /// Set by `JobRunner` for the attempt it runs: records whether the upstream started, partials, usage.
+    var attempt: AttemptMeter? = nil
 
     /// As it stands now: a job claimed after its model's shutdown date fails without reaching the upstream.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
@@ -28,13 +30,27 @@ struct WorkerContext: Sendable {
         onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
     ) async throws(ProviderError) -> ProviderResult {
         let started = ContinuousClock.now
+        attempt?.upstreamStarted()
         do {
-            let result = try await provider.run(request, onPartial: onPartial)
+            let result = try await provider.run(request) { [attempt] partial in
+                attempt?.partialArrived()
+                await onPartial(partial)
+            }
+            attempt?.upstreamReported(result.usage)
             metrics.upstream(kind: kind, outcome: "ok", duration: ContinuousClock.now - started)
             return result
         } catch {
             metrics.upstream(kind: kind, outcome: error.code, duration: ContinuousClock.now - started)
             throw error
         }
+    }
+}
+
+extension WorkerContext {
+    /// This context with `meter` recording one attempt's upstream call.
+    func measured(by meter: AttemptMeter) -> WorkerContext {
+        var copy = self
+        copy.attempt = meter
+        return copy
     }
 }

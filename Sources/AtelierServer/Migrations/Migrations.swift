@@ -10,5 +10,6 @@ extension Migrations {
         add(CreateGovernance())
         add(CreateQueueHeadsIndex())
         add(AddAccountSecurity())
+        add(AddSpendAttemptAccounting())
     }
 }

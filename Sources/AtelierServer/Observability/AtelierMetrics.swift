@@ -72,6 +72,14 @@ public struct AtelierMetrics: Sendable {
             .increment(by: Int64(images))
     }
 
+    /// A settled cost passed a cap it was reserved under (the money was already spent upstream).
+    func spendOverrun(_ overrun: SpendLedger.Overrun) {
+        registry.makeCounter(
+            descriptor: Self.name("spend_cap_overruns", "total", "Settlements whose exact cost passed a spending cap, by cap."),
+            labels: [("cap", overrun.cap)]
+        ).increment()
+    }
+
     /// Values read when scraped.
     func snapshot(jobsByStatus: [String: Int], inFlight: Int, eventStreams: Int, killSwitch: Bool, spentTodayNano: Int64) {
         for status in ["queued", "running"] {

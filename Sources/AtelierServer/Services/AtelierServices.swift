@@ -56,7 +56,9 @@ extension Application {
     /// Builds a worker over this app's services (started by `serve` or `worker`, or driven by tests).
     public func makeJobWorker() -> JobWorker {
         let services = atelier
-        let queue = JobQueue(database: db, settings: services.config.worker, clock: services.clock)
+        let queue = JobQueue(
+            database: db, settings: services.config.worker, clock: services.clock,
+            killSwitchForced: services.config.access.killSwitch)
         let context = WorkerContext(
             database: db, blobs: services.blobs, provider: services.provider, publisher: publisher(), queue: queue,
             liveRegistry: services.liveRegistry, clock: services.clock, logger: logger, metrics: services.metrics,
