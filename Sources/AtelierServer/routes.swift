@@ -17,4 +17,5 @@ func registerRoutes(_ app: Application) throws {
     try admin.register(collection: AdminController())
     try admin.register(collection: AdminSettingsController())
     try admin.register(collection: MetricsController())
+    try admin.register(collection: UpstreamAdminController())
 }

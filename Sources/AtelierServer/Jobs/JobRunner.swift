@@ -11,7 +11,27 @@ struct JobRunner: Sendable {
     enum Ending { case finished, abandoned }
 
     /// `job` is the row as `JobQueue.claim` returned it (running, leased, `seq` taken for `job.running`).
+    /// It first takes room on an upstream key (`UpstreamGate`); with none left it goes back to the queue unchanged.
     func run(_ job: JobRecord, isShuttingDown: @Sendable () -> Bool) async -> Ending {
+        guard let gate = context.gate, let jobID = job.id else { return await execute(job, isShuttingDown: isShuttingDown) }
+        var keyed = context
+        do {
+            switch try await gate.admit(model: job.model, images: job.params.n) {
+            case .key(let label): keyed.upstreamKey = label
+            case .wait(let seconds):
+                try await UpstreamOutcomes(context: context, workerID: workerID)
+                    .waitForRoom(job, seconds: seconds, reason: "pacing", takeSeq: false)
+                return .finished
+            }
+        } catch {
+            context.logger.error("upstream admission failed; the job's lease will expire and it will run again",
+                                 metadata: ["job": "\(jobID)", "error": "\(error)"])
+            return .finished
+        }
+        return await JobRunner(context: keyed, workerID: workerID).execute(job, isShuttingDown: isShuttingDown)
+    }
+
+    private func execute(_ job: JobRecord, isShuttingDown: @Sendable () -> Bool) async -> Ending {
         let log = context.logger
         guard let jobID = job.id else { return .finished }
         do {
@@ -24,6 +44,7 @@ struct JobRunner: Sendable {
                 try await complete(job, with: outcome)
                 return .finished
             } catch let error as ProviderError {
+                if try await UpstreamOutcomes(context: context, workerID: workerID).handled(job, error: error) { return .finished }
                 return try await settle(job, error: error, isShuttingDown: isShuttingDown)
             } catch is CancellationError {
                 return try await settle(job, error: .canceled, isShuttingDown: isShuttingDown)
@@ -59,7 +80,8 @@ struct JobRunner: Sendable {
             let rows = try await sql.raw("""
                 UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
                     finished_at = \(bind: context.clock.now()), upstream_request_id = \(bind: outcome.requestID),
-                    cost_nano = \(bind: cost), error_code = NULL, error_message = NULL, error_retryable = NULL
+                    cost_nano = \(bind: cost), error_code = NULL, error_message = NULL, error_retryable = NULL,
+                upstream_key = \(bind: context.upstreamKey)
                 WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
                 RETURNING id
                 """).all()
@@ -112,16 +134,22 @@ struct JobRunner: Sendable {
         return .finished
     }
 
-    private func fail(_ job: JobRecord, code: String, message: String, retryable: Bool) async throws {
-        try await finish(try job.requireID(), status: .failed, code: code, message: message, retryable: retryable)
+    /// `refundAttempt`: the attempt was no real failure (the job waited too long for the rate limit).
+    func fail(_ job: JobRecord, code: String, message: String, retryable: Bool, refundAttempt: Bool = false) async throws {
+        try await finish(
+            try job.requireID(), status: .failed, code: code, message: message, retryable: retryable, refundAttempt: refundAttempt)
     }
 
-    private func finish(_ jobID: UUID, status: JobStatus, code: String, message: String, retryable: Bool) async throws {
+    private func finish(
+        _ jobID: UUID, status: JobStatus, code: String, message: String, retryable: Bool, refundAttempt: Bool = false
+    ) async throws {
         let ended = try await context.database.transaction { db -> JobEventPublisher.RecordedEvent? in
             let rows = try await (db as! any SQLDatabase).raw("""
             UPDATE jobs SET status = \(bind: status.rawValue), lease_owner = NULL, lease_expires = NULL,
+                attempts = attempts - \(bind: refundAttempt ? 1 : 0),
                 finished_at = \(bind: context.clock.now()), error_code = \(bind: code),
-                error_message = \(bind: message), error_retryable = \(bind: retryable)
+                error_message = \(bind: message), error_retryable = \(bind: retryable),
+                upstream_key = COALESCE(CAST(\(bind: context.upstreamKey) AS TEXT), upstream_key)
             WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
             RETURNING id
             """).all()

@@ -16,6 +16,10 @@ struct WorkerContext: Sendable {
     let metrics: AtelierMetrics
     /// Retention, counter clean-up and registry reloads, run from the lease heartbeat.
     let housekeeping: Housekeeping
+    /// Upstream keys, pauses and pacing shared through the database.
+    var gate: UpstreamGate? = nil
+    /// The key the running job was admitted on (`UpstreamGate.admit`); its calls go out with it.
+    var upstreamKey: String? = nil
 
     var registry: ModelRegistry { liveRegistry.current }
     var costs: CostCalculator { CostCalculator(registry: registry) }
@@ -27,9 +31,19 @@ struct WorkerContext: Sendable {
         onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
     ) async throws(ProviderError) -> ProviderResult {
         let started = ContinuousClock.now
+        var request = request
+        request.upstreamKey = upstreamKey
         do {
             let result = try await provider.run(request, onPartial: onPartial)
             metrics.upstream(kind: kind, outcome: "ok", duration: ContinuousClock.now - started)
+            if let reset = result.rateLimitReset, reset > 0, let gate, let upstreamKey {
+                // The answer said a limit is used up: wait for its reset instead of earning a 429.
+                do {
+                    try await gate.pause(key: upstreamKey, model: request.parameters.model, seconds: reset, reason: "limit_used")
+                } catch {
+                    logger.warning("could not record a used-up rate limit", metadata: ["error": "\(error)"])
+                }
+            }
             return result
         } catch {
             metrics.upstream(kind: kind, outcome: error.code, duration: ContinuousClock.now - started)

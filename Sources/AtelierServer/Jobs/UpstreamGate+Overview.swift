@@ -1,0 +1,73 @@
+import Foundation
+import SQLKit
+import Vapor
+
+/// What the admin page and the metrics show of the upstream keys: labels, status, pauses, limits (never secrets).
+struct UpstreamOverview: Content {
+    struct Lane: Content {
+        var model: String
+        var reason: String?
+        var waitSeconds: Double
+        var imagesPerWindow: Int?
+        var requestsPerWindow: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case model, reason
+            case waitSeconds = "wait_seconds", imagesPerWindow = "images_per_window", requestsPerWindow = "requests_per_window"
+        }
+    }
+
+    struct Key: Content {
+        var label: String
+        /// `active`, `quota_exhausted` or `refused`.
+        var status: String
+        var message: String?
+        var changedAt: Date?
+        var lanes: [Lane]
+
+        enum CodingKeys: String, CodingKey {
+            case label, status, message, lanes
+            case changedAt = "changed_at"
+        }
+    }
+
+    var keys: [Key]
+    var windowSeconds: Double
+    var maxWaitSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case keys
+        case windowSeconds = "window_seconds", maxWaitSeconds = "max_wait_seconds"
+    }
+}
+
+extension UpstreamGate {
+    func overview() async throws -> UpstreamOverview {
+        let now = clock.now()
+        let sql = database as! any SQLDatabase
+        var status: [String: (String, String?, Double)] = [:]
+        for row in try await sql.raw("SELECT label, status, message, changed_at FROM upstream_keys").all() {
+            status[try row.decode(column: "label", as: String.self)] = (
+                try row.decode(column: "status", as: String.self), try row.decode(column: "message", as: String?.self),
+                try row.decode(column: "changed_at", as: Double.self)
+            )
+        }
+        var lanes: [String: [UpstreamOverview.Lane]] = [:]
+        for row in try await sql.raw("SELECT key_label, model, paused_until, pause_reason FROM upstream_lanes ORDER BY model").all() {
+            let key = try row.decode(column: "key_label", as: String.self)
+            let model = try row.decode(column: "model", as: String.self)
+            let wait = max(0, try row.decode(column: "paused_until", as: Double.self) - now)
+            let limits = upstream.limits(key: key, model: model)
+            lanes[key, default: []].append(UpstreamOverview.Lane(
+                model: model, reason: wait > 0 ? try row.decode(column: "pause_reason", as: String?.self) : nil,
+                waitSeconds: (wait * 10).rounded(.up) / 10, imagesPerWindow: limits.images, requestsPerWindow: limits.requests))
+        }
+        let keys = keyLabels.map { label in
+            let state = status[label]
+            return UpstreamOverview.Key(
+                label: label, status: state?.0 ?? KeyStatus.active.rawValue, message: state?.1,
+                changedAt: state.map { Date(timeIntervalSince1970: $0.2) }, lanes: lanes[label] ?? [])
+        }
+        return UpstreamOverview(keys: keys, windowSeconds: upstream.windowSeconds, maxWaitSeconds: upstream.maxWaitSeconds)
+    }
+}
