@@ -1,6 +1,7 @@
 // @ts-check
 // Admin: kill switch, global cap, retention; spend per user per day (plain SVG); users; model registry overrides.
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
+import { loadUpstream } from "./adminupstream.js";
 
 /** @typedef {{ id: string, email: string, role: string, verified: boolean, daily_cap_usd: number | null,
  *   monthly_cap_usd: number | null, requests_per_minute: number | null, images_per_minute: number | null }} User */
@@ -178,5 +179,6 @@ session().then(async (current) => {
     location.assign(`/login.html?next=${encodeURIComponent("/admin.html")}`);
     return;
   }
-  await Promise.all([loadSettings(), loadUsers(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart)]);
+  await Promise.all([loadSettings(), loadUsers(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart),
+    loadUpstream(report)]);
 }).catch(report);
