@@ -5,7 +5,8 @@ import { byId, call, el, say } from "./accountapi.js";
 
 /** @typedef {{ model: string, reason: string | null, wait_seconds: number, images_per_window: number | null,
  *   requests_per_window: number | null }} Lane */
-/** @typedef {{ label: string, status: string, message: string | null, changed_at: string | null, lanes: Lane[] }} UpstreamKey */
+/** @typedef {{ label: string, status: string, message: string | null, changed_at: string | null, lanes: Lane[],
+ *   jobs_today: number, cost_today_usd: number }} UpstreamKey */
 /** @typedef {{ keys: UpstreamKey[], window_seconds: number, max_wait_seconds: number }} Upstream */
 
 const STATUS = /** @type {Record<string, string>} */ ({
@@ -47,6 +48,6 @@ export async function loadUpstream(report) {
       cell.append(resume);
     }
     return el("tr", {}, el("td", {}, key.label), el("td", {}, STATUS[key.status] || key.status, key.message ? el("br") : "",
-      key.message || ""), el("td", {}, lanes), cell);
+      key.message || ""), el("td", {}, `${key.jobs_today} jobs, $${key.cost_today_usd.toFixed(2)}`), el("td", {}, lanes), cell);
   }));
 }

@@ -81,7 +81,7 @@ struct JobRunner: Sendable {
                 UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
                     finished_at = \(bind: context.clock.now()), upstream_request_id = \(bind: outcome.requestID),
                     cost_nano = \(bind: cost), error_code = NULL, error_message = NULL, error_retryable = NULL,
-                upstream_key = \(bind: context.upstreamKey)
+                    upstream_key = \(bind: context.upstreamKey)
                 WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
                 RETURNING id
                 """).all()
@@ -98,7 +98,9 @@ struct JobRunner: Sendable {
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
             return
         }
-        context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outcome.images.filter { $0.role == ImageRecord.Role.output.rawValue }.count)
+        let outputs = outcome.images.filter { $0.role == ImageRecord.Role.output.rawValue }.count
+        context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outputs)
+        if let key = context.upstreamKey { context.metrics.upstreamSpend(key: key, nanoDollars: cost ?? 0, images: outputs) }
         await context.publisher.deliver(succeeded)
         // Output thumbnails are made when first asked for (`GET /v1/images/{id}/thumbnail`): made here they took
         // CPU from the next jobs on a small machine (added latency 28–31 → 16–18 ms at 1 concurrent request), and

@@ -24,10 +24,13 @@ struct UpstreamOverview: Content {
         var message: String?
         var changedAt: Date?
         var lanes: [Lane]
+        /// Jobs this key finished today (UTC) and what they cost.
+        var jobsToday: Int
+        var costTodayUSD: Decimal
 
         enum CodingKeys: String, CodingKey {
             case label, status, message, lanes
-            case changedAt = "changed_at"
+            case changedAt = "changed_at", jobsToday = "jobs_today", costTodayUSD = "cost_today_usd"
         }
     }
 
@@ -46,8 +49,11 @@ extension UpstreamGate {
         let now = clock.now()
         let sql = database as! any SQLDatabase
         var status: [String: (String, String?, Double)] = [:]
-        for row in try await sql.raw("SELECT label, status, message, changed_at FROM upstream_keys").all() {
-            status[try row.decode(column: "label", as: String.self)] = (
+        for row in try await sql.raw("SELECT label, status, message, fingerprint, changed_at FROM upstream_keys").all() {
+            let label = try row.decode(column: "label", as: String.self)
+            let recorded = try row.decode(column: "fingerprint", as: String?.self)
+            if recorded != nil && recorded != fingerprints[label] { continue }  // a stop of a key since replaced
+            status[label] = (
                 try row.decode(column: "status", as: String.self), try row.decode(column: "message", as: String?.self),
                 try row.decode(column: "changed_at", as: Double.self)
             )
@@ -62,11 +68,22 @@ extension UpstreamGate {
                 model: model, reason: wait > 0 ? try row.decode(column: "pause_reason", as: String?.self) : nil,
                 waitSeconds: (wait * 10).rounded(.up) / 10, imagesPerWindow: limits.images, requestsPerWindow: limits.requests))
         }
+        var today: [String: (Int, Int64)] = [:]
+        for row in try await sql.raw("""
+            SELECT upstream_key, COUNT(*) AS n, CAST(COALESCE(SUM(cost_nano), 0) AS BIGINT) AS cost FROM jobs
+            WHERE finished_at >= \(bind: (now / 86_400).rounded(.down) * 86_400) AND upstream_key IS NOT NULL
+            GROUP BY upstream_key
+            """).all() {
+            today[try row.decode(column: "upstream_key", as: String.self)] = (
+                try row.decode(column: "n", as: Int.self), try row.decode(column: "cost", as: Int64.self)
+            )
+        }
         let keys = keyLabels.map { label in
             let state = status[label]
             return UpstreamOverview.Key(
                 label: label, status: state?.0 ?? KeyStatus.active.rawValue, message: state?.1,
-                changedAt: state.map { Date(timeIntervalSince1970: $0.2) }, lanes: lanes[label] ?? [])
+                changedAt: state.map { Date(timeIntervalSince1970: $0.2) }, lanes: lanes[label] ?? [],
+                jobsToday: today[label]?.0 ?? 0, costTodayUSD: CostNano.usd(today[label]?.1 ?? 0))
         }
         return UpstreamOverview(keys: keys, windowSeconds: upstream.windowSeconds, maxWaitSeconds: upstream.maxWaitSeconds)
     }

@@ -10,6 +10,9 @@ struct UpstreamGate: Sendable {
     let database: any Database
     let upstream: AtelierConfig.Upstream
     let keyLabels: [String]
+    /// Per label, a digest of the configured key (`UpstreamKeyFingerprint`): a stop recorded for another key under
+    /// the same label (the admin replaced it and restarted) does not apply.
+    var fingerprints: [String: String] = [:]
     let clock: AtelierClock
 
     enum KeyStatus: String { case active, quotaExhausted = "quota_exhausted", refused }
@@ -29,10 +32,12 @@ struct UpstreamGate: Sendable {
 
     /// Keys that may be used: configured and not stopped.
     func activeKeys() async throws -> [String] {
-        let rows = try await sql.raw("SELECT label, status FROM upstream_keys").all()
+        let rows = try await sql.raw("SELECT label, status, fingerprint FROM upstream_keys").all()
         var stopped: Set<String> = []
         for row in rows where try row.decode(column: "status", as: String.self) != KeyStatus.active.rawValue {
-            stopped.insert(try row.decode(column: "label", as: String.self))
+            let label = try row.decode(column: "label", as: String.self)
+            let recorded = try row.decode(column: "fingerprint", as: String?.self)
+            if recorded == nil || recorded == fingerprints[label] { stopped.insert(label) }
         }
         return keyLabels.filter { !stopped.contains($0) }
     }
@@ -162,10 +167,10 @@ struct UpstreamGate: Sendable {
     /// Stops (quota, refused key) or resumes a key for every model.
     func setStatus(_ status: KeyStatus, key: String, message: String?) async throws {
         try await sql.raw("""
-            INSERT INTO upstream_keys (label, status, message, changed_at)
-            VALUES (\(bind: key), \(bind: status.rawValue), \(bind: message), \(bind: clock.now()))
+            INSERT INTO upstream_keys (label, status, message, fingerprint, changed_at)
+            VALUES (\(bind: key), \(bind: status.rawValue), \(bind: message), \(bind: fingerprints[key]), \(bind: clock.now()))
             ON CONFLICT (label) DO UPDATE SET status = \(bind: status.rawValue), message = \(bind: message),
-                changed_at = \(bind: clock.now())
+                fingerprint = \(bind: fingerprints[key]), changed_at = \(bind: clock.now())
             """).run()
     }
 }

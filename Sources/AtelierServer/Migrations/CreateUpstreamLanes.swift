@@ -8,7 +8,8 @@ struct CreateUpstreamLanes: AsyncMigration {
         let sql = database as! any SQLDatabase
         try await sql.raw("""
             CREATE TABLE upstream_keys (
-                label TEXT PRIMARY KEY, status TEXT NOT NULL, message TEXT, changed_at DOUBLE PRECISION NOT NULL)
+                label TEXT PRIMARY KEY, status TEXT NOT NULL, message TEXT, fingerprint TEXT,
+                changed_at DOUBLE PRECISION NOT NULL)
             """).run()
         try await sql.raw("""
             CREATE TABLE upstream_lanes (

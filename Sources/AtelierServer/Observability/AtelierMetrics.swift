@@ -97,6 +97,14 @@ public struct AtelierMetrics: Sendable {
         ).increment()
     }
 
+    /// Cost and output images per upstream key (labels only).
+    func upstreamSpend(key: String, nanoDollars: Int64, images: Int) {
+        registry.makeCounter(descriptor: Self.name("upstream_spend_usd", "total", "Committed cost in USD per upstream key."), labels: [("key", key)])
+            .increment(by: Double(nanoDollars) / 1e9)
+        registry.makeCounter(descriptor: Self.name("upstream_images", "total", "Output images per upstream key."), labels: [("key", key)])
+            .increment(by: Int64(images))
+    }
+
     /// Upstream keys and lanes as stored (all instances): keys stopped, and (key, model) lanes paused now.
     func upstreamSnapshot(stoppedKeys: Int, pausedLanes: Int) {
         registry.makeGauge(descriptor: Self.name("upstream_keys_stopped", "", "Upstream keys stopped until an admin resumes them."))

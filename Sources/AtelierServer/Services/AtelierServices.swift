@@ -67,8 +67,10 @@ extension Application {
 extension Application {
     /// The upstream keys' shared rate-limit state.
     func upstreamGate(on database: (any Database)? = nil) -> UpstreamGate {
-        UpstreamGate(
-            database: database ?? db, upstream: atelier.config.upstream, keyLabels: atelier.config.upstreamKeys.map(\.label),
+        let keys = atelier.config.upstreamKeys
+        return UpstreamGate(
+            database: database ?? db, upstream: atelier.config.upstream, keyLabels: keys.map(\.label),
+            fingerprints: Dictionary(uniqueKeysWithValues: keys.map { ($0.label, UpstreamKeyFingerprint.of($0.apiKey)) }),
             clock: atelier.clock)
     }
 }
