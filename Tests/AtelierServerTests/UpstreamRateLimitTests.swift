@@ -242,3 +242,36 @@ extension UpstreamRateLimitTests {
         try .testing(openAI: .init(apiKey: "sk-new-key-1111", baseURL: "http://127.0.0.1:9/v1"))
     }
 }
+
+extension UpstreamRateLimitTests {
+    @Test func anAdminSetsPacingLimitsThatEveryWorkerAppliesAtItsNextAdmission() async throws {
+        try await StandInServer.run { standIn in
+            let clock = ManualClock()
+            try await withTestApp(try standInConfig(standIn), overrides: .init(clock: clock.clock)) { app in
+                let headers: HTTPHeaders = ["Content-Type": "application/json"]
+                let bad = try await app.send(.PUT, "v1/admin/upstream/limits", headers: headers,
+                                             body: ByteBuffer(string: #"{"model":"gpt-image-9","images_per_window":2}"#))
+                #expect(bad.status == .badRequest && bad.errorField == "model")
+                let zero = try await app.send(.PUT, "v1/admin/upstream/limits", headers: headers,
+                                              body: ByteBuffer(string: #"{"model":"*","images_per_window":0}"#))
+                #expect(zero.errorField == "images_per_window")
+                let set = try await app.send(.PUT, "v1/admin/upstream/limits", headers: headers,
+                                             body: ByteBuffer(string: #"{"key":null,"model":"gpt-image-1.5","images_per_window":1}"#))
+                #expect(set.status == .ok)
+                #expect(set.json[path: "limits.0.source"] as? String == "admin")
+                let first = try await app.enqueueGenerate(["prompt": "one", "model": "gpt-image-1.5"])
+                let second = try await app.enqueueGenerate(["prompt": "two", "model": "gpt-image-1.5"])
+                let worker = app.makeJobWorker()
+                try await app.drainJobs(worker)
+                #expect(try await app.job(first)["status"] as? String == "succeeded")
+                let waiting = try await app.job(second)
+                #expect(waiting["status"] as? String == "queued" && waiting["attempts"] as? Int == 0)
+                #expect(waiting[path: "waiting.seconds"] as? Int == 60, "one image a minute: the next in a minute")
+                clock.advance(by: 61)
+                try await app.drainJobs(worker)
+                #expect(try await app.job(second)["status"] as? String == "succeeded")
+                #expect(try await standIn.calls() == 2, "pacing kept the second call back: no 429 was earned")
+            }
+        }
+    }
+}

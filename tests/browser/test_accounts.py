@@ -72,6 +72,10 @@ def test_sign_up_generate_and_manage_keys(browser: Browser, auth_server: Server)
     # Admin page: the signed-up user is listed.
     page.goto("/admin.html")
     expect(page.locator("#users")).to_contain_text("ada@example.com")
+    # Upstream keys by label (never the key), with the pacing form.
+    expect(page.locator("#upstream-keys")).to_contain_text("default")
+    expect(page.locator("#upstream-keys")).to_contain_text("Active")
+    expect(page.locator("#upstream-banner")).to_be_hidden()
     page.screenshot(path=str(shots / "admin-1280-light.png"), full_page=True)
     page.set_viewport_size({"width": 375, "height": 800})
     page.screenshot(path=str(shots / "admin-375-light.png"), full_page=True)

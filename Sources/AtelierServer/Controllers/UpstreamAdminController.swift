@@ -8,6 +8,31 @@ struct UpstreamAdminController: RouteCollection {
         let upstream = routes.grouped("admin", "upstream")
         upstream.get(use: overview)
         upstream.post("keys", ":label", "resume", use: resume)
+        upstream.put("limits", use: setLimit)
+    }
+
+    /// `{"key": label | null, "model": id | "*", "images_per_window": N | null, "requests_per_window": N | null}`;
+    /// both limits null removes the rule. Applies to the next admission on every worker and instance.
+    @Sendable func setLimit(req: Request) async throws -> Response {
+        let body: UpstreamOverview.Limit
+        do { body = try req.content.decode(UpstreamOverview.Limit.self) } catch {
+            throw APIError.invalid(nil, "The body must be {\"key\": label or null, \"model\": a model id or \"*\", \"images_per_window\": 1…1000000 or null, \"requests_per_window\": 1…1000000 or null}.")
+        }
+        let gate = req.application.upstreamGate()
+        if let key = body.key, !gate.keyLabels.contains(key) {
+            throw APIError.invalid("key", "Unknown upstream key '\(key)'; the keys are \(gate.keyLabels.joined(separator: ", ")), or null for every key.")
+        }
+        if body.model != "*" && req.atelier.registry.model(body.model) == nil {
+            throw APIError.invalid("model", "The registry has no model '\(body.model)'; name one of GET /v1/models or \"*\" for every model.")
+        }
+        for (field, value) in [("images_per_window", body.imagesPerWindow), ("requests_per_window", body.requestsPerWindow)] {
+            if let value, !(1...1_000_000).contains(value) {
+                throw APIError.invalid(field, "\(field) must be a whole number in 1…1000000, or null for no limit.")
+            }
+        }
+        try await gate.store(.init(
+            key: body.key, model: body.model, imagesPerWindow: body.imagesPerWindow, requestsPerWindow: body.requestsPerWindow))
+        return try Self.encoded(try await gate.overview())
     }
 
     @Sendable func overview(req: Request) async throws -> Response {

@@ -13,9 +13,11 @@ struct JobRunner: Sendable {
     /// `job` is the row as `JobQueue.claim` returned it (running, leased, `seq` taken for `job.running`).
     /// It first takes room on an upstream key (`UpstreamGate`); with none left it goes back to the queue unchanged.
     func run(_ job: JobRecord, isShuttingDown: @Sendable () -> Bool) async -> Ending {
-        guard let gate = context.gate, let jobID = job.id else { return await execute(job, isShuttingDown: isShuttingDown) }
+        guard let configured = context.gate, let jobID = job.id else { return await execute(job, isShuttingDown: isShuttingDown) }
         var keyed = context
         do {
+            let gate = try await configured.withStoredRules()
+            keyed.gate = gate
             switch try await gate.admit(model: job.model, images: job.params.n) {
             case .key(let label): keyed.upstreamKey = label
             case .wait(let seconds):

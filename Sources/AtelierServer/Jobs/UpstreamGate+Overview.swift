@@ -34,18 +34,46 @@ struct UpstreamOverview: Content {
         }
     }
 
+    /// A pacing rule: `key` null = every key, `model` "*" = every model; `source` `admin` (stored) or `environment`
+    /// (absent in `PUT /v1/admin/upstream/limits`, which takes the same shape).
+    struct Limit: Content {
+        var key: String?
+        var model: String
+        var imagesPerWindow: Int?
+        var requestsPerWindow: Int?
+        var source: String?
+
+        enum CodingKeys: String, CodingKey {
+            case key, model, source
+            case imagesPerWindow = "images_per_window", requestsPerWindow = "requests_per_window"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(key, forKey: .key)
+            try c.encode(model, forKey: .model)
+            try c.encode(imagesPerWindow, forKey: .imagesPerWindow)
+            try c.encode(requestsPerWindow, forKey: .requestsPerWindow)
+            try c.encode(source, forKey: .source)
+        }
+    }
+
     var keys: [Key]
+    var limits: [Limit]
     var windowSeconds: Double
     var maxWaitSeconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case keys
+        case keys, limits
         case windowSeconds = "window_seconds", maxWaitSeconds = "max_wait_seconds"
     }
 }
 
 extension UpstreamGate {
     func overview() async throws -> UpstreamOverview {
+        let stored = try await storedRules()
+        var upstream = self.upstream
+        upstream.rules = stored + upstream.rules
         let now = clock.now()
         let sql = database as! any SQLDatabase
         var status: [String: (String, String?, Double)] = [:]
@@ -85,6 +113,12 @@ extension UpstreamGate {
                 changedAt: state.map { Date(timeIntervalSince1970: $0.2) }, lanes: lanes[label] ?? [],
                 jobsToday: today[label]?.0 ?? 0, costTodayUSD: CostNano.usd(today[label]?.1 ?? 0))
         }
-        return UpstreamOverview(keys: keys, windowSeconds: upstream.windowSeconds, maxWaitSeconds: upstream.maxWaitSeconds)
+        let limits = stored.map { ($0, "admin") } + self.upstream.rules.map { ($0, "environment") }
+        return UpstreamOverview(
+            keys: keys,
+            limits: limits.map { rule, source in
+                .init(key: rule.key, model: rule.model, imagesPerWindow: rule.imagesPerWindow, requestsPerWindow: rule.requestsPerWindow, source: source)
+            },
+            windowSeconds: upstream.windowSeconds, maxWaitSeconds: upstream.maxWaitSeconds)
     }
 }

@@ -8,7 +8,7 @@ import SQLKit
 /// Each admission is one conditional UPDATE of one lane row, atomic on SQLite and PostgreSQL alike.
 struct UpstreamGate: Sendable {
     let database: any Database
-    let upstream: AtelierConfig.Upstream
+    var upstream: AtelierConfig.Upstream
     let keyLabels: [String]
     /// Per label, a digest of the configured key (`UpstreamKeyFingerprint`): a stop recorded for another key under
     /// the same label (the admin replaced it and restarted) does not apply.
@@ -27,7 +27,7 @@ struct UpstreamGate: Sendable {
     /// What a bucket allows when no limit is set (never runs out).
     static let unlimited = 1e12
 
-    private var sql: any SQLDatabase { database as! any SQLDatabase }
+    var sql: any SQLDatabase { database as! any SQLDatabase }
     private var least: String { sql.dialect.name == "postgresql" ? "LEAST" : "MIN" }
 
     /// Keys that may be used: configured and not stopped.

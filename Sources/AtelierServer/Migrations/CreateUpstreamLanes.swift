@@ -19,6 +19,11 @@ struct CreateUpstreamLanes: AsyncMigration {
                 refilled_at DOUBLE PRECISION NOT NULL,
                 PRIMARY KEY (key_label, model))
             """).run()
+        try await sql.raw("""
+            CREATE TABLE upstream_limits (
+                key_label TEXT NOT NULL, model TEXT NOT NULL, images_per_window INTEGER, requests_per_window INTEGER,
+                PRIMARY KEY (key_label, model))
+            """).run()
         try await sql.raw("ALTER TABLE jobs ADD COLUMN upstream_key TEXT").run()
         try await sql.raw("ALTER TABLE jobs ADD COLUMN rate_limit_until DOUBLE PRECISION").run()
         try await sql.raw("ALTER TABLE jobs ADD COLUMN rate_limited_since DOUBLE PRECISION").run()
@@ -29,6 +34,7 @@ struct CreateUpstreamLanes: AsyncMigration {
         for column in ["upstream_key", "rate_limit_until", "rate_limited_since"] {
             try await sql.raw("ALTER TABLE jobs DROP COLUMN \(ident: column)").run()
         }
+        try await sql.raw("DROP TABLE upstream_limits").run()
         try await sql.raw("DROP TABLE upstream_lanes").run()
         try await sql.raw("DROP TABLE upstream_keys").run()
     }
