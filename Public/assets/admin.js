@@ -4,6 +4,7 @@
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
 import { showDeprecations } from "./deprecations.js";
 import { loadAccess } from "./adminaccess.js";
+import { loadUpstream } from "./adminupstream.js";
 
 /** @typedef {{ id: string, email: string, role: string, verified: boolean, status: string, daily_cap_usd: number | null,
  *   monthly_cap_usd: number | null, requests_per_minute: number | null, images_per_minute: number | null }} User */
@@ -247,5 +248,6 @@ session().then(async (current) => {
   }
   call("GET", "/v1/models").then((list) => showDeprecations(byId("deprecations", HTMLElement), list.deprecations)).catch(report);
   document.addEventListener("users-changed", () => void loadUsers().catch(report));
-  await Promise.all([loadSettings(), loadOverruns(), loadUsers(), loadAccess(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart)]);
+  await Promise.all([loadSettings(), loadOverruns(), loadUsers(), loadAccess(), loadModels(), call("GET", "/v1/admin/spend?days=30").then(drawChart),
+    loadUpstream(report)]);
 }).catch(report);

@@ -41,7 +41,9 @@
  *   cost_usd: number | null, estimated_cost_usd: number | null,
  *   error: { code: string, message: string, retryable: boolean } | null,
  *   attempts: number, favorite: boolean, upstream_request_id: string | null,
- *   created_at: string, started_at: string | null, finished_at: string | null, offline: boolean
+ *   created_at: string, started_at: string | null, finished_at: string | null, offline: boolean,
+ *   waiting?: { reason: string, seconds: number, until: string, message: string } | null,
+ *   upstream_key?: string | null
  * }} Job
  * @typedef {{ data: Job[], next_cursor: string | null }} JobPage
  * @typedef {{ model: string, estimated_cost_usd: number | null,

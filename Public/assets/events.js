@@ -8,7 +8,10 @@ import { api, isFinished } from "./api.js";
  * @typedef {{ type: string, job_id: string, seq: number, job: Job, image: ImageInfo | null }} JobEvent
  */
 
-export const EVENT_TYPES = ["job.queued", "job.running", "job.partial_image", "job.succeeded", "job.failed", "job.canceled"];
+export const EVENT_TYPES = [
+  "job.queued", "job.running", "job.waiting", "job.partial_image", "job.succeeded", "job.failed", "job.canceled",
+  "spend.quota_exhausted",
+];
 
 /**
  * How far a job has got, for telling an older snapshot from a newer one (a polled job can arrive after a newer

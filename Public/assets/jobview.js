@@ -31,6 +31,16 @@ export function fileName(job, img) {
   return `atelier-${job.id.slice(0, 8)}-${img.index + 1}.${img.format === "jpeg" ? "jpg" : img.format}`;
 }
 
+/**
+ * "Waiting for OpenAI's rate limit, about N s", counted from when the wait ends (the server's text as a fallback).
+ * @param {{ until: string, message: string }} waiting
+ */
+export function waitingText(waiting) {
+  const ends = Date.parse(waiting.until);
+  if (Number.isNaN(ends)) return waiting.message;
+  return `Waiting for OpenAI's rate limit, about ${Math.max(0, Math.ceil((ends - Date.now()) / 1000))} s`;
+}
+
 /** @param {string} status */
 export function statusPill(status) {
   return h("span", { class: `pill pill-${status}` }, h("span", { class: "pill-dot", "aria-hidden": "true" }), STATUS_TEXT[status] || status);
@@ -179,7 +189,7 @@ export function createJobCard(job, o) {
       const status = /** @type {HTMLElement | null} */ (t.querySelector(".tile-status"));
       const n = (j.partials || []).length;
       const total = Number(j.params.partial_images) || 0;
-      const text = j.status === "running" && n ? `Preview ${n} of ${total || n}` : STATUS_TEXT[j.status];
+      const text = j.status === "running" && n ? `Preview ${n} of ${total || n}` : j.waiting ? waitingText(j.waiting) : STATUS_TEXT[j.status];
       if (status) status.textContent = text;
       if (partial && i === 0) {
         let img = /** @type {HTMLImageElement | null} */ (t.querySelector("img.partial"));

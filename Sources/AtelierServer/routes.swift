@@ -20,4 +20,5 @@ func registerRoutes(_ app: Application) throws {
     try admin.register(collection: AdminInviteController())
     try admin.register(collection: AdminSpendController())
     try admin.register(collection: MetricsController())
+    try admin.register(collection: UpstreamAdminController())
 }

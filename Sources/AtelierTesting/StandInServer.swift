@@ -45,6 +45,18 @@ public struct StandInServer: Sendable {
         try await call(.GET, "/_standin/stats") as? [String: Any] ?? [:]
     }
 
+    /// `GET /_standin/limits`: per redacted key, images served, 429s, first and last served time.
+    public func limits() async throws -> [String: Any] {
+        try await call(.GET, "/_standin/limits") as? [String: Any] ?? [:]
+    }
+
+    /// `POST /_standin/quota`: every key (or one key) out of quota, or back in.
+    public func setQuota(exhausted: Bool, key: String? = nil) async throws {
+        var body: [String: Any] = ["exhausted": exhausted]
+        if let key { body["key"] = key }
+        _ = try await call(.POST, "/_standin/quota", json: body)
+    }
+
     /// `GET /_standin/requests`.
     public func requests() async throws -> [[String: Any]] {
         try await call(.GET, "/_standin/requests") as? [[String: Any]] ?? []

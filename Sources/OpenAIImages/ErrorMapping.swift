@@ -28,7 +28,7 @@ public enum OpenAIErrorMapper {
             switch error.type {
             case "invalid_request_error": return .invalidRequest(message: message, param: error.param, code: error.code)
             case "rate_limit_error", "requests", "tokens":
-                return .rateLimited(message: message, retryAfter: nil)
+                return .rateLimited(message: message, retryAfter: RetryAfter.seconds(inMessage: message))
             default: return .serverError(status: 500, message: message)
             }
         }
@@ -37,7 +37,9 @@ public enum OpenAIErrorMapper {
         case 403: return .permissionDenied(message: message, code: error.code)
         case 404: return .modelNotFound(message: message)
         case 408: return .timeout
-        case 429: return .rateLimited(message: message, retryAfter: RetryAfter.seconds(from: headers, now: now))
+        case 429:
+            return .rateLimited(
+                message: message, retryAfter: RetryAfter.seconds(from: headers, now: now) ?? RetryAfter.seconds(inMessage: message))
         case 500...: return .serverError(status: status, message: message)
         default: return .invalidRequest(message: message, param: error.param, code: error.code)
         }
@@ -80,6 +82,29 @@ public enum RetryAfter {
             }
         }
         return exhausted.max() ?? all.max()
+    }
+
+    /// When a successful answer says a limit is used up (`x-ratelimit-remaining-*` is 0): the seconds until that
+    /// dimension resets, so the next call waits instead of earning a 429.
+    public static func exhaustedReset(from headers: HTTPHeaders) -> Double? {
+        var resets: [Double] = []
+        for dimension in ["requests", "tokens", "images", "project-tokens"] {
+            guard let remaining = headers.first(name: "x-ratelimit-remaining-\(dimension)"), Int(remaining) == 0,
+                let text = headers.first(name: "x-ratelimit-reset-\(dimension)"), let seconds = goDuration(text)
+            else { continue }
+            resets.append(seconds)
+        }
+        return resets.max()
+    }
+
+    /// The wait OpenAI writes into a 429's message ("… Please try again in 1.2s." / "in 20ms." / "in 6m0s.").
+    public static func seconds(inMessage message: String) -> Double? {
+        guard let range = message.range(of: "try again in ", options: .caseInsensitive) else { return nil }
+        let rest = message[range.upperBound...]
+        let token = rest.prefix { !$0.isWhitespace && $0 != "," }
+        var text = String(token)
+        while text.hasSuffix(".") { text.removeLast() }
+        return goDuration(text)
     }
 
     /// Parses Go-style durations: "6m0s", "1s", "250ms", "1h2m3.5s", "20us", "0.5s"; a bare number is seconds.

@@ -36,9 +36,11 @@ public struct OpenAIImageProvider: ImageProvider {
         } else {
             result = try await client.generate(fields, onPartial: forward)
         }
-        return ProviderResult(
+        var provided = ProviderResult(
             images: result.images, usage: result.usage, requestID: result.requestID, size: result.size,
             quality: result.quality, background: result.background, outputFormat: result.outputFormat)
+        provided.rateLimitReset = result.rateLimitReset
+        return provided
     }
 
     static func file(_ upload: ImageUpload) -> ImagesFile {

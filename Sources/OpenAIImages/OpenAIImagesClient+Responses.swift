@@ -22,11 +22,13 @@ extension OpenAIImagesClient {
             throw OpenAIErrorMapper.map(status: status, body: Data(body.readableBytesView), headers: response.headers)
         }
         let isEventStream = response.headers.first(name: "content-type")?.lowercased().contains("text/event-stream") ?? false
-        if isEventStream {
-            return try await readStream(response, eventPrefix: eventPrefix, requestID: requestID, onPartial: onPartial)
+        var result = if isEventStream {
+            try await readStream(response, eventPrefix: eventPrefix, requestID: requestID, onPartial: onPartial)
+        } else {
+            try ImagesResponseDecoder.decode(try await extractImages(from: response))
         }
-        var result = try ImagesResponseDecoder.decode(try await extractImages(from: response))
         result.requestID = requestID
+        result.rateLimitReset = RetryAfter.exhaustedReset(from: response.headers)
         return result
     }
 

@@ -121,6 +121,8 @@ public struct ImagesResult: Sendable {
     public var size: String?
     public var usage: Usage?
     public var requestID: String?
+    /// Seconds until the rate limit refills when the answer's `x-ratelimit-remaining-*` reached 0.
+    public var rateLimitReset: Double? = nil
 }
 
 /// A streamed partial preview.

@@ -12,7 +12,9 @@ public enum OpenAIStandIn {
         let registry = try options.registry ?? ModelRegistry.bundled()
         let service = StandInService(
             options: options, registry: registry,
-            state: StandInState(maxFileBytes: options.maxRecordedFileBytes, maxRequests: options.maxRecordedRequests))
+            state: StandInState(maxFileBytes: options.maxRecordedFileBytes, maxRequests: options.maxRecordedRequests),
+            limiter: StandInRateLimiter(
+                limit: options.imagesPerWindow, window: options.rateWindowSeconds, quotaExhausted: options.quotaExhausted))
 
         app.on(.POST, "v1", "images", "generations", body: .collect(maxSize: "64mb")) { req async -> Response in
             await service.handle(req, endpoint: .generations)
@@ -57,6 +59,18 @@ public enum OpenAIStandIn {
             headers.add(name: .contentType, value: found.contentType ?? "application/octet-stream")
             return Response(status: .ok, headers: headers, body: .init(data: found.data))
         }
+        app.on(.POST, "_standin", "quota", body: .collect(maxSize: "64kb")) { req async -> Response in
+            struct Body: Decodable { var exhausted: Bool; var key: String? }
+            guard let body = try? JSONDecoder().decode(Body.self, from: Data(req.body.data?.readableBytesView ?? ByteBuffer().readableBytesView)) else {
+                return APIError(status: .badRequest, message: "Body must be {\"exhausted\": bool, \"key\"?: string}.")
+                    .response(requestID: "req_standin")
+            }
+            await service.limiter.setQuota(exhausted: body.exhausted, key: body.key)
+            return jsonResponse(Data("{\"exhausted\":\(body.exhausted)}".utf8))
+        }
+        app.get("_standin", "limits") { _ async -> Response in
+            jsonResponse(await service.limiter.json())
+        }
         app.get("_standin", "stats") { _ async -> Response in
             let stats = await service.state.stats()
             return jsonResponse((try? JSONSerialization.data(withJSONObject: stats, options: [.sortedKeys])) ?? Data())
@@ -75,6 +89,7 @@ struct StandInService: Sendable {
     let options: StandInOptions
     let registry: ModelRegistry
     let state: StandInState
+    let limiter: StandInRateLimiter
 
     static func makeRequestID() -> String {
         var generator = SystemRandomNumberGenerator()
@@ -121,16 +136,22 @@ struct StandInService: Sendable {
             }
             if let parseError { throw parseError }
             let call = try StandInValidator(registry: registry).validate(parsed!, endpoint: endpoint)
+            let key = Self.bearer(req) ?? ""
+            if await limiter.isOutOfQuota(key: key) { throw Self.error(for: StandInFault(kind: .insufficientQuota)) }
+            let limitHeaders = try await limiter.take(key: key, images: call.n, model: call.model.id).get()
             if streamError && !call.stream {
                 throw APIError(
                     status: .internalServerError, message: "The server had an error while processing your request. Sorry about that!",
                     type: "server_error")
             }
             let usage = Self.usage(for: call, registry: registry)
-            if call.stream {
-                return streamResponse(call, usage: usage, requestID: requestID, truncate: truncate, streamError: streamError)
+            let response = if call.stream {
+                streamResponse(call, usage: usage, requestID: requestID, truncate: truncate, streamError: streamError)
+            } else {
+                try await jsonImagesResponse(call, usage: usage, requestID: requestID, truncate: truncate, started: started)
             }
-            return try await jsonImagesResponse(call, usage: usage, requestID: requestID, truncate: truncate, started: started)
+            for (name, value) in limitHeaders { response.headers.add(name: name, value: value) }
+            return response
         } catch let error as APIError {
             return error.response(requestID: requestID)
         } catch {
@@ -140,16 +161,20 @@ struct StandInService: Sendable {
         }
     }
 
-    func authorize(_ req: Request) throws(APIError) {
+    static func bearer(_ req: Request) -> String? {
         let header = req.headers.first(name: .authorization) ?? ""
-        let key: String? = header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+        return header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+    }
+
+    func authorize(_ req: Request) throws(APIError) {
+        let key = Self.bearer(req)
         guard let key, !key.isEmpty else {
             throw APIError(
                 status: .unauthorized,
                 message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
                 code: "invalid_api_key")
         }
-        if let expected = options.apiKey, key != expected {
+        if let expected = options.apiKey.map({ Set([$0]) }) ?? options.apiKeys, !expected.contains(key) {
             throw APIError(
                 status: .unauthorized,
                 message: "Incorrect API key provided: \(Self.redact(key)). You can find your API key at https://platform.openai.com/account/api-keys.",

@@ -1,6 +1,7 @@
 import Vapor
 
-/// `atelier stand-in --hostname H --port P [--latency-ms N] [--api-key K] [--noise-images]`: runs the stand-in as its own server.
+/// `atelier stand-in --hostname H --port P [--latency-ms N] [--api-key K] [--noise-images]
+/// [--images-per-window N --rate-window-seconds S] [--out-of-quota]`: runs the stand-in as its own server.
 public struct StandInCommand: AsyncCommand {
     public struct Signature: CommandSignature {
         @Option(name: "hostname", short: "H", help: "Address to bind (default 127.0.0.1).")
@@ -13,6 +14,12 @@ public struct StandInCommand: AsyncCommand {
         var apiKey: String?
         @Flag(name: "noise-images", help: "Answer with noise images (photograph-sized files) instead of the test pattern.")
         var noiseImages: Bool
+        @Option(name: "images-per-window", help: "Images each API key may have per window (default: no limit).")
+        var imagesPerWindow: Int?
+        @Option(name: "rate-window-seconds", help: "The window those images count over (default 60: a minute).")
+        var rateWindowSeconds: Double?
+        @Flag(name: "out-of-quota", help: "Start out of quota (429 insufficient_quota; POST /_standin/quota switches).")
+        var outOfQuota: Bool
 
         public init() {}
     }
@@ -33,6 +40,9 @@ public struct StandInCommand: AsyncCommand {
                 apiKey: signature.apiKey ?? Environment.get("STANDIN_API_KEY"),
                 latencyMilliseconds: signature.latencyMs ?? 0)
             options.noiseImages = signature.noiseImages
+            options.imagesPerWindow = signature.imagesPerWindow
+            options.rateWindowSeconds = signature.rateWindowSeconds ?? 60
+            options.quotaExhausted = signature.outOfQuota
             try OpenAIStandIn.configure(app, options: options)
             app.logger.notice("OpenAI stand-in listening on http://\(hostname):\(port)/v1")
             try await app.execute()

@@ -18,6 +18,14 @@ public struct StandInOptions: Sendable {
     /// Answer with Gaussian-noise images (about as large as photographs get) instead of the small test pattern;
     /// for memory benchmarks.
     public var noiseImages = false
+    /// Images each API key may have per `rateWindowSeconds` (nil: no limit); see `StandInRateLimiter`.
+    public var imagesPerWindow: Int? = nil
+    /// The period `imagesPerWindow` counts over: 60 is OpenAI's minute; tests scale it down (12 per 6 s ≈ 12/min × 10).
+    public var rateWindowSeconds: Double = 60
+    /// Start out of quota: every call gets 429 `insufficient_quota` (switch with `POST /_standin/quota`).
+    public var quotaExhausted = false
+    /// When set, only these Bearer keys are accepted (several upstream keys); `apiKey` still works for one.
+    public var apiKeys: Set<String>? = nil
 
     public init(
         apiKey: String? = nil, latencyMilliseconds: Int = 0, registry: ModelRegistry? = nil,

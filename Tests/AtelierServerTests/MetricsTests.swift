@@ -32,7 +32,9 @@ import Vapor
             #expect(lines.contains(#"atelier_jobs_enqueued_total{kind="generate"} 3"#), "\(text)")
             #expect(lines.contains(#"atelier_jobs_finished_total{kind="generate",status="succeeded",error=""} 1"#))
             #expect(lines.contains(#"atelier_jobs_finished_total{kind="generate",status="failed",error="invalid_request"} 1"#))
-            #expect(lines.contains(#"atelier_job_retries_total{reason="rate_limited"} 1"#))
+            #expect(lines.contains(#"atelier_upstream_rate_limit_waits_total{reason="rate_limit"} 1"#), "a 429 waits, it is no retry")
+            #expect(lines.contains(#"atelier_upstream_rate_limited_total{key="default"} 1"#))
+            #expect(lines.contains(#"atelier_upstream_keys_stopped 0.0"#))
             #expect(lines.contains(#"atelier_jobs{status="queued"} 1.0"#))
             #expect(lines.contains(#"atelier_images_generated_total{model="gpt-image-1.5"} 1"#))
             let spend = lines.first { $0.hasPrefix(#"atelier_spend_usd_total{model="gpt-image-1.5"}"#) }

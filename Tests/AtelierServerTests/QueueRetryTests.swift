@@ -1,6 +1,7 @@
 import AtelierCore
 @testable import AtelierServer
 import AtelierTesting
+import Fluent
 import Foundation
 import Testing
 import Vapor
@@ -8,33 +9,38 @@ import Vapor
 /// Retries through the real OpenAI client against the in-process stand-in with injected faults.
 /// Back-off is checked on the job's `run_after` under a hand-moved clock; nothing sleeps.
 @Suite struct QueueRetryTests {
-    @Test func rateLimitHonoursRetryAfterThenSucceeds() async throws {
+    @Test func aRateLimitPausesTheModelUntilRetryAfterWithoutSpendingAnAttempt() async throws {
         try await StandInServer.run { standIn in
             let clock = ManualClock()
             try await withTestApp(try standInConfig(standIn), overrides: .init(clock: clock.clock)) { app in
                 try await standIn.inject([["kind": "rate_limit", "retry_after": 7]])
                 let id = try await app.enqueueGenerate()
+                let other = try await app.enqueueGenerate(["prompt": "the same model, waiting too"])
                 let worker = app.makeJobWorker()
                 #expect(try await worker.processNext())
                 let record = try await app.jobRecord(id)
                 #expect(record.status == "queued")
-                #expect(record.attempts == 1)
-                #expect(record.runAfter >= clock.now + 7, "Retry-After: 7 must delay the next attempt by ≥ 7 s")
-                #expect(record.runAfter <= clock.now + 7.01)
+                #expect(record.attempts == 0, "a 429 is a state of the upstream, not a failed attempt")
                 let shown = try await app.job(id)
                 #expect(shown[path: "error.code"] as? String == "rate_limited")
-                #expect(shown[path: "error.retryable"] as? Bool == true)
-                // Not due yet: nothing is claimed until the clock passes run_after.
+                #expect(shown[path: "waiting.seconds"] as? Int == 7)
+                #expect(shown[path: "waiting.message"] as? String == "Waiting for OpenAI's rate limit, about 7 s")
+                let events = try await JobEventRecord.query(on: app.db).filter(\.$jobID == record.requireID()).sort(\.$seq).all()
+                #expect(events.map(\.type) == ["job.queued", "job.running", "job.waiting"])
+                // The pause is the upstream's: no job of that model is claimed until Retry-After has passed.
                 clock.advance(by: 6.9)
                 #expect(try await worker.processNext() == false)
                 clock.advance(by: 0.2)
-                #expect(try await worker.processNext())
+                try await app.drainJobs(worker)
                 let done = try await app.job(id)
                 #expect(done["status"] as? String == "succeeded")
-                #expect(done["attempts"] as? Int == 2)
+                #expect(done["attempts"] as? Int == 1)
                 #expect(done["error"] == nil || done["error"] is NSNull)
+                #expect(done["waiting"] == nil || done["waiting"] is NSNull)
+                #expect(done["upstream_key"] as? String == "default")
                 #expect((done["images"] as? [Any])?.count == 1)
-                #expect(try await standIn.calls() == 2)
+                #expect(try await app.job(other)["status"] as? String == "succeeded")
+                #expect(try await standIn.calls() == 3)
             }
         }
     }
@@ -108,15 +114,17 @@ import Vapor
                     #expect(try await worker.processNext())
                     clock.advance(by: 600)
                 }
+                clock.advance(by: 600)
+                #expect(try await worker.processNext(), "the 429 did not count: a third attempt")
+                clock.advance(by: 600)
                 #expect(try await worker.processNext() == false, "no fourth attempt")
                 let job = try await app.job(id)
                 #expect(job["status"] as? String == "failed")
                 #expect(job["attempts"] as? Int == 3)
-                #expect(job[path: "error.code"] as? String == "upstream_invalid_response")
-                #expect((job[path: "error.message"] as? String)?.contains("incomplete or invalid") == true)
+                #expect(job[path: "error.code"] as? String == "upstream_server_error")
                 #expect((job["images"] as? [Any])?.isEmpty == true)
                 #expect(job["cost_usd"] == nil || job["cost_usd"] is NSNull)
-                #expect(try await standIn.calls() == 3)
+                #expect(try await standIn.calls() == 4)
             }
         }
     }

@@ -230,3 +230,22 @@ struct CodecTests {
         #expect(configuration.description.contains("org-1"))
     }
 }
+
+@Suite struct RateLimitHeaderTests {
+    @Test func theWaitInA429MessageIsReadWhenNoHeaderSaysIt() {
+        #expect(RetryAfter.seconds(inMessage: "Rate limit reached for gpt-image-2 … on images per min (IPM): Limit 5, Used 5, Requested 1. Please try again in 1.2s. Visit …") == 1.2)
+        #expect(RetryAfter.seconds(inMessage: "… Please try again in 20ms.") == 0.02)
+        #expect(RetryAfter.seconds(inMessage: "… Please try again in 6m0s.") == 360)
+        #expect(RetryAfter.seconds(inMessage: "You exceeded your current quota") == nil)
+    }
+
+    @Test func aSuccessfulAnswerWithNothingRemainingSaysWhenItResets() {
+        let used: HTTPHeaders = [
+            "x-ratelimit-limit-images": "12", "x-ratelimit-remaining-images": "0", "x-ratelimit-reset-images": "6s",
+            "x-ratelimit-remaining-requests": "40", "x-ratelimit-reset-requests": "1s",
+        ]
+        #expect(RetryAfter.exhaustedReset(from: used) == 6)
+        let room: HTTPHeaders = ["x-ratelimit-remaining-images": "3", "x-ratelimit-reset-images": "6s"]
+        #expect(RetryAfter.exhaustedReset(from: room) == nil)
+    }
+}

@@ -107,6 +107,11 @@ def test_setup_link_approval_invitation_and_keys(browser: Browser, auth_server: 
     page.locator("#new-invite button[type=submit]").click()
     expect(page.locator("#invite-link")).to_contain_text("#invite=")
     link = re.search(r"/login\.html#invite=[A-Za-z0-9_-]+", page.locator("#invite-link").inner_text()).group(0)
+    expect(page.locator("#users")).to_contain_text("ada@example.com")
+    # Upstream keys by label (never the key), with the pacing form.
+    expect(page.locator("#upstream-keys")).to_contain_text("default")
+    expect(page.locator("#upstream-keys")).to_contain_text("Active")
+    expect(page.locator("#upstream-banner")).to_be_hidden()
     page.screenshot(path=str(shots / "admin-1280-light.png"), full_page=True)
     page.set_viewport_size({"width": 375, "height": 800})
     page.screenshot(path=str(shots / "admin-375-light.png"), full_page=True)

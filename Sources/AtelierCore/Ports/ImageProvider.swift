@@ -58,6 +58,8 @@ public struct ProviderRequest: Sendable, Equatable {
     public var markup: ImageUpload?
     /// Stable hashed end-user id for abuse monitoring.
     public var safetyIdentifier: String?
+    /// The label of the upstream key to send this call with (`OPENAI_API_KEYS`); nil = the only or first key.
+    public var upstreamKey: String? = nil
 
     public init(
         parameters: ImageParameters, images: [ImageUpload] = [], mask: ImageUpload? = nil,
@@ -94,6 +96,8 @@ public struct ProviderResult: Sendable {
     public var quality: String?
     public var background: String?
     public var outputFormat: String?
+    /// Seconds until the upstream's rate limit refills, when the answer said none is left (`x-ratelimit-remaining-*: 0`).
+    public var rateLimitReset: Double? = nil
 
     public init(
         images: [Data], usage: Usage?, requestID: String?, size: String? = nil, quality: String? = nil,

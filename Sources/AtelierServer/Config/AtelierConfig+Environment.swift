@@ -32,7 +32,8 @@ extension AtelierConfig {
             }
         var openAI: OpenAI?
         let provider = env["IMAGE_PROVIDER"]?.lowercased() ?? ""
-        if let key = env["OPENAI_API_KEY"], !key.isEmpty, provider != "offline" {
+        let upstreamKeys = env["OPENAI_API_KEYS"].map { UpstreamSettingsParser.keys($0, problems: &problems) } ?? []
+        if let key = upstreamKeys.first?.apiKey ?? env["OPENAI_API_KEY"], !key.isEmpty, provider != "offline" {
             openAI = OpenAI(
                 apiKey: key, baseURL: env["OPENAI_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.openai.com/v1",
                 organization: env["OPENAI_ORGANIZATION"], project: env["OPENAI_PROJECT"],
@@ -67,8 +68,36 @@ extension AtelierConfig {
             access: Access.fromEnvironment(env, problems: &problems))
         config.s3 = s3(env, problems: &problems)
         config.previewFormats = PreviewFormatSettings.parse(env["OPENAI_PREVIEW_FORMATS"], problems: &problems)
+        config.upstream = upstream(env, keys: upstreamKeys, config: config, problems: &problems)
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         return config
+    }
+
+    /// `OPENAI_API_KEYS`, `OPENAI_RATE_LIMITS`, `OPENAI_RATE_WINDOW_SECONDS`, `JOB_RATE_LIMIT_WAIT`.
+    static func upstream(_ env: [String: String], keys: [UpstreamKey], config: AtelierConfig, problems: inout [String]) -> Upstream {
+        var upstream = Upstream()
+        // A key without its own organization or project uses OPENAI_ORGANIZATION / OPENAI_PROJECT.
+        upstream.keys = config.openAI == nil ? [] : keys.map { key in
+            var key = key
+            key.organization = key.organization ?? env["OPENAI_ORGANIZATION"].flatMap { $0.isEmpty ? nil : $0 }
+            key.project = key.project ?? env["OPENAI_PROJECT"].flatMap { $0.isEmpty ? nil : $0 }
+            return key
+        }
+        let labels = upstream.keys.isEmpty ? ["default"] : upstream.keys.map(\.label)
+        upstream.rules = env["OPENAI_RATE_LIMITS"].map {
+            UpstreamSettingsParser.rules($0, keyLabels: labels, models: Set(config.registry.models.map(\.id)), problems: &problems)
+        } ?? []
+        func seconds(_ name: String, _ fallback: Double, _ range: ClosedRange<Double>) -> Double {
+            guard let raw = env[name], !raw.isEmpty else { return fallback }
+            guard let value = Double(raw), range.contains(value) else {
+                problems.append("\(name)=\(raw) must be a number of seconds in \(range.lowerBound)…\(range.upperBound)")
+                return fallback
+            }
+            return value
+        }
+        upstream.windowSeconds = seconds("OPENAI_RATE_WINDOW_SECONDS", 60, 0.5...3600)
+        upstream.maxWaitSeconds = seconds("JOB_RATE_LIMIT_WAIT", 3600, 1...7 * 86_400)
+        return upstream
     }
 
     /// `S3_BUCKET` switches blobs to an S3-compatible bucket; the keys are then required. The secret is never

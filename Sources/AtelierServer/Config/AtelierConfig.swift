@@ -74,6 +74,8 @@ public struct AtelierConfig: Sendable {
     public var s3: S3Configuration?
     /// Preview output formats enabled by `OPENAI_PREVIEW_FORMATS` (the admin page can enable more, not fewer).
     public var previewFormats: Set<String> = []
+    /// Upstream keys, pacing and rate-limit waits (`UpstreamSettings.swift`).
+    public var upstream = Upstream()
 
     public var isOffline: Bool { openAI == nil }
 

@@ -42,14 +42,14 @@ struct JobPresenter {
 
     func dto(_ job: JobRecord) async throws -> JobDTO {
         let images = try await job.$images.get(reload: true, on: req.db)
-        return JobDTO(job, images: images, offline: req.atelier.config.isOffline)
+        return JobDTO(job, images: images, offline: req.atelier.config.isOffline, now: req.atelier.clock.now())
     }
 
     func dtos(_ jobs: [JobRecord]) async throws -> [JobDTO] {
         let ids = jobs.compactMap(\.id)
         let images = ids.isEmpty ? [] : try await ImageRecord.query(on: req.db).filter(\.$job.$id ~~ ids).all()
         let byJob = Dictionary(grouping: images, by: { $0.$job.id })
-        return jobs.map { JobDTO($0, images: byJob[$0.id ?? UUID()] ?? [], offline: req.atelier.config.isOffline) }
+        return jobs.map { JobDTO($0, images: byJob[$0.id ?? UUID()] ?? [], offline: req.atelier.config.isOffline, now: req.atelier.clock.now()) }
     }
 }
 

@@ -29,6 +29,10 @@ struct MetricsController: RouteCollection {
             jobsByStatus: jobs, inFlight: app.jobWorker?.inFlight ?? 0,
             eventStreams: await app.atelier.hub.subscriberCount, killSwitch: settings.killSwitch,
             spentTodayNano: spentToday)
+        let upstream = try await app.upstreamGate().overview()
+        metrics.upstreamSnapshot(
+            stoppedKeys: upstream.keys.filter { $0.status != UpstreamGate.KeyStatus.active.rawValue }.count,
+            pausedLanes: upstream.keys.reduce(0) { $0 + $1.lanes.filter { $0.waitSeconds > 0 }.count })
         return metrics.registry.emitToString()
     }
 

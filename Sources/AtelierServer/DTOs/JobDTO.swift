@@ -10,6 +10,14 @@ struct JobDTO: Content {
         var retryable: Bool
     }
 
+    /// While queued for the upstream's rate limit: how long, roughly (the studio shows `message`).
+    struct WaitInfo: Content {
+        var reason: String
+        var seconds: Int
+        var until: Date
+        var message: String
+    }
+
     var id: UUID
     var kind: String
     var status: String
@@ -33,11 +41,15 @@ struct JobDTO: Content {
     var startedAt: Date?
     var finishedAt: Date?
     var offline: Bool
+    var waiting: WaitInfo?
+    /// The label of the upstream key that ran the job (`OPENAI_API_KEYS`), never the key.
+    var upstreamKey: String?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, status, params, options, result, images, extras, inputs, partials, usage, error, attempts, favorite, offline
         case costUSD = "cost_usd", estimatedCostUSD = "estimated_cost_usd", upstreamRequestID = "upstream_request_id"
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
+        case waiting, upstreamKey = "upstream_key"
     }
 
     /// Every documented key is present; absent values are `null`. Ids are lowercase.
@@ -64,9 +76,12 @@ struct JobDTO: Content {
         try c.encode(startedAt, forKey: .startedAt)
         try c.encode(finishedAt, forKey: .finishedAt)
         try c.encode(offline, forKey: .offline)
+        try c.encode(waiting, forKey: .waiting)
+        try c.encode(upstreamKey, forKey: .upstreamKey)
     }
 
-    init(_ job: JobRecord, images: [ImageRecord], offline: Bool) {
+    /// `now` (Unix seconds) dates the rate-limit wait.
+    init(_ job: JobRecord, images: [ImageRecord], offline: Bool, now: Double = Date().timeIntervalSince1970) {
         let dtos = images.sorted { ($0.role, $0.index) < ($1.role, $1.index) }.map(ImageDTO.init)
         id = job.id ?? UUID()
         kind = job.kind
@@ -93,6 +108,14 @@ struct JobDTO: Content {
         startedAt = job.startedAt.map(Date.init(timeIntervalSince1970:))
         finishedAt = job.finishedAt.map(Date.init(timeIntervalSince1970:))
         self.offline = offline
+        upstreamKey = job.upstreamKey
+        waiting = job.rateLimitUntil.flatMap { until in
+            guard job.jobStatus == .queued else { return nil }
+            let seconds = max(0, Int((until - now).rounded(.up)))
+            return WaitInfo(
+                reason: "rate_limit", seconds: seconds, until: Date(timeIntervalSince1970: until),
+                message: "Waiting for OpenAI's rate limit, about \(seconds) s")
+        }
     }
 }
 

@@ -72,7 +72,7 @@ struct JobEventPublisher: Sendable {
         let jobID = try job.requireID()
         let images = if let known { known } else { try await ImageRecord.query(on: database).filter(\.$job.$id == jobID).all() }
         let payload = Payload(
-            type: type, jobID: jobID, seq: job.seq, job: JobDTO(job, images: images, offline: offline),
+            type: type, jobID: jobID, seq: job.seq, job: JobDTO(job, images: images, offline: offline, now: clock.now()),
             image: image.map(ImageDTO.init))
         let text = String(decoding: try JSONEncoder.api.encode(payload), as: UTF8.self)
         let record = JobEventRecord(jobID: jobID, owner: job.owner, seq: job.seq, type: type, payload: text, now: clock.now())

@@ -12,6 +12,8 @@ struct JobQueue: Sendable {
     let clock: AtelierClock
     /// `KILL_SWITCH=true` in this process's environment: nothing is claimed (see `claim`).
     var killSwitchForced = false
+    /// The upstream's shared rate-limit state: claims skip models no key has room for (nil: nothing skipped).
+    var gate: UpstreamGate? = nil
 
     private var sql: any SQLDatabase { database as! any SQLDatabase }
     private var isPostgres: Bool { sql.dialect.name == "postgresql" }
@@ -32,25 +34,28 @@ struct JobQueue: Sendable {
     func claim(workerID: String) async throws -> JobRecord? {
         if killSwitchForced { return nil }
         let now = clock.now()
+        let blocked = try await gate?.blocked() ?? (all: false, models: [])
+        if blocked.all { return nil }
+        let paused: SQLQueryString = blocked.models.isEmpty ? "" : " AND j.model NOT IN (\(binds: blocked.models))"
         let candidate: SQLQueryString = isPostgres ? """
             WITH RECURSIVE \(owners), \(running), best AS (
                 SELECT o.owner AS owner, COALESCE(r.n, 0) AS n FROM owners o LEFT JOIN running r ON r.owner = o.owner
                 CROSS JOIN LATERAL (
                     SELECT j.run_after, j.created_at FROM jobs j
-                    WHERE j.status = 'queued' AND j.owner = o.owner AND j.run_after <= \(bind: now)
+                    WHERE j.status = 'queued' AND j.owner = o.owner AND j.run_after <= \(bind: now)\(paused)
                     ORDER BY j.run_after, j.created_at LIMIT 1) hd
                 WHERE o.owner IS NOT NULL AND COALESCE(r.n, 0) < \(bind: settings.perOwnerLimit)
                 ORDER BY COALESCE(r.n, 0), hd.run_after, hd.created_at LIMIT \(unsafeRaw: String(Self.lockedCandidates)))
             SELECT l.id FROM best b CROSS JOIN LATERAL (
                 SELECT j.id, j.run_after, j.created_at FROM jobs j
-                WHERE j.status = 'queued' AND j.owner = b.owner AND j.run_after <= \(bind: now)
+                WHERE j.status = 'queued' AND j.owner = b.owner AND j.run_after <= \(bind: now)\(paused)
                 ORDER BY j.run_after, j.created_at LIMIT 1 FOR UPDATE SKIP LOCKED) l
             ORDER BY b.n, l.run_after, l.created_at LIMIT 1
             """ : """
             WITH RECURSIVE \(owners), \(running), heads AS (
                 SELECT COALESCE(r.n, 0) AS n, (
                     SELECT j.id FROM jobs j
-                    WHERE j.status = 'queued' AND j.owner = o.owner AND j.run_after <= \(bind: now)
+                    WHERE j.status = 'queued' AND j.owner = o.owner AND j.run_after <= \(bind: now)\(paused)
                     ORDER BY j.run_after, j.created_at LIMIT 1) AS id
                 FROM owners o LEFT JOIN running r ON r.owner = o.owner
                 WHERE o.owner IS NOT NULL AND COALESCE(r.n, 0) < \(bind: settings.perOwnerLimit))
@@ -143,6 +148,23 @@ struct JobQueue: Sendable {
             RETURNING id
             """).all().count
         return count == 1
+    }
+
+    /// Gives the job back to the queue without counting the attempt, because the upstream has no room for it yet
+    /// (a 429 or pacing): it keeps its place in line; claims skip its model while every key is paused for it.
+    /// Returns the row with the `seq` for its `job.waiting` event (the claim's, when `job.running` was not published).
+    func deferForRateLimit(
+        _ id: UUID, workerID: String, until: Double, message: String, takeSeq: Bool
+    ) async throws -> JobRecord? {
+        let now = clock.now()
+        return try await sql.raw("""
+            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL, seq = seq + \(bind: takeSeq ? 1 : 0),
+                attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+                rate_limit_until = \(bind: until), rate_limited_since = COALESCE(rate_limited_since, \(bind: now)),
+                error_code = 'rate_limited', error_message = \(bind: message), error_retryable = \(bind: true)
+            WHERE id = \(bind: id) AND lease_owner = \(bind: workerID) AND status = 'running'
+            RETURNING *
+            """).first()?.decode(fluentModel: JobRecord.self)
     }
 
     /// Releases a lease without counting the attempt (graceful shutdown).

@@ -63,10 +63,16 @@ extension JobRunner {
     }
 
     /// Records the failure; messages that may carry internal details are logged and replaced by a reference.
-    func fail(_ job: JobRecord, code: String, message: String, retryable: Bool, charge: AttemptCharge) async throws {
+    /// `refundAttempt`: the attempt was no real failure (the job waited too long for the rate limit).
+    func fail(
+        _ job: JobRecord, code: String, message: String, retryable: Bool, charge: AttemptCharge = .none,
+        refundAttempt: Bool = false
+    ) async throws {
         let jobID = try job.requireID()
         let shown = CorrelatedError.publicMessage(code: code, detail: message, logger: context.logger, metadata: ["job": "\(jobID)"])
-        try await finish(jobID, model: job.model, status: .failed, code: code, message: shown, retryable: retryable, charge: charge)
+        try await finish(
+            jobID, model: job.model, status: .failed, code: code, message: shown, retryable: retryable, charge: charge,
+            refundAttempt: refundAttempt)
     }
 
     /// The exact cost of an attempt that reported usage; nil means "the reservation".
@@ -76,13 +82,16 @@ extension JobRunner {
     }
 
     private func finish(
-        _ jobID: UUID, model: String, status: JobStatus, code: String, message: String, retryable: Bool, charge: AttemptCharge
+        _ jobID: UUID, model: String, status: JobStatus, code: String, message: String, retryable: Bool, charge: AttemptCharge,
+        refundAttempt: Bool = false
     ) async throws {
         let ended = try await context.database.transaction { db -> JobEventPublisher.RecordedEvent? in
             let rows = try await (db as! any SQLDatabase).raw("""
             UPDATE jobs SET status = \(bind: status.rawValue), lease_owner = NULL, lease_expires = NULL,
+                attempts = attempts - \(bind: refundAttempt ? 1 : 0),
                 finished_at = \(bind: context.clock.now()), error_code = \(bind: code),
-                error_message = \(bind: message), error_retryable = \(bind: retryable)
+                error_message = \(bind: message), error_retryable = \(bind: retryable),
+                upstream_key = COALESCE(CAST(\(bind: context.upstreamKey) AS TEXT), upstream_key)
             WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
             RETURNING id
             """).all()

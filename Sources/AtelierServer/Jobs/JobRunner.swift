@@ -11,7 +11,29 @@ struct JobRunner: Sendable {
     enum Ending { case finished, abandoned }
 
     /// `job` is the row as `JobQueue.claim` returned it (running, leased, `seq` taken for `job.running`).
+    /// It first takes room on an upstream key (`UpstreamGate`); with none left it goes back to the queue unchanged.
     func run(_ job: JobRecord, isShuttingDown: @Sendable () -> Bool) async -> Ending {
+        guard let configured = context.gate, let jobID = job.id else { return await execute(job, isShuttingDown: isShuttingDown) }
+        var keyed = context
+        do {
+            let gate = try await configured.withStoredRules()
+            keyed.gate = gate
+            switch try await gate.admit(model: job.model, images: job.params.n) {
+            case .key(let label): keyed.upstreamKey = label
+            case .wait(let seconds):
+                try await UpstreamOutcomes(context: context, workerID: workerID)
+                    .waitForRoom(job, seconds: seconds, reason: "pacing", takeSeq: false)
+                return .finished
+            }
+        } catch {
+            context.logger.error("upstream admission failed; the job's lease will expire and it will run again",
+                                 metadata: ["job": "\(jobID)", "error": "\(error)"])
+            return .finished
+        }
+        return await JobRunner(context: keyed, workerID: workerID).execute(job, isShuttingDown: isShuttingDown)
+    }
+
+    private func execute(_ job: JobRecord, isShuttingDown: @Sendable () -> Bool) async -> Ending {
         let log = context.logger
         guard let jobID = job.id else { return .finished }
         let meter = AttemptMeter()
@@ -30,6 +52,7 @@ struct JobRunner: Sendable {
                 try await complete(job, with: outcome)
                 return .finished
             } catch let error as ProviderError {
+                if try await UpstreamOutcomes(context: context, workerID: workerID).handled(job, error: error) { return .finished }
                 return try await settle(job, error: error, meter: meter, isShuttingDown: isShuttingDown)
             } catch is CancellationError {
                 return try await settle(job, error: .canceled, meter: meter, isShuttingDown: isShuttingDown)
@@ -64,7 +87,8 @@ struct JobRunner: Sendable {
             let rows = try await sql.raw("""
                 UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
                     finished_at = \(bind: context.clock.now()), upstream_request_id = \(bind: outcome.requestID),
-                    cost_nano = \(bind: cost), error_code = NULL, error_message = NULL, error_retryable = NULL
+                    cost_nano = \(bind: cost), error_code = NULL, error_message = NULL, error_retryable = NULL,
+                    upstream_key = \(bind: context.upstreamKey)
                 WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
                 RETURNING id
                 """).all()
@@ -82,7 +106,9 @@ struct JobRunner: Sendable {
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
             return
         }
-        context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outcome.images.filter { $0.role == ImageRecord.Role.output.rawValue }.count)
+        let outputs = outcome.images.filter { $0.role == ImageRecord.Role.output.rawValue }.count
+        context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outputs)
+        if let key = context.upstreamKey { context.metrics.upstreamSpend(key: key, nanoDollars: cost ?? 0, images: outputs) }
         await context.publisher.deliver(succeeded)
         // Output thumbnails are made when first asked for (`GET /v1/images/{id}/thumbnail`): made here they took
         // CPU from the next jobs on a small machine (added latency 28–31 → 16–18 ms at 1 concurrent request), and

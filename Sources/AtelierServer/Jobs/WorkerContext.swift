@@ -18,6 +18,10 @@ struct WorkerContext: Sendable {
     let housekeeping: Housekeeping
     /// Set by `JobRunner` for the attempt it runs: records whether the upstream started, partials, usage.
     var attempt: AttemptMeter? = nil
+    /// Upstream keys, pauses and pacing shared through the database.
+    var gate: UpstreamGate? = nil
+    /// The key the running job was admitted on (`UpstreamGate.admit`); its calls go out with it.
+    var upstreamKey: String? = nil
 
     /// As it stands now: a job claimed after its model's shutdown date fails without reaching the upstream.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
@@ -31,6 +35,8 @@ struct WorkerContext: Sendable {
     ) async throws(ProviderError) -> ProviderResult {
         let started = ContinuousClock.now
         attempt?.upstreamStarted()
+        var request = request
+        request.upstreamKey = upstreamKey
         do {
             let result = try await provider.run(request) { [attempt] partial in
                 attempt?.partialArrived()
@@ -38,6 +44,14 @@ struct WorkerContext: Sendable {
             }
             attempt?.upstreamReported(result.usage)
             metrics.upstream(kind: kind, outcome: "ok", duration: ContinuousClock.now - started)
+            if let reset = result.rateLimitReset, reset > 0, let gate, let upstreamKey {
+                // The answer said a limit is used up: wait for its reset instead of earning a 429.
+                do {
+                    try await gate.pause(key: upstreamKey, model: request.parameters.model, seconds: reset, reason: "limit_used")
+                } catch {
+                    logger.warning("could not record a used-up rate limit", metadata: ["error": "\(error)"])
+                }
+            }
             return result
         } catch {
             metrics.upstream(kind: kind, outcome: error.code, duration: ContinuousClock.now - started)

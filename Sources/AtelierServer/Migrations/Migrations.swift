@@ -11,5 +11,6 @@ extension Migrations {
         add(CreateQueueHeadsIndex())
         add(AddAccountSecurity())
         add(AddSpendAttemptAccounting())
+        add(CreateUpstreamLanes())
     }
 }

@@ -36,6 +36,12 @@ public final class JobRecord: Model, @unchecked Sendable {
     @Field(key: "created_at") public var createdAt: Double
     @OptionalField(key: "started_at") public var startedAt: Double?
     @OptionalField(key: "finished_at") public var finishedAt: Double?
+    /// The label of the upstream key that ran the job (never the secret).
+    @OptionalField(key: "upstream_key") public var upstreamKey: String?
+    /// While queued for the upstream's rate limit: when there should be room again.
+    @OptionalField(key: "rate_limit_until") public var rateLimitUntil: Double?
+    /// When the job first waited for the rate limit (`JOB_RATE_LIMIT_WAIT` counts from here).
+    @OptionalField(key: "rate_limited_since") public var rateLimitedSince: Double?
     @Children(for: \.$job) public var images: [ImageRecord]
 
     public init() {}

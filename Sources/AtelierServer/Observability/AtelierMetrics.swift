@@ -80,6 +80,47 @@ public struct AtelierMetrics: Sendable {
         ).increment()
     }
 
+    /// A job went back to the queue to wait for the upstream's rate limit (`rate_limit`: after a 429; `pacing`:
+    /// no key had room under `OPENAI_RATE_LIMITS`).
+    func rateLimitWait(reason: String) {
+        registry.makeCounter(
+            descriptor: Self.name("upstream_rate_limit_waits", "total", "Jobs sent back to wait for the upstream's rate limit (no attempt spent)."),
+            labels: [("reason", reason)]
+        ).increment()
+    }
+
+    /// An upstream 429 rate_limit_exceeded, by key label.
+    func upstreamRateLimited(key: String) {
+        registry.makeCounter(
+            descriptor: Self.name("upstream_rate_limited", "total", "Upstream answers 429 rate_limit_exceeded, by key."),
+            labels: [("key", key)]
+        ).increment()
+    }
+
+    /// An upstream key stopped until an admin resumes it (`quota_exhausted` or `refused`).
+    func upstreamKeyStopped(key: String, reason: String) {
+        registry.makeCounter(
+            descriptor: Self.name("upstream_key_stops", "total", "Upstream keys stopped for quota or a refused key."),
+            labels: [("key", key), ("reason", reason)]
+        ).increment()
+    }
+
+    /// Cost and output images per upstream key (labels only).
+    func upstreamSpend(key: String, nanoDollars: Int64, images: Int) {
+        registry.makeCounter(descriptor: Self.name("upstream_spend_usd", "total", "Committed cost in USD per upstream key."), labels: [("key", key)])
+            .increment(by: Double(nanoDollars) / 1e9)
+        registry.makeCounter(descriptor: Self.name("upstream_images", "total", "Output images per upstream key."), labels: [("key", key)])
+            .increment(by: Int64(images))
+    }
+
+    /// Upstream keys and lanes as stored (all instances): keys stopped, and (key, model) lanes paused now.
+    func upstreamSnapshot(stoppedKeys: Int, pausedLanes: Int) {
+        registry.makeGauge(descriptor: Self.name("upstream_keys_stopped", "", "Upstream keys stopped until an admin resumes them."))
+            .set(to: Double(stoppedKeys))
+        registry.makeGauge(descriptor: Self.name("upstream_paused_lanes", "", "Upstream (key, model) lanes paused for the rate limit now."))
+            .set(to: Double(pausedLanes))
+    }
+
     /// Values read when scraped.
     func snapshot(jobsByStatus: [String: Int], inFlight: Int, eventStreams: Int, killSwitch: Bool, spentTodayNano: Int64) {
         for status in ["queued", "running"] {

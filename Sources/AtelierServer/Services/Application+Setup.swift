@@ -79,13 +79,16 @@ extension Application {
         if let custom = overrides.provider {
             provider = custom
         } else if let openAI = config.openAI {
-            let client = OpenAIImagesClient(
-                httpClient: http.client.shared,
-                configuration: OpenAIConfiguration(
-                    apiKey: openAI.apiKey, baseURL: openAI.baseURL, organization: openAI.organization,
-                    project: openAI.project, timeout: .seconds(openAI.timeoutSeconds)),
-                logger: logger)
-            provider = OpenAIImageProvider(client: client)
+            // One client per upstream key (`OPENAI_API_KEYS`), all over the one shared HTTPClient.
+            provider = OpenAIKeyedImageProvider(providers: config.upstreamKeys.map { key in
+                let client = OpenAIImagesClient(
+                    httpClient: http.client.shared,
+                    configuration: OpenAIConfiguration(
+                        apiKey: key.apiKey, baseURL: openAI.baseURL, organization: key.organization,
+                        project: key.project, timeout: .seconds(openAI.timeoutSeconds)),
+                    logger: logger)
+                return (key.label, OpenAIImageProvider(client: client))
+            })
         } else {
             logger.notice("No OPENAI_API_KEY: running as an offline demo with synthetic images.")
             provider = OfflineImageProvider(registry: config.registry)

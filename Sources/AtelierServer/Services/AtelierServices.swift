@@ -56,16 +56,30 @@ extension Application {
     /// Builds a worker over this app's services (started by `serve` or `worker`, or driven by tests).
     public func makeJobWorker() -> JobWorker {
         let services = atelier
-        let queue = JobQueue(
+        let gate = upstreamGate()
+        var queue = JobQueue(
             database: db, settings: services.config.worker, clock: services.clock,
             killSwitchForced: services.config.access.killSwitch)
-        let context = WorkerContext(
+        queue.gate = gate
+        var context = WorkerContext(
             database: db, blobs: services.blobs, provider: services.provider, publisher: publisher(), queue: queue,
             liveRegistry: services.liveRegistry, clock: services.clock, logger: logger, metrics: services.metrics,
             housekeeping: Housekeeping(
                 database: db, blobs: services.blobs, clock: services.clock, access: services.config.access,
                 registry: services.liveRegistry))
+        context.gate = gate
         return JobWorker(context: context, hub: services.hub, settings: services.config.worker)
+    }
+}
+
+extension Application {
+    /// The upstream keys' shared rate-limit state.
+    func upstreamGate(on database: (any Database)? = nil) -> UpstreamGate {
+        let keys = atelier.config.upstreamKeys
+        return UpstreamGate(
+            database: database ?? db, upstream: atelier.config.upstream, keyLabels: keys.map(\.label),
+            fingerprints: Dictionary(uniqueKeysWithValues: keys.map { ($0.label, UpstreamKeyFingerprint.of($0.apiKey)) }),
+            clock: atelier.clock)
     }
 }
 
