@@ -66,6 +66,7 @@ extension AtelierConfig {
             maxFileBytes: 50 * 1_000_000,
             access: Access.fromEnvironment(env, problems: &problems))
         config.s3 = s3(env, problems: &problems)
+        config.webhooks = Webhooks.fromEnvironment(env, problems: &problems)
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         return config
     }

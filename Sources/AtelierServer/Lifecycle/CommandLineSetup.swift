@@ -34,7 +34,10 @@ public func prepareCommandLine(_ app: Application) async throws {
     app.asyncCommands.use(KeysCommand(), as: "keys")
     if command == "serve" || command.hasPrefix("-") {
         try await app.autoMigrate()
-        if config.worker.enabled { app.lifecycle.use(WorkerLifecycle()) }
+        if config.worker.enabled {
+            app.lifecycle.use(WorkerLifecycle())
+            app.lifecycle.use(WebhookDispatcherLifecycle())
+        }
         app.logger.notice("Atelier \(StatusController.version): \(config.isOffline ? "offline demo (synthetic images)" : "OpenAI at \(config.openAI!.baseURL)"), data in \(config.dataDirectory)")
     }
 }
@@ -63,12 +66,14 @@ struct WorkerCommand: AsyncCommand {
         let worker = app.makeJobWorker()
         app.jobWorker = worker
         let task = Task { await worker.run() }
+        let stopWebhooks = app.startWebhookDispatcher()
         let metrics = try await WorkerMetricsListener.start(for: app)
         await ShutdownSignal.wait()
         app.logger.notice("worker shutting down")
         task.cancel()
         await app.atelier.hub.wakeWorkers()
         await task.value
+        await stopWebhooks()
         try await metrics?.stop()
     }
 }

@@ -9,5 +9,6 @@ extension Migrations {
         add(CreateAccounts())
         add(CreateGovernance())
         add(CreateQueueHeadsIndex())
+        add(CreateWebhooks())
     }
 }

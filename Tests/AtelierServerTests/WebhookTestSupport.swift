@@ -1,0 +1,94 @@
+import AtelierCore
+@testable import AtelierServer
+import AtelierTesting
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+import Vapor
+
+/// A webhook receiver on 127.0.0.1 (a free port): records every request and answers with the next scripted status
+/// (204 once the script is used up); `.hang` answers only after 5 s.
+final class WebhookReceiver: Sendable {
+    enum Reply: Sendable { case status(Int), hang }
+
+    struct Received: Sendable {
+        var headers: [String: String]
+        var body: Data
+    }
+
+    let port: Int
+    private let state: Mutex<(script: [Reply], received: [Received])>
+
+    var url: String { "http://127.0.0.1:\(port)/hook" }
+    var received: [Received] { state.withLock { $0.received } }
+
+    private init(port: Int, script: [Reply]) {
+        self.port = port
+        self.state = Mutex((script, []))
+    }
+
+    static func run<T>(_ script: [Reply] = [], _ body: (WebhookReceiver) async throws -> T) async throws -> T {
+        let box = Box()
+        return try await withLoopbackServer(logLevel: .critical, configure: { app in
+            app.on(.POST, "hook", body: .collect(maxSize: "4mb")) { req async throws -> Response in
+                let receiver = try #require(box.receiver)
+                let reply = receiver.state.withLock { state -> Reply in
+                    var headers: [String: String] = [:]
+                    for (name, value) in req.headers { headers[name.lowercased()] = value }
+                    state.received.append(Received(headers: headers, body: Data(req.body.data?.readableBytesView ?? [])))
+                    return state.script.isEmpty ? .status(204) : state.script.removeFirst()
+                }
+                switch reply {
+                case .status(let code): return Response(status: HTTPResponseStatus(statusCode: code))
+                case .hang:
+                    try await Task.sleep(for: .seconds(5))
+                    return Response(status: .noContent)
+                }
+            }
+        }) { port in
+            let receiver = WebhookReceiver(port: port, script: script)
+            box.receiver = receiver
+            return try await body(receiver)
+        }
+    }
+
+    private final class Box: @unchecked Sendable { var receiver: WebhookReceiver? }
+}
+
+/// A loopback URL nothing listens on (a receiver that is down).
+func unusedLoopbackURL() throws -> String {
+    let socket = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+    let port = socket.localAddress?.port ?? 9
+    try socket.close().wait()
+    return "http://127.0.0.1:\(port)/hook"
+}
+
+extension AtelierConfig {
+    /// The test configuration with loopback receivers allowed and a retry schedule a test can step through.
+    static func webhookTesting(access: Access = .localTesting, retryBase: Double = 10, maxAge: Double = 3600) throws -> AtelierConfig {
+        var config = try AtelierConfig.testing(access: access)
+        config.webhooks.allowPrivate = true
+        config.webhooks.retryBaseSeconds = retryBase
+        config.webhooks.maxAgeSeconds = maxAge
+        config.webhooks.timeoutSeconds = 1
+        return config
+    }
+}
+
+extension Application {
+    /// Registers an endpoint through the API; returns (id, secret).
+    func registerWebhook(_ url: String, events: [String] = ["job.succeeded", "job.failed", "job.canceled"],
+                         headers: HTTPHeaders = [:]) async throws -> (id: String, secret: String) {
+        let response = try await postJSON("v1/webhooks", ["url": url, "events": events], headers: headers)
+        #expect(response.status == .created, "\(response.json)")
+        return (try #require(response.json["id"] as? String), try #require(response.json["secret"] as? String))
+    }
+
+    func deliveries(of webhookID: String, headers: HTTPHeaders = [:]) async throws -> [[String: Any]] {
+        let response = try await send(.GET, "v1/webhooks/\(webhookID)/deliveries", headers: headers)
+        #expect(response.status == .ok, "\(response.json)")
+        return response.json["data"] as? [[String: Any]] ?? []
+    }
+}
