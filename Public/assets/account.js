@@ -1,6 +1,7 @@
 // @ts-check
-// My account: API keys (create, list, revoke), export, delete, sign out.
+// My account: API keys (create, list, revoke), webhooks (webhooks.js), export, delete, sign out.
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
+import { loadWebhooks } from "./webhooks.js";
 
 /** @typedef {{ id: string, name: string, prefix: string, created_at: string, last_used_at: string | null, revoked_at: string | null, key?: string }} ApiKey */
 
@@ -81,6 +82,7 @@ session().then(async (current) => {
     return;
   }
   const who = byId("who", HTMLElement);
+  loadWebhooks().catch((error) => say(byId("hooks-status", HTMLElement), message(error), true));
   if (!current.user) {
     say(who, "Login is switched off (local mode): there is no account to manage.");
     return;

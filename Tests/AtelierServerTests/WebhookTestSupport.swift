@@ -67,12 +67,14 @@ func unusedLoopbackURL() throws -> String {
 
 extension AtelierConfig {
     /// The test configuration with loopback receivers allowed and a retry schedule a test can step through.
-    static func webhookTesting(access: Access = .localTesting, retryBase: Double = 10, maxAge: Double = 3600) throws -> AtelierConfig {
+    static func webhookTesting(
+        access: Access = .localTesting, retryBase: Double = 10, maxAge: Double = 3600, timeout: Double = 10
+    ) throws -> AtelierConfig {
         var config = try AtelierConfig.testing(access: access)
         config.webhooks.allowPrivate = true
         config.webhooks.retryBaseSeconds = retryBase
         config.webhooks.maxAgeSeconds = maxAge
-        config.webhooks.timeoutSeconds = 1
+        config.webhooks.timeoutSeconds = timeout
         return config
     }
 }
