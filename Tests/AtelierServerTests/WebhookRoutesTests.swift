@@ -115,3 +115,38 @@ import VaporTesting
         }
     }
 }
+
+/// Admins' endpoints for every user's events, and what deleting an account takes with it.
+@Suite struct WebhookAdminTests {
+    @Test func anAdminEndpointForEveryoneHearsEachUsersEventsAndAccountDeletionRemovesTheirs() async throws {
+        try await withTestApp(try .webhookTesting(access: .accountsTesting), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore())) { app in
+            let admin = try await app.makeAccount("admin@example.com", admin: true)
+            let a = try await app.makeAccount("a@example.com")
+            // Only admins may ask for everyone's events.
+            let refused = try await app.postJSON(
+                "v1/webhooks", ["url": "http://127.0.0.1:9/a", "events": ["job.succeeded"], "all_users": true], headers: a.bearer)
+            #expect(refused.status == .forbidden && refused.errorField == "all_users")
+            let everyone = try await app.postJSON(
+                "v1/webhooks", ["url": "http://127.0.0.1:9/all", "events": ["job.succeeded"], "all_users": true], headers: admin.bearer)
+            #expect(everyone.status == .created && everyone.json["all_users"] as? Bool == true && everyone.json["owner"] as? String == "*")
+            let everyoneID = try #require(everyone.json["id"] as? String)
+            let mine = try await app.registerWebhook("http://127.0.0.1:9/a", events: ["job.succeeded"], headers: a.bearer)
+            let job = try await app.finishedJob(as: a)
+            // Both endpoints get A's event, which names its owner; A's list never shows the admin's endpoint.
+            let heard = try await app.deliveries(of: everyoneID, headers: admin.bearer)
+            let own = try await app.deliveries(of: mine.id, headers: a.bearer)
+            #expect(heard.count == 1 && own.count == 1)
+            let stored = try #require(try await WebhookDeliveryRecord.query(on: app.db).filter(\.$owner == "*").first())
+            let body = try JSONSerialization.jsonObject(with: Data(stored.payload.utf8)) as? [String: Any] ?? [:]
+            #expect(body["owner"] as? String == a.owner && body[path: "data.job.id"] as? String == job["id"] as? String)
+            let listedForA = try await app.send(.GET, "v1/webhooks", headers: a.bearer)
+            let listedForAdmin = try await app.send(.GET, "v1/webhooks", headers: admin.bearer)
+            #expect(!String(buffer: listedForA.body).contains(everyoneID) && String(buffer: listedForAdmin.body).contains(everyoneID))
+            // Deleting A removes A's endpoint and A's events from the admin's log too.
+            #expect(try await app.send(.DELETE, "v1/me", headers: a.bearer).status == .noContent)
+            #expect(try await WebhookRecord.query(on: app.db).count() == 1)
+            #expect(try await WebhookDeliveryRecord.query(on: app.db).count() == 0)
+            #expect(try await app.deliveries(of: everyoneID, headers: admin.bearer).isEmpty)
+        }
+    }
+}

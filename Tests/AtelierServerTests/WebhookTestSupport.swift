@@ -9,7 +9,7 @@ import Testing
 import Vapor
 
 /// A webhook receiver on 127.0.0.1 (a free port): records every request and answers with the next scripted status
-/// (204 once the script is used up); `.hang` answers only after 5 s.
+/// (204 once the script is used up); `.hang` holds its answer until the test ends.
 final class WebhookReceiver: Sendable {
     enum Reply: Sendable { case status(Int), hang }
 
@@ -20,6 +20,8 @@ final class WebhookReceiver: Sendable {
 
     let port: Int
     private let state: Mutex<(script: [Reply], received: [Received])>
+    /// Requests held by `.hang`, and tests waiting for a number of requests.
+    private let waiters = Mutex<(released: Bool, held: [CheckedContinuation<Void, Never>], counting: [(Int, CheckedContinuation<Void, Never>)])>((false, [], []))
 
     var url: String { "http://127.0.0.1:\(port)/hook" }
     var received: [Received] { state.withLock { $0.received } }
@@ -40,18 +42,62 @@ final class WebhookReceiver: Sendable {
                     state.received.append(Received(headers: headers, body: Data(req.body.data?.readableBytesView ?? [])))
                     return state.script.isEmpty ? .status(204) : state.script.removeFirst()
                 }
+                receiver.arrived()
                 switch reply {
                 case .status(let code): return Response(status: HTTPResponseStatus(statusCode: code))
                 case .hang:
-                    try await Task.sleep(for: .seconds(5))
+                    await receiver.hold()
                     return Response(status: .noContent)
                 }
             }
         }) { port in
             let receiver = WebhookReceiver(port: port, script: script)
             box.receiver = receiver
+            defer { receiver.release() }
             return try await body(receiver)
         }
+    }
+
+    /// Waits until `count` requests have arrived.
+    func waitForRequests(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let ready = waiters.withLock { w in
+                if received.count >= count { return true }
+                w.counting.append((count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    private func arrived() {
+        let total = received.count
+        let due = waiters.withLock { w in
+            let due = w.counting.filter { $0.0 <= total }.map(\.1)
+            w.counting.removeAll { $0.0 <= total }
+            return due
+        }
+        due.forEach { $0.resume() }
+    }
+
+    private func hold() async {
+        await withCheckedContinuation { continuation in
+            let released = waiters.withLock { w in
+                if !w.released { w.held.append(continuation) }
+                return w.released
+            }
+            if released { continuation.resume() }
+        }
+    }
+
+    /// Lets every held request answer (at the end of the test, so the server can shut down).
+    func release() {
+        let held = waiters.withLock { w in
+            w.released = true
+            defer { w.held.removeAll() }
+            return w.held
+        }
+        held.forEach { $0.resume() }
     }
 
     private final class Box: @unchecked Sendable { var receiver: WebhookReceiver? }

@@ -4,7 +4,7 @@ import SQLKit
 import Vapor
 
 /// Deletes an account and everything of it: jobs (canceled first), images and their blobs, events, spend rows,
-/// rate counters, API keys, sessions, and the user row.
+/// rate counters, webhooks (and its events queued for others' endpoints), API keys, sessions, and the user row.
 struct AccountDeleter {
     let app: Application
 
@@ -36,6 +36,7 @@ struct AccountDeleter {
             try await sql.raw("DELETE FROM spend_periods WHERE subject = \(bind: owner)").run()
             for subject in counters { try await sql.raw("DELETE FROM rate_counters WHERE subject = \(bind: subject)").run() }
             try await sql.raw("DELETE FROM rate_counters WHERE subject = \(bind: "login:" + user.email)").run()
+            try await WebhookCleanup.delete(owner: owner, on: db)
             try await APIKeyRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await SessionRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await UserRecord.query(on: db).filter(\.$id == userID).delete()

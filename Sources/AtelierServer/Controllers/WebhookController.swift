@@ -4,7 +4,8 @@ import SQLKit
 import Vapor
 
 /// `/v1/webhooks`: register endpoints (the secret is shown once), list, delete, read the delivery log, resend.
-/// Another user's endpoints answer 404; admins may act on everyone's (`?all=true` lists them).
+/// Another user's endpoints answer 404; admins may act on everyone's (`?all=true` lists them) and register endpoints
+/// for every user's events (`"all_users": true`).
 struct WebhookController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let hooks = routes.grouped("webhooks")
@@ -19,7 +20,10 @@ struct WebhookController: RouteCollection {
 
     @Sendable func index(req: Request) async throws -> Response {
         var query = WebhookRecord.query(on: req.db)
-        if !req.wantsAllOwners { query = query.filter(\.$owner == req.owner) }
+        if !req.wantsAllOwners {
+            // An admin's own list includes the endpoints for every user's events.
+            query = query.filter(\.$owner ~~ (req.caller?.isAdmin == true ? [req.owner, WebhookRecord.everyone] : [req.owner]))
+        }
         let hooks = try await query.sort(\.$createdAt, .descending).all()
         return try Self.json(["data": hooks.map { WebhookDTO($0) }])
     }
@@ -28,6 +32,8 @@ struct WebhookController: RouteCollection {
         struct Body: Decodable {
             var url: String?
             var events: [String]?
+            var allUsers: Bool?
+            enum CodingKeys: String, CodingKey { case url, events, allUsers = "all_users" }
         }
         guard let body = try? req.content.decode(Body.self) else {
             throw APIError.invalid(nil, "Send JSON like {\"url\": \"https://example.com/hooks\", \"events\": [\"job.succeeded\"]}.")
@@ -42,7 +48,11 @@ struct WebhookController: RouteCollection {
         } catch let refused as WebhookURLPolicy.Refused {
             throw APIError.invalid("url", refused.description + ".", code: "url_not_allowed")
         }
-        let owner = req.owner
+        let allUsers = body.allUsers ?? false
+        if allUsers && req.caller?.isAdmin != true {
+            throw APIError(status: .forbidden, code: "admin_only", message: "Only admins may receive every user's events.", field: "all_users")
+        }
+        let owner = allUsers ? WebhookRecord.everyone : req.owner
         let count = try await WebhookRecord.query(on: req.db).filter(\.$owner == owner).count()
         guard count < settings.maxPerOwner else {
             throw APIError.conflict(
@@ -59,14 +69,7 @@ struct WebhookController: RouteCollection {
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let hook = try await req.ownedWebhook()
         let hookID = try hook.requireID()
-        try await req.db.transaction { db in
-            let sql = db as! any SQLDatabase
-            try await sql.raw("""
-                DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE webhook_id = \(bind: hookID))
-                """).run()
-            try await WebhookDeliveryRecord.query(on: db).filter(\.$webhookID == hookID).delete()
-            try await hook.delete(on: db)
-        }
+        try await req.db.transaction { db in try await WebhookCleanup.delete(endpoint: hookID, on: db) }
         return .noContent
     }
 

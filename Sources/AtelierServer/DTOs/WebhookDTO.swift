@@ -7,12 +7,14 @@ struct WebhookDTO: Content {
     var url: String
     var events: [String]
     var owner: String
+    /// An admin's endpoint for every user's events (`owner` "*").
+    var allUsers: Bool
     var createdAt: Date
     var secret: String?
 
     enum CodingKeys: String, CodingKey {
         case id, url, events, owner, secret
-        case createdAt = "created_at"
+        case allUsers = "all_users", createdAt = "created_at"
     }
 
     init(_ record: WebhookRecord, secret: String? = nil) {
@@ -20,6 +22,7 @@ struct WebhookDTO: Content {
         url = record.url
         events = record.eventTypes
         owner = record.owner
+        allUsers = record.owner == WebhookRecord.everyone
         createdAt = Date(timeIntervalSince1970: record.createdAt)
         self.secret = secret
     }

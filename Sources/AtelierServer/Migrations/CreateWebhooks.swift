@@ -17,6 +17,7 @@ struct CreateWebhooks: AsyncMigration {
             .id()
             .field("webhook_id", .uuid, .required)
             .field("owner", .string, .required)
+            .field("event_owner", .string)
             .field("event_type", .string, .required)
             .field("payload", .string, .required)
             .field("dedupe_key", .string)
@@ -44,6 +45,7 @@ struct CreateWebhooks: AsyncMigration {
         try await sql.raw("CREATE INDEX webhooks_owner ON webhooks (owner)").run()
         try await sql.raw("CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)").run()
         try await sql.raw("CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at)").run()
+        try await sql.raw("CREATE INDEX webhook_deliveries_event_owner ON webhook_deliveries (event_owner)").run()
         try await sql.raw("CREATE UNIQUE INDEX webhook_deliveries_dedupe ON webhook_deliveries (webhook_id, dedupe_key)").run()
     }
 

@@ -24,7 +24,7 @@ struct WebhookNotices: Sendable {
         _ = try? await outbox.enqueue(
             WebhookEvent.spendCapReached, owner: owner,
             data: Data(message: refusal.message, model: model, estimatedCostUSD: CostNano.usd(estimatedCostNano)),
-            dedupeKey: "\(WebhookEvent.spendCapReached):\(day)")
+            dedupeKey: "\(WebhookEvent.spendCapReached):\(owner):\(day)")
     }
 
     /// Queues `model.shutdown_soon` for every subscribed endpoint about each model whose `shutdown_date` is within

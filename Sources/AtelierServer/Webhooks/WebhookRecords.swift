@@ -2,9 +2,11 @@ import Fluent
 import Foundation
 
 /// An endpoint a user registered: where to send which events, and the secret that signs them (sealed when
-/// `WEBHOOK_ENCRYPTION_KEY` is set; see `WebhookSecretBox`).
+/// `WEBHOOK_ENCRYPTION_KEY` is set; see `WebhookSecretBox`). An admin's endpoint for every user's events has
+/// `owner` "*".
 final class WebhookRecord: Model, @unchecked Sendable {
     static let schema = "webhooks"
+    static let everyone = "*"
 
     @ID(key: .id) var id: UUID?
     @Field(key: "owner") var owner: String
@@ -36,7 +38,10 @@ final class WebhookDeliveryRecord: Model, @unchecked Sendable {
 
     @ID(key: .id) var id: UUID?
     @Field(key: "webhook_id") var webhookID: UUID
+    /// The endpoint's owner.
     @Field(key: "owner") var owner: String
+    /// Whose event it is (nil for events about no one, such as a model's shutdown).
+    @OptionalField(key: "event_owner") var eventOwner: String?
     @Field(key: "event_type") var eventType: String
     /// The exact body sent (and signed) on every attempt.
     @Field(key: "payload") var payload: String
