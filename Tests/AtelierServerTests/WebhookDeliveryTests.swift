@@ -39,7 +39,8 @@ import Vapor
 
     @Test func aDeliveryIsSignedAndRetriedUntilTheReceiverAccepts() async throws {
         let clock = ManualClock(1_800_000_000)
-        try await WebhookReceiver.run([.status(500), .status(503)]) { receiver in
+        // A redirect (back to the same URL) is not followed: it counts as a failed attempt.
+        try await WebhookReceiver.run([.status(500), .redirect]) { receiver in
             try await withTestApp(try .webhookTesting(retryBase: 10), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore(), clock: clock.clock)) { app in
                 let hook = try await app.registerWebhook(receiver.url)
                 let jobID = try await app.enqueueGenerate()
@@ -56,7 +57,9 @@ import Vapor
                 let delivery = try #require(try await app.deliveries(of: hook.id).first)
                 #expect(delivery["status"] as? String == "delivered" && delivery["attempts"] as? Int == 3)
                 #expect(delivery["last_status"] as? Int == 204)
-                #expect((delivery["attempt_log"] as? [[String: Any]])?.map { $0["status_code"] as? Int } == [500, 503, 204])
+                let log = try #require(delivery["attempt_log"] as? [[String: Any]])
+                #expect(log.map { $0["status_code"] as? Int } == [500, 307, 204])
+                #expect(log[1]["error"] as? String == "redirects are not followed")
                 let requests = receiver.received
                 try #require(requests.count == 3)
                 #expect(Set(requests.map { $0.headers["webhook-id"] }).count == 1)

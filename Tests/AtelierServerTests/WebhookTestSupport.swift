@@ -11,7 +11,7 @@ import Vapor
 /// A webhook receiver on 127.0.0.1 (a free port): records every request and answers with the next scripted status
 /// (204 once the script is used up); `.hang` holds its answer until the test ends.
 final class WebhookReceiver: Sendable {
-    enum Reply: Sendable { case status(Int), hang }
+    enum Reply: Sendable { case status(Int), redirect, hang }
 
     struct Received: Sendable {
         var headers: [String: String]
@@ -45,6 +45,7 @@ final class WebhookReceiver: Sendable {
                 receiver.arrived()
                 switch reply {
                 case .status(let code): return Response(status: HTTPResponseStatus(statusCode: code))
+                case .redirect: return Response(status: .temporaryRedirect, headers: ["Location": "/hook"])
                 case .hang:
                     await receiver.hold()
                     return Response(status: .noContent)
