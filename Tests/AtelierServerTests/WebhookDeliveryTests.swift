@@ -157,4 +157,30 @@ import Vapor
             }
         }
     }
+
+    @Test func dispatchersClaimingTogetherSendEachDeliveryOnce() async throws {
+        try await WebhookReceiver.run { receiver in
+            try await withTestApp(try .webhookTesting(), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore())) { app in
+                _ = try await app.registerWebhook(receiver.url, events: ["job.failed"])
+                let outbox = WebhookOutbox(database: app.db, clock: app.atelier.clock)
+                for index in 0..<40 { try await outbox.enqueue("job.failed", owner: "local", data: ["n": index]) }
+                // Three dispatchers (as in three processes) claim at the same time until nothing is due.
+                let dispatchers = (0..<3).map { _ in app.makeWebhookDispatcher() }
+                let attempted = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for dispatcher in dispatchers {
+                        group.addTask {
+                            var total = 0
+                            while case let sent = try await dispatcher.dispatchDue(), sent > 0 { total += sent }
+                            return total
+                        }
+                    }
+                    return try await group.reduce(0, +)
+                }
+                #expect(attempted == 40)
+                let ids = receiver.received.compactMap { $0.headers["webhook-id"] }
+                #expect(ids.count == 40 && Set(ids).count == 40)
+                #expect(try await WebhookDeliveryRecord.query(on: app.db).filter(\.$status == "delivered").count() == 40)
+            }
+        }
+    }
 }

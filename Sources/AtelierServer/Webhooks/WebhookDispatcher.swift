@@ -65,13 +65,15 @@ final class WebhookDispatcher: Sendable {
         return claimed.count
     }
 
+    /// The outer conditions are checked again on the row as it is when the lock is had, so a row another claimer
+    /// took meanwhile (its `next_attempt_at` moved to its lease's end) is not taken twice.
     func claim(limit: Int) async throws -> [WebhookDeliveryRecord] {
         let now = clock.now()
         let lock: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
         return try await sql.raw("""
             UPDATE webhook_deliveries SET lease_owner = \(bind: id), next_attempt_at = \(bind: now + settings.leaseSeconds),
                 attempts = attempts + 1
-            WHERE status = 'pending' AND id IN (
+            WHERE status = 'pending' AND next_attempt_at <= \(bind: now) AND id IN (
                 SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= \(bind: now)
                 ORDER BY next_attempt_at LIMIT \(unsafeRaw: String(max(1, limit)))\(lock))
             RETURNING *
