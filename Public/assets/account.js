@@ -1,8 +1,10 @@
 // @ts-check
-// My account: API keys (create with scopes, list, revoke), export, delete, sign out — changes confirmed with the
-// password. A pending account sees that it waits for an admin's approval. Password and sessions: accountsecurity.js.
+// My account: API keys (create with scopes, list, revoke), webhooks (webhooks.js), export, delete, sign out —
+// changes confirmed with the password. A pending account sees that it waits for an admin's approval. Password and
+// sessions: accountsecurity.js.
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
 import { request } from "./api.js";
+import { loadWebhooks } from "./webhooks.js";
 import "./accountsecurity.js";
 
 /** @typedef {{ id: string, name: string, prefix: string, scopes: string[], created_at: string, last_used_at: string | null, revoked_at: string | null, key?: string }} ApiKey */
@@ -110,6 +112,7 @@ session().then(async (current) => {
     return;
   }
   const who = byId("who", HTMLElement);
+  loadWebhooks().catch((error) => say(byId("hooks-status", HTMLElement), message(error), true));
   if (!current.user) {
     say(who, "Login is switched off (local mode): there is no account to manage.");
     return;

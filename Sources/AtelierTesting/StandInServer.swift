@@ -12,26 +12,12 @@ public struct StandInServer: Sendable {
     public static func run<T>(
         options: StandInOptions = StandInOptions(), _ body: (StandInServer) async throws -> T
     ) async throws -> T {
-        let app = try await Application.make(.testing)
-        app.logger.logLevel = .warning
-        app.http.server.configuration.hostname = "127.0.0.1"
-        app.http.server.configuration.port = 0
-        do {
-            try OpenAIStandIn.configure(app, options: options)
-            try await app.server.start()
-            guard let port = app.http.server.shared.localAddress?.port else { throw StandInError.noPort }
-            let result = try await body(StandInServer(port: port))
-            await app.server.shutdown()
-            try await app.asyncShutdown()
-            return result
-        } catch {
-            await app.server.shutdown()
-            try? await app.asyncShutdown()
-            throw error
+        try await withLoopbackServer(configure: { try OpenAIStandIn.configure($0, options: options) }) { port in
+            try await body(StandInServer(port: port))
         }
     }
 
-    enum StandInError: Error { case noPort, badResponse(String) }
+    enum StandInError: Error { case badResponse(String) }
 
     /// Queues faults for the next matching upstream calls.
     public func inject(_ faults: [[String: Any]], match: String? = nil) async throws {

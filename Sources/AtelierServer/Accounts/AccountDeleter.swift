@@ -4,7 +4,7 @@ import SQLKit
 import Vapor
 
 /// Deletes an account and everything of it: jobs (canceled first), images and their blobs, events, spend rows,
-/// rate counters, API keys, sessions, and the user row.
+/// rate counters, webhooks (and its events queued for others' endpoints), API keys, sessions, and the user row.
 struct AccountDeleter {
     let app: Application
 
@@ -40,6 +40,7 @@ struct AccountDeleter {
                 DELETE FROM login_throttle WHERE subject = \(bind: "email:" + user.email)
                 OR SUBSTR(subject, 1, CAST(\(bind: pair.unicodeScalars.count) AS INTEGER)) = \(bind: pair)
                 """).run()
+            try await WebhookCleanup.delete(owner: owner, on: db)
             try await APIKeyRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await SessionRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await UserRecord.query(on: db).filter(\.$id == userID).delete()

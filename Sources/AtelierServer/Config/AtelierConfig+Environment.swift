@@ -69,6 +69,7 @@ extension AtelierConfig {
         config.s3 = s3(env, problems: &problems)
         config.previewFormats = PreviewFormatSettings.parse(env["OPENAI_PREVIEW_FORMATS"], problems: &problems)
         config.upstream = upstream(env, keys: upstreamKeys, config: config, problems: &problems)
+        config.webhooks = Webhooks.fromEnvironment(env, problems: &problems)
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         return config
     }

@@ -76,6 +76,8 @@ public struct AtelierConfig: Sendable {
     public var previewFormats: Set<String> = []
     /// Upstream keys, pacing and rate-limit waits (`UpstreamSettings.swift`).
     public var upstream = Upstream()
+    /// Outgoing webhooks (`WEBHOOK_*`).
+    public var webhooks = Webhooks()
 
     public var isOffline: Bool { openAI == nil }
 

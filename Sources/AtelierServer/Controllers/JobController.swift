@@ -42,18 +42,22 @@ struct JobController: RouteCollection {
         guard !job.jobStatus.isFinished else {
             throw APIError.conflict("The job already ended as \(job.status); only queued or running jobs can be canceled.", code: "job_finished")
         }
-        let sql = req.db as! any SQLDatabase
-        let canceledQueued = try await sql.raw("""
-            UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: req.atelier.clock.now()),
-                error_code = 'canceled', error_message = 'Canceled by the user.', error_retryable = \(bind: false)
-            WHERE id = \(bind: jobID) AND status = 'queued' RETURNING id
-            """).all().count == 1
-        if canceledQueued {
-            try await req.db.transaction { db in
-                try await SpendLedger(database: db).release(jobID: jobID, now: req.atelier.clock.now())
-            }
-            try await req.application.publisher().publish("job.canceled", jobID: jobID)
+        let publisher = req.application.publisher()
+        // A queued job ends here: its status, the released reservation, its event and its webhook deliveries commit together.
+        let canceledQueued = try await req.db.transaction { db -> JobEventPublisher.RecordedEvent? in
+            let rows = try await (db as! any SQLDatabase).raw("""
+                UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: req.atelier.clock.now()),
+                    error_code = 'canceled', error_message = 'Canceled by the user.', error_retryable = \(bind: false)
+                WHERE id = \(bind: jobID) AND status = 'queued' RETURNING id
+                """).all()
+            guard rows.count == 1 else { return nil }
+            try await SpendLedger(database: db).release(jobID: jobID, now: req.atelier.clock.now())
+            return try await publisher.record("job.canceled", jobID: jobID, on: db)
+        }
+        if let canceledQueued {
+            await publisher.deliver(canceledQueued)
         } else {
+            let sql = req.db as! any SQLDatabase
             try await sql.raw("UPDATE jobs SET cancel_requested = \(bind: true) WHERE id = \(bind: jobID) AND status = 'running'").run()
             req.application.jobWorker?.cancel(jobID)
         }

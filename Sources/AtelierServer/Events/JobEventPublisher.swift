@@ -81,6 +81,10 @@ struct JobEventPublisher: Sendable {
         } else {
             try await record.create(on: database)
         }
+        if WebhookEvent.jobEvents.contains(type) {
+            // The outbox rows commit with the event (and the change it records) when `database` is a transaction.
+            try await WebhookOutbox(database: database, clock: clock).enqueue(type, owner: job.owner, data: ["job": payload.job])
+        }
         return RecordedEvent(event: JobEvent(record), kind: job.kind, status: job.status, errorCode: job.errorCode)
     }
 

@@ -46,6 +46,7 @@ final class Housekeeping: Sendable {
         try await LoginThrottle(database: database, clock: clock).purge()
         try await SessionRecord.query(on: database).filter(\.$expiresAt < clock.now()).delete()
         try await RegistryOverrides(database: database, registry: registry).reload()
+        try await WebhookNotices(database: database, clock: clock).modelsShuttingDown(in: registry.current)
     }
 
     /// Deletes finished jobs created more than `days` days ago, with their images and blobs; returns how many.

@@ -78,6 +78,10 @@ struct JobEnqueuer: Sendable {
                 return event
             }
         } catch {
+            if let refusal = error as? APIError, refusal.code == "spend_cap_reached" {
+                await WebhookNotices(database: app.db, clock: services.clock)
+                    .capReached(refusal, owner: owner, model: params.model, estimatedCostNano: job.estimatedCostNano)
+            }
             for (record, input) in zip(records, inputs) {
                 if case .stored = input.source { continue }
                 await store.deleteBlobs(of: record)

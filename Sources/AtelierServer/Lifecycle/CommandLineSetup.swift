@@ -35,7 +35,10 @@ public func prepareCommandLine(_ app: Application) async throws {
     app.asyncCommands.use(ModelsCommand(), as: "models")
     if command == "serve" || command.hasPrefix("-") {
         try await app.autoMigrate()
-        if config.worker.enabled { app.lifecycle.use(WorkerLifecycle()) }
+        if config.worker.enabled {
+            app.lifecycle.use(WorkerLifecycle())
+            app.lifecycle.use(WebhookDispatcherLifecycle())
+        }
         if let token = try await SetupToken.issueIfNoAdmin(app) {
             app.logger.warning("No admin yet. To create the first admin, open /login.html#setup=\(token) on this server and sign up (the link works once, until the next restart), or run `atelier users create EMAIL --admin`.")
         }
@@ -68,12 +71,14 @@ struct WorkerCommand: AsyncCommand {
         let worker = app.makeJobWorker()
         app.jobWorker = worker
         let task = Task { await worker.run() }
+        let stopWebhooks = app.startWebhookDispatcher()
         let metrics = try await WorkerMetricsListener.start(for: app)
         await ShutdownSignal.wait()
         app.logger.notice("worker shutting down")
         task.cancel()
         await app.atelier.hub.wakeWorkers()
         await task.value
+        await stopWebhooks()
         try await metrics?.stop()
     }
 }

@@ -12,5 +12,6 @@ extension Migrations {
         add(AddAccountSecurity())
         add(AddSpendAttemptAccounting())
         add(CreateUpstreamLanes())
+        add(CreateWebhooks())
     }
 }
