@@ -107,6 +107,7 @@ extension Application {
         middleware.use(RouteLoggingMiddleware(logLevel: .info))
         middleware.use(APIErrorMiddleware())
         middleware.use(CallerResolver())
+        middleware.use(OpenAPIDocumentMiddleware(publicDirectory: config.publicDirectory))
         middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
     }
 }
