@@ -1,6 +1,7 @@
 // @ts-check
-// My account: API keys (create, list, revoke), export, delete, sign out.
+// My account: API keys (create, list, revoke), MCP config, export, delete, sign out.
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
+import { rememberKey, setUpMCPConfig } from "./mcpconfig.js";
 
 /** @typedef {{ id: string, name: string, prefix: string, created_at: string, last_used_at: string | null, revoked_at: string | null, key?: string }} ApiKey */
 
@@ -46,6 +47,7 @@ byId("new-key", HTMLFormElement).addEventListener("submit", async (event) => {
     const key = await call("POST", "/v1/me/keys", { name: String(new FormData(form).get("name") ?? "") });
     secret.textContent = `Your new key (copy it now, it is not shown again): ${key.key ?? ""}`;
     secret.hidden = false;
+    if (key.key) rememberKey(key.key);
     form.reset();
     await loadKeys();
   } catch (error) {
@@ -81,6 +83,7 @@ session().then(async (current) => {
     return;
   }
   const who = byId("who", HTMLElement);
+  setUpMCPConfig({ local: !current.user });
   if (!current.user) {
     say(who, "Login is switched off (local mode): there is no account to manage.");
     return;
