@@ -74,6 +74,31 @@ import VaporTesting
         }
     }
 
+    @Test func editAndMaskTakeStoredIdsAndBase64Images() async throws {
+        try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
+            let tools = try await tools(app)
+            let made = try await tools.call("generate_image", arguments: ["prompt": "a fox", "size": "1024x1024", "wait_seconds": 0], progress: nil)
+            try await app.drainJobs(app.makeJobWorker())
+            let jobID = try #require(made.structuredContent?.objectValue?["job_id"]?.stringValue)
+            let done = try await tools.call("get_job", arguments: ["job_id": .string(jobID), "full_image": true], progress: nil)
+            let imageID = try #require(done.structuredContent?.objectValue?["images"]?.arrayValue?.first?.objectValue?["id"])
+            guard case .image(let png, _, _, _) = done.content.last else { Issue.record("no image"); return }
+            let edit = try await tools.call("edit_image", arguments: [
+                "prompt": "add a scarf", "image_ids": [imageID], "images": [.string(png)], "wait_seconds": 0,
+            ], progress: nil)
+            #expect(edit.isError == false, "\(edit.content)")
+            let editJob = try await app.send(.GET, "v1/jobs/\(edit.structuredContent?.objectValue?["job_id"]?.stringValue ?? "")").json
+            #expect(editJob["kind"] as? String == "edit")
+            #expect((editJob["inputs"] as? [Any])?.count == 2)
+            let mask = try await tools.call("create_mask", arguments: ["image_id": imageID, "subject": "the fox", "wait_seconds": 0], progress: nil)
+            #expect(mask.structuredContent?.objectValue?["kind"] == "mask")
+            let broken = try await tools.call("edit_image", arguments: ["prompt": "x", "images": ["%%%"]], progress: nil)
+            #expect(broken.structuredContent?.objectValue?["error"]?.objectValue?["field"] == "images[0]")
+            let missing = try await tools.call("edit_image", arguments: ["prompt": "x"], progress: nil)
+            #expect(missing.structuredContent?.objectValue?["error"]?.objectValue?["field"] == "image")
+        }
+    }
+
     @Test func anotherUsersJobAndImageAreNotFound() async throws {
         try await withAccountsApp { app in
             let ada = try await app.makeAccount("ada@example.com")
