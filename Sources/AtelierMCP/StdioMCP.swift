@@ -10,19 +10,21 @@ public enum StdioMCP {
     public static func run(baseURL: String, apiKey: String?, version: String) async throws {
         var logger = Logger(label: "atelier.mcp") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(3)  // a refused connection is retried until this passes
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let api = RemoteAtelierAPI(baseURL: baseURL, apiKey: apiKey, client: client)
-            let tools: AtelierTools
-            do { tools = try await AtelierTools.load(api: api) } catch {
+            let me: APIResponse
+            do { me = try await api.send(.get("/v1/me")) } catch {
                 throw StdioMCPError(message: "Cannot reach Atelier at \(baseURL) (\(error)); set ATELIER_URL to a running server.")
             }
-            if let apiKey, !apiKey.isEmpty {
-                let me = try await api.send(.get("/v1/me"))
-                guard me.isSuccess else {
-                    throw StdioMCPError(message: "Atelier refused ATELIER_API_KEY: \(APIFailure(me).message)")
-                }
+            if me.status == 401 {
+                throw StdioMCPError(message: apiKey == nil
+                    ? "Atelier at \(baseURL) needs an API key: set ATELIER_API_KEY (create one on the account page)."
+                    : "Atelier refused ATELIER_API_KEY: \(APIFailure(me).message)")
             }
+            let tools = try await AtelierTools.load(api: api)
             let server = await AtelierMCPServer.make(tools: tools, version: version)
             try await server.start(transport: StdioTransport(logger: logger))
             await server.waitUntilCompleted()

@@ -109,3 +109,15 @@ def test_http_needs_a_valid_key(atelier):
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 401
         assert json.loads(refused.value.read())["error"]["code"] in {"unauthenticated", "invalid_api_key"}
+
+
+def test_stdio_says_why_it_cannot_start(atelier):
+    import subprocess
+    base, _ = atelier
+    for env, reason in (({"ATELIER_URL": base, "ATELIER_API_KEY": "atl_wrong"}, "refused ATELIER_API_KEY"),
+                        ({"ATELIER_URL": base}, "needs an API key"),
+                        ({"ATELIER_URL": "http://127.0.0.1:9"}, "Cannot reach Atelier")):
+        finished = subprocess.run([BIN, "mcp"], env=env, input="", capture_output=True, text=True, timeout=60)
+        assert finished.returncode == 1
+        assert reason in finished.stderr
+        assert finished.stdout == ""

@@ -35,7 +35,7 @@ struct MCPController: RouteCollection {
             if req.method == .DELETE { await sessions.close(id) }
             return Self.response(response)
         }
-        guard req.method == .POST else {
+        guard req.method == .POST, Self.isInitialize(request.body) else {
             return Self.response(.error(statusCode: 400, .invalidRequest("Bad Request: Mcp-Session-Id header is required")))
         }
         return try await open(request, req: req, principal: principal)
@@ -58,6 +58,12 @@ struct MCPController: RouteCollection {
             await server.stop()
         }
         return Self.response(response)
+    }
+
+    /// Whether a body is a JSON-RPC `initialize` request (only that opens a session, and a server).
+    static func isInitialize(_ body: Data?) -> Bool {
+        guard let body, let message = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return false }
+        return message["method"] as? String == "initialize"
     }
 
     private static func headers(_ req: Vapor.Request) -> [String: String] {
