@@ -113,6 +113,21 @@ import VaporTesting
         }
     }
 
+    @Test func toolCallsCountAgainstTheKeysRateLimit() async throws {
+        var access = AtelierConfig.Access.accountsTesting
+        access.requestsPerMinute = 5
+        try await withAccountsApp(access: access, clock: .frozenAtWindowStart) { app in
+            let ada = try await app.makeAccount("ada@example.com")
+            let tools = try await tools(app, key: ada.apiKey)  // 1 request (GET /v1/models)
+            var codes: [String] = []
+            for _ in 0..<5 {
+                let result = try await tools.call("list_history", arguments: [:], progress: nil)
+                codes.append(result.structuredContent?.objectValue?["error"]?.objectValue?["code"]?.stringValue ?? "ok")
+            }
+            #expect(codes == ["ok", "ok", "ok", "ok", "rate_limited"])
+        }
+    }
+
     @Test func anMCPClientTalksToTheServerThroughTheSDK() async throws {
         try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
             let server = await AtelierMCPServer.make(tools: try await tools(app), version: "test")
