@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
     ],
     targets: [
         // Framework-free domain: model registry, validation, cost maths, ports.
@@ -65,11 +66,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The MCP server's tools, resources and stdio bridge over the official MCP Swift SDK; framework-free.
+        .target(
+            name: "AtelierMCP",
+            dependencies: [
+                "AtelierCore",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Everything Vapor and Fluent.
         .target(
             name: "AtelierServer",
             dependencies: [
-                "AtelierCore", "OpenAIImages", "ObjectStorage", "ImageProcessing", "OpenAIStandIn",
+                "AtelierCore", "OpenAIImages", "ObjectStorage", "ImageProcessing", "OpenAIStandIn", "AtelierMCP",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -103,7 +114,10 @@ let package = Package(
             dependencies: ["ObjectStorage", "AtelierCore", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: swiftSettings),
         .testTarget(
             name: "AtelierServerTests",
-            dependencies: ["AtelierServer", "AtelierTesting", .product(name: "VaporTesting", package: "vapor")],
+            dependencies: [
+                "AtelierServer", "AtelierTesting", "AtelierMCP", .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

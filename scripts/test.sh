@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs what they need (apt: libvips, PostgreSQL, Chromium, TypeScript; pip: playwright,
-# pytest, pillow, moto, standardwebhooks), builds, runs the Swift suites on SQLite and on a PostgreSQL it starts on 127.0.0.1
+# pytest, pillow, moto, standardwebhooks, mcp, openapi-spec-validator), builds, runs the Swift suites on SQLite and on a PostgreSQL it starts on 127.0.0.1
 # (with an S3-compatible moto server for the S3 store),
 # type-checks the studio's JavaScript, and drives the studio in headless Chromium.
 set -euo pipefail
@@ -43,6 +43,9 @@ env -u TEST_DATABASE_URL ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pyte
 echo "==> Webhook process tests on SQLite (receivers verify signatures with standardwebhooks)"
 env -u TEST_DATABASE_URL ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/webhooks -q
 
+echo "==> MCP clients (official Python SDK, stdio and Streamable HTTP) on SQLite"
+env -u TEST_DATABASE_URL ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/mcp -q
+
 echo "==> Swift tests on PostgreSQL"
 eval "$(bash scripts/postgres.sh start "$pgdir")"
 TEST_DATABASE_URL="$TEST_DATABASE_URL" swift test --skip-build --parallel --filter AtelierServerTests
@@ -54,6 +57,12 @@ TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" p
 
 echo "==> Webhook process tests on PostgreSQL"
 TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/webhooks -q
+
+echo "==> MCP clients (official Python SDK, stdio and Streamable HTTP) on PostgreSQL"
+TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/mcp -q
+
+echo "==> OpenAPI document: valid (openapi-spec-validator), operations complete, no unused schemas"
+python3 scripts/check-openapi.py Public/openapi.json
 
 echo "==> JavaScript type check"
 bash scripts/check-web.sh

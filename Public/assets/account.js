@@ -1,10 +1,11 @@
 // @ts-check
-// My account: API keys (create with scopes, list, revoke), webhooks (webhooks.js), export, delete, sign out —
-// changes confirmed with the password. A pending account sees that it waits for an admin's approval. Password and
-// sessions: accountsecurity.js.
+// My account: API keys (create with scopes, list, revoke), webhooks (webhooks.js), MCP config (mcpconfig.js),
+// export, delete, sign out — changes confirmed with the password. A pending account sees that it waits for an
+// admin's approval. Password and sessions: accountsecurity.js.
 import { ApiError, byId, call, el, say, session } from "./accountapi.js";
 import { request } from "./api.js";
 import { loadWebhooks } from "./webhooks.js";
+import { rememberKey, setUpMCPConfig } from "./mcpconfig.js";
 import "./accountsecurity.js";
 
 /** @typedef {{ id: string, name: string, prefix: string, scopes: string[], created_at: string, last_used_at: string | null, revoked_at: string | null, key?: string }} ApiKey */
@@ -64,6 +65,7 @@ byId("new-key", HTMLFormElement).addEventListener("submit", async (event) => {
     });
     secret.textContent = `Your new key (copy it now, it is not shown again): ${key.key ?? ""}`;
     secret.hidden = false;
+    if (key.key) rememberKey(key.key);
     form.reset();
     await loadKeys();
   } catch (error) {
@@ -113,6 +115,7 @@ session().then(async (current) => {
   }
   const who = byId("who", HTMLElement);
   loadWebhooks().catch((error) => say(byId("hooks-status", HTMLElement), message(error), true));
+  setUpMCPConfig({ local: !current.user });
   if (!current.user) {
     say(who, "Login is switched off (local mode): there is no account to manage.");
     return;

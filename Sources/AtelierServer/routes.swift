@@ -3,6 +3,9 @@ import Vapor
 /// Every route, grouped. The OpenAPI document lives at `Public/openapi.json` and a test keeps it in step.
 func registerRoutes(_ app: Application) throws {
     try app.register(collection: StatusController())
+    let mcp = MCPController()
+    try app.register(collection: mcp)
+    app.lifecycle.use(MCPSessionsLifecycle(sessions: mcp.sessions))
     try app.grouped("v1").register(collection: AuthController())
     // Everything below needs a caller (session cookie + CSRF on writes, API key, or local mode).
     let v1 = app.grouped("v1").grouped(RequireCaller()).grouped(OpenStreamLimiter())

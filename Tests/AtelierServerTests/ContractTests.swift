@@ -8,7 +8,7 @@ import VaporTesting
 
 /// The published contract: the OpenAPI document, the studio's files, offline mode.
 @Suite struct ContractTests {
-    @Test func openAPIDocumentListsExactlyTheV1Routes() async throws {
+    @Test func openAPIDocumentListsExactlyTheServedRoutes() async throws {
         try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
             let response = try await app.send(.GET, "openapi.json")
             #expect(response.status == .ok)
@@ -23,11 +23,28 @@ import VaporTesting
                     if case .parameter(let name) = component { return "{\(name)}" }
                     return component.description
                 }
-                guard parts.first == "v1" else { return nil }
+                // /mcp is MCP's JSON-RPC endpoint (docs/AGENTS.md), not an action an importer should offer.
+                guard parts.first != "mcp" else { return nil }
                 return "\(route.method.rawValue) /" + parts.joined(separator: "/")
             })
             #expect(served.subtracting(documented).isEmpty, "undocumented: \(served.subtracting(documented).sorted())")
             #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
+        }
+    }
+
+    @Test func openAPIDocumentNamesItsAbsoluteServerAndTheBearerScheme() async throws {
+        try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
+            let direct = try await app.send(.GET, "openapi.json", headers: ["Host": "atelier.example:8080"]).json
+            #expect(direct[path: "servers.0.url"] as? String == "http://atelier.example:8080")
+            let proxied = try await app.send(.GET, "openapi.json", headers: [
+                "Host": "10.0.0.5:8080", "X-Forwarded-Host": "images.example.org", "X-Forwarded-Proto": "https",
+            ]).json
+            #expect(proxied[path: "servers.0.url"] as? String == "https://images.example.org")
+            let hostile = try await app.send(.GET, "openapi.json", headers: ["Host": "evil\"/x"]).json
+            #expect(hostile[path: "servers.0.url"] as? String == "/")
+            #expect(direct[path: "components.securitySchemes.bearerAuth.scheme"] as? String == "bearer")
+            #expect((direct["security"] as? [[String: Any]])?.first?.keys.first == "bearerAuth")
+            #expect((direct[path: "paths./v1/status.get.security"] as? [Any])?.isEmpty == true)
         }
     }
 

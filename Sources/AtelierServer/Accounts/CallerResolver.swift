@@ -2,12 +2,12 @@ import Foundation
 import NIOCore
 import Vapor
 
-/// Global middleware for `/v1`: works out the caller (API key, session cookie, or the local user when login is
+/// Global middleware for `/v1` and `/mcp`: works out the caller (API key, session cookie, or the local user when login is
 /// off), counts the request against the caller's requests-per-minute (per user and per key; per client address
 /// when anonymous) and puts `X-RateLimit-Limit/Remaining/Reset` on every `/v1` response, 429 past the limit.
 struct CallerResolver: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard req.url.path.hasPrefix("/v1/") else { return try await next.respond(to: req) }
+        guard req.url.path.hasPrefix("/v1/") || req.url.path == "/mcp" else { return try await next.respond(to: req) }
         var failure: (any Error)?
         do { req.caller = try await resolve(req) } catch { failure = error }
         let access = req.atelier.config.access

@@ -32,8 +32,13 @@ struct JobController: RouteCollection {
         return response
     }
 
+    /// With `?wait=N` (seconds, ≤ 60) answers as soon as the job ends, or as it stands after N seconds.
     @Sendable func show(req: Request) async throws -> Response {
-        try await JobPresenter(req: req).dto(try await req.ownedJob()).encodeResponse(status: .ok, for: req)
+        var job = try await req.ownedJob()
+        if let wait = req.query[Double.self, at: "wait"], wait > 0, !job.jobStatus.isFinished {
+            job = try await JobResponder(req: req).waitForEnd(try job.requireID(), seconds: min(wait, JobResponder.maxWaitSeconds)) ?? job
+        }
+        return try await JobPresenter(req: req).dto(job).encodeResponse(status: .ok, for: req)
     }
 
     @Sendable func cancel(req: Request) async throws -> Response {

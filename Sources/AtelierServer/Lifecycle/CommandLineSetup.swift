@@ -7,11 +7,12 @@ import Vapor
 
 /// Prepares the app for the command on the command line:
 /// `serve` (HTTP + in-process worker unless WORKER_ENABLED=false), `worker` (workers only),
-/// `migrate`, `stand-in` (the OpenAI-compatible stand-in upstream, no database).
+/// `migrate`, `stand-in` (the OpenAI-compatible stand-in upstream, no database), `mcp` (MCP on stdio, no database).
 public func prepareCommandLine(_ app: Application) async throws {
     let command = app.environment.arguments.dropFirst().first ?? "serve"
     app.asyncCommands.use(StandInCommand(), as: "stand-in")
-    if command == "stand-in" { return }
+    app.asyncCommands.use(MCPCommand(), as: "mcp")
+    if command == "stand-in" || command == "mcp" { return }
     let config: AtelierConfig
     do { config = try AtelierConfig.fromEnvironment() } catch let error as ConfigError {
         app.logger.critical("\(error.description)")

@@ -116,6 +116,7 @@ extension Application {
             middleware.use(LocalModeGuard())
         }
         middleware.use(CallerResolver())
+        middleware.use(OpenAPIDocumentMiddleware(publicDirectory: config.publicDirectory))
         middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
     }
 }
