@@ -49,6 +49,11 @@ echo "==> Queue process tests on PostgreSQL"
 TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/queue -q
 # --- end job queue (PostgreSQL) ---------------------------------------------------------------------------
 
+# --- operations: commands without a terminal, a copied binary, doctor, backup/restore ---------------------
+echo "==> Operator commands (real binary, stdin closed)"
+env -u TEST_DATABASE_URL ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/ops -q
+# --- end operations ---------------------------------------------------------------------------------------
+
 echo "==> JavaScript type check"
 bash scripts/check-web.sh
 

@@ -20,6 +20,7 @@ public enum OpenAIStandIn {
         app.on(.POST, "v1", "images", "edits", body: .collect(maxSize: "900mb")) { req async -> Response in
             await service.handle(req, endpoint: .edits)
         }
+        registerModels(app, service: service)
         for method in [HTTPMethod.GET, .POST, .PUT, .DELETE, .PATCH] {
             app.on(method, "v1", "**") { req async -> Response in
                 APIError(

@@ -21,7 +21,7 @@ struct CreateKeyCommand: AsyncCommand {
         let app = context.application
         try await app.autoMigrate()
         guard let user = try await UserAccounts(app: app).find(email: signature.email) else {
-            throw APIError.notFound("account with email \(signature.email)")
+            throw OperatorError("no account with the email \(signature.email): create it with `atelier users create`")
         }
         let issued = try await APIKeyIssuer(database: app.db, clock: app.atelier.clock)
             .issue(for: user.requireID(), name: signature.name ?? "cli")

@@ -107,6 +107,9 @@ extension Application {
         middleware.use(RouteLoggingMiddleware(logLevel: .info))
         middleware.use(APIErrorMiddleware())
         middleware.use(CallerResolver())
-        middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
+        // No studio folder found: no file serving at all (an empty path would mean "/").
+        if !config.publicDirectory.isEmpty {
+            middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
+        }
     }
 }
