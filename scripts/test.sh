@@ -51,7 +51,7 @@ TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" p
 
 # --- operations: commands without a terminal, a copied binary, doctor, backup/restore; API fuzzing ---------
 echo "==> Operator commands (real binary, stdin closed)"
-env -u TEST_DATABASE_URL ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/ops -q
+TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/ops -q
 
 echo "==> API fuzzing (schemathesis against /openapi.json) on SQLite and PostgreSQL"
 TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" python3 tests/fuzz/run_fuzz.py

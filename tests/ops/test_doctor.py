@@ -1,8 +1,13 @@
 """`atelier doctor` against the stand-in (passes) and with broken configurations (fails, says what to fix)."""
 from __future__ import annotations
 
+import os
 import sqlite3
+import urllib.request
+import uuid
 from pathlib import Path
+
+import pytest
 
 from ops_support import Processes, assert_clean_failure, atelier, base_env, free_port
 
@@ -84,3 +89,36 @@ def test_doctor_with_a_broken_configuration(tmp: Path) -> None:
     assert "check DATABASE_URL" in broken.stdout and "check S3_ENDPOINT" in broken.stdout
     for secret in ("db-secret-pw", "s3-secret-value", KEY):
         assert secret not in broken.stdout + broken.stderr
+
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+S3_URL = os.environ.get("TEST_S3_URL")
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL")
+def test_migrate_and_doctor_on_postgres(tmp: Path) -> None:
+    schema = "ops_" + uuid.uuid4().hex[:12]
+    env = base_env(tmp / "data", DATABASE_URL=PG_URL + ("&" if "?" in PG_URL else "?") + f"search_path={schema}")
+    dry = atelier(["migrate", "--dry-run"], env)
+    assert dry.returncode == 0 and "Would apply every migration" in dry.stdout, dry.stdout + dry.stderr
+    before = atelier(["doctor"], env)
+    assert before.returncode == 1 and rows(before.stdout)["database"] == ("fail", "reachable; no Atelier schema yet")
+    assert atelier(["migrate"], env).returncode == 0
+    after = atelier(["doctor"], env)
+    assert after.returncode == 0, after.stdout
+    assert rows(after.stdout)["database"] == ("ok", "reachable; migrated")
+    assert atelier(["migrate"], env).stdout.strip() == "No pending migrations; the database is current."
+
+
+@pytest.mark.skipif(not S3_URL, reason="needs TEST_S3_URL (the test command starts moto)")
+def test_doctor_probes_an_s3_bucket(tmp: Path) -> None:
+    bucket = "doctor-" + uuid.uuid4().hex[:8]
+    urllib.request.urlopen(urllib.request.Request(f"{S3_URL}/{bucket}", method="PUT"), timeout=10).read()
+    env = base_env(tmp / "data", S3_BUCKET=bucket, S3_ENDPOINT=S3_URL, S3_ACCESS_KEY_ID="test",
+                   S3_SECRET_ACCESS_KEY="test-secret-key", S3_PREFIX="probe-test")
+    assert atelier(["migrate"], env).returncode == 0
+    done = atelier(["doctor"], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert rows(done.stdout)["storage"] == ("ok", f"wrote, read and deleted a probe object in s3://{bucket}/probe-test/")
+    listing = urllib.request.urlopen(f"{S3_URL}/{bucket}?list-type=2", timeout=10).read().decode()
+    assert "<Key>" not in listing  # the probe was deleted
