@@ -1,4 +1,5 @@
 import Foundation
+import Vapor
 
 /// Finds the studio's files (`Public/`: pages, scripts, `openapi.json`) for a binary started from any directory.
 ///
@@ -42,7 +43,11 @@ enum StudioFiles {
         return Bundle.main.executableURL
     }
 
-    /// Why the studio cannot be served, or nil when its files are there.
+    /// Why `config`'s studio cannot be served, or nil when its files are there.
+    static func problem(_ config: AtelierConfig) -> String? {
+        problem(publicDirectory: config.publicDirectory, configured: !(Environment.get("PUBLIC_DIR") ?? "").isEmpty)
+    }
+
     static func problem(publicDirectory: String, configured: Bool) -> String? {
         if holdsStudio(URL(fileURLWithPath: publicDirectory)) { return nil }
         if configured { return "PUBLIC_DIR=\(publicDirectory) has no \(marker): point it at a copy of the studio's Public/ folder" }

@@ -25,8 +25,7 @@ public func prepareCommandLine(_ app: Application) async throws {
         return
     }
     let serves = command == "serve" || command.hasPrefix("-")
-    if serves, let problem = StudioFiles.problem(
-        publicDirectory: config.publicDirectory, configured: !(Environment.get("PUBLIC_DIR") ?? "").isEmpty) {
+    if serves, let problem = StudioFiles.problem(config) {
         throw ConfigError(problems: [problem])
     }
     if !config.access.loginRequired && serves {

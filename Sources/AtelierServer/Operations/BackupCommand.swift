@@ -26,38 +26,37 @@ struct BackupCommand: AsyncCommand {
         if let path = missingDatabase { throw OperatorError("no database at \(path): check DATA_DIR / DATABASE_URL") }
         let target = URL(fileURLWithPath: signature.path).standardizedFileURL
         let staging = try BackupLayout.staging(for: target)
+        let manifest: BackupManifest
         do {
-            let sql = app.db as! any SQLDatabase
-            let snapshot = staging.appendingPathComponent(BackupLayout.database)
-            try await sql.raw("VACUUM INTO \(bind: snapshot.path)").run()
-            // Every row in the snapshot is also in the live table now (or was deleted since, with its files), so
-            // copying the live table's keys copies all the snapshot needs; newer images only add unused files.
-            let rows = try await sql.raw("SELECT blob_key, thumbnail_key FROM images").all()
-            var keys: [(key: String, optional: Bool)] = []
-            for row in rows {
-                keys.append((try row.decode(column: "blob_key", as: String.self), false))
-                if let thumb = try row.decode(column: "thumbnail_key", as: String?.self) { keys.append((thumb, true)) }
-            }
-            let copy = try await BlobCopier(blobs: app.atelier.blobs).export(keys, into: staging.appendingPathComponent(BackupLayout.blobs))
-            let manifest = BackupManifest(
-                format: 1, createdAt: Date().timeIntervalSince1970, version: StatusController.version,
-                images: rows.count, files: copy.files, bytes: copy.bytes, missing: copy.missing)
-            try manifest.write(to: staging.appendingPathComponent(BackupLayout.manifest))
+            manifest = try await write(app, into: staging)
             try FileManager.default.moveItem(at: staging, to: target)
         } catch {
             try? FileManager.default.removeItem(at: staging)
             throw error
         }
-        let size = String(format: "%.1f MB", Double(try BackupLayout.size(of: target)) / 1e6)
-        context.console.print("Backed up to \(target.path): database snapshot and \(rows(of: target)) (\(size)).")
+        let size = String(format: "%.1f MB", Double(BackupLayout.size(of: target)) / 1e6)
+        let missing = manifest.missing.isEmpty ? "" : "; \(manifest.missing.count) image file(s) were deleted while it ran"
+        context.console.print("Backed up to \(target.path): database snapshot and \(manifest.files) image file(s) (\(size))\(missing).")
     }
 
-    private func rows(of target: URL) -> String {
-        guard let data = FileManager.default.contents(atPath: target.appendingPathComponent(BackupLayout.manifest).path),
-            let manifest = try? JSONDecoder().decode(BackupManifest.self, from: data)
-        else { return "images" }
-        let missing = manifest.missing.isEmpty ? "" : "; \(manifest.missing.count) image file(s) were deleted while it ran"
-        return "\(manifest.files) image file(s) for \(manifest.images) image(s)\(missing)"
+    /// The snapshot, the image files it can refer to, and the manifest, into `folder`.
+    private func write(_ app: Application, into folder: URL) async throws -> BackupManifest {
+        let sql = app.db as! any SQLDatabase
+        try await sql.raw("VACUUM INTO \(bind: folder.appendingPathComponent(BackupLayout.database).path)").run()
+        // Every row in the snapshot is also in the live table now (or was deleted since, with its files), so
+        // copying the live table's keys copies all the snapshot needs; newer images only add unused files.
+        let rows = try await sql.raw("SELECT blob_key, thumbnail_key FROM images").all()
+        var keys: [(key: String, optional: Bool)] = []
+        for row in rows {
+            keys.append((try row.decode(column: "blob_key", as: String.self), false))
+            if let thumb = try row.decode(column: "thumbnail_key", as: String?.self) { keys.append((thumb, true)) }
+        }
+        let copy = try await BlobCopier(blobs: app.atelier.blobs).export(keys, into: folder.appendingPathComponent(BackupLayout.blobs))
+        let manifest = BackupManifest(
+            format: 1, createdAt: Date().timeIntervalSince1970, version: StatusController.version,
+            images: rows.count, files: copy.files, bytes: copy.bytes, missing: copy.missing)
+        try manifest.write(to: folder.appendingPathComponent(BackupLayout.manifest))
+        return manifest
     }
 }
 
@@ -66,6 +65,7 @@ struct BackupManifest: Codable {
     var format: Int
     var createdAt: Double
     var version: String
+    /// Image rows when the files were copied (at least the snapshot's).
     var images: Int
     var files: Int
     var bytes: Int
@@ -105,7 +105,7 @@ enum BackupLayout {
         return staging
     }
 
-    static func size(of folder: URL) throws -> Int {
+    static func size(of folder: URL) -> Int {
         let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey])
         var total = 0
         while let url = walker?.nextObject() as? URL {

@@ -27,8 +27,7 @@ struct DoctorChecks {
         let blobs = config.s3.map { "blobs in s3://\($0.bucket)/\($0.prefix)" } ?? "blobs in \(config.dataDirectory)/blobs"
         let mode = config.openAI.map { "OpenAI at \($0.baseURL)" } ?? "offline demo"
         var result = DoctorResult(check: "configuration", status: .ok, detail: "valid; \(database); \(blobs); \(mode)")
-        if let problem = StudioFiles.problem(
-            publicDirectory: config.publicDirectory, configured: !(Environment.get("PUBLIC_DIR") ?? "").isEmpty) {
+        if let problem = StudioFiles.problem(config) {
             result.status = .fail
             result.fix = problem
         } else {
