@@ -3,10 +3,15 @@ restore` into a fresh DATA_DIR: every job in the snapshot and every one of its i
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
+import urllib.request
+import uuid
 from pathlib import Path
+
+import pytest
 
 from ops_support import Processes, assert_clean_failure, atelier, base_env, http, wait_until
 
@@ -111,3 +116,35 @@ def test_backup_while_serving_then_restore_into_a_fresh_data_dir(tmp: Path, proc
             assert status == 200 and thumb[:4] == b"RIFF", (image, status)
             checked += 1
     assert checked >= 8
+
+
+S3_URL = os.environ.get("TEST_S3_URL")
+
+
+@pytest.mark.skipif(not S3_URL, reason="needs TEST_S3_URL (the test command starts moto)")
+def test_backup_and_restore_with_images_in_a_bucket(tmp: Path, procs: Processes) -> None:
+    buckets = ["backup-" + uuid.uuid4().hex[:8], "restore-" + uuid.uuid4().hex[:8]]
+    for bucket in buckets:
+        urllib.request.urlopen(urllib.request.Request(f"{S3_URL}/{bucket}", method="PUT"), timeout=10).read()
+    s3 = {"S3_ENDPOINT": S3_URL, "S3_ACCESS_KEY_ID": "test", "S3_SECRET_ACCESS_KEY": "test-secret-key"}
+    env = base_env(tmp / "live", ATELIER_AUTH="off", S3_BUCKET=buckets[0], **s3)  # offline provider
+    live = procs.serve(env)
+    for n in range(3):
+        assert http("POST", f"{live}/v1/generate", {"prompt": f"bucket {n}", "size": "1024x1024"})[0] == 202
+    wait_until(lambda: succeeded(live) == 3, 60, "three offline jobs")
+    backup = atelier(["backup", str(tmp / "backup")], env)
+    assert backup.returncode == 0, backup.stdout + backup.stderr
+    assert list((tmp / "backup/blobs").rglob("output-0.png"))
+    assert not list(tmp.glob("live/blobs/**/*.png"))  # the live images were in the bucket, not on disk
+
+    fresh = base_env(tmp / "restored", ATELIER_AUTH="off", WORKER_ENABLED="false", S3_BUCKET=buckets[1], **s3)
+    assert atelier(["restore", str(tmp / "backup")], fresh).returncode == 0
+    assert not list(tmp.glob("restored/blobs/**/*.png"))  # restored into the second bucket
+    copy = procs.serve(fresh)
+    jobs = all_jobs(copy)
+    assert len(jobs) == 3
+    for job_id in jobs:
+        job = http("GET", f"{copy}/v1/jobs/{job_id}")[1]
+        for image in job["images"]:
+            status, data = http("GET", f"{copy}{image['url']}")
+            assert status == 200 and data == http("GET", f"{live}{image['url']}")[1]
