@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs what they need (apt: libvips, PostgreSQL, Chromium, TypeScript; pip: playwright,
-# pytest, pillow, moto, standardwebhooks, mcp, openapi-spec-validator), builds, runs the Swift suites on SQLite and on a PostgreSQL it starts on 127.0.0.1
+# pytest, pillow, moto, standardwebhooks, mcp, openapi-spec-validator, schemathesis), builds, runs the Swift suites on SQLite and on a PostgreSQL it starts on 127.0.0.1
 # (with an S3-compatible moto server for the S3 store),
 # type-checks the studio's JavaScript, and drives the studio in headless Chromium.
 set -euo pipefail
@@ -63,6 +63,14 @@ TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" p
 
 echo "==> OpenAPI document: valid (openapi-spec-validator), operations complete, no unused schemas"
 python3 scripts/check-openapi.py Public/openapi.json
+
+# --- operations: commands without a terminal, a copied binary, doctor, backup/restore; API fuzzing ---------
+echo "==> Operator commands (real binary, stdin closed)"
+TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pytest tests/ops -q
+
+echo "==> API fuzzing (schemathesis against /openapi.json) on SQLite and PostgreSQL"
+TEST_DATABASE_URL="$TEST_DATABASE_URL" ATELIER_BIN="$PWD/.build/debug/atelier" python3 tests/fuzz/run_fuzz.py
+# --- end operations ---------------------------------------------------------------------------------------
 
 echo "==> JavaScript type check"
 bash scripts/check-web.sh

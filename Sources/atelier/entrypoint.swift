@@ -1,4 +1,5 @@
 import AtelierServer
+import Foundation
 import Logging
 import Vapor
 
@@ -11,14 +12,17 @@ enum Entrypoint {
         let app = try await Application.make(env)
         do {
             try await prepareCommandLine(app)
-            try await app.execute()
+            try await app.startup()  // what `execute()` does, without its second report of the error
+            try await app.running?.onStop.get()
         } catch let status as ExitStatus {
             try? await app.asyncShutdown()
             exit(status.code)
         } catch {
-            app.logger.report(error: error)
+            // An operator's mistake (bad setting, unknown command, missing file) is one line and status 1, not a
+            // crash report: no service unit or script should have to read a backtrace.
             try? await app.asyncShutdown()
-            throw error
+            FileHandle.standardError.write(Data("atelier: \(commandLineMessage(for: error))\n".utf8))
+            exit(1)
         }
         try await app.asyncShutdown()
     }

@@ -62,7 +62,7 @@ extension AtelierConfig {
         var config = AtelierConfig(
             dataDirectory: dataDirectory, database: database, openAI: openAI,
             registry: registry ?? ModelRegistry(defaultModel: "", models: [], retired: []), worker: worker,
-            publicDirectory: env["PUBLIC_DIR"] ?? DirectoryConfiguration.detect().publicDirectory,
+            publicDirectory: StudioFiles.directory(environment: env) ?? "",
             maxUploadBytes: int("MAX_UPLOAD_MB", 900, 1...4096) * 1_048_576,
             maxFileBytes: 50 * 1_000_000,
             access: Access.fromEnvironment(env, problems: &problems))

@@ -43,7 +43,7 @@ final class MultipartUpload: @unchecked Sendable {
             req.headers.contentType?.subType == "form-data"
         else {
             throw APIError(
-                status: .unsupportedMediaType, code: "expected_multipart",
+                status: .badRequest, code: "expected_multipart",
                 message: "Send the edit as multipart/form-data (fields plus image files).")
         }
         let staging = req.application.uploadStaging

@@ -33,6 +33,9 @@ struct APIErrorMiddleware: AsyncMiddleware {
             return (.badRequest, .init(code: "invalid_image", message: error.message, field: nil), [:])
         case let error as DecodingError:
             return (.badRequest, .init(code: "invalid_json", message: Self.describe(error), field: Self.field(error)), [:])
+        case let error as any AbortError where [.unsupportedMediaType, .unprocessableEntity].contains(error.status):
+            // Vapor's "no content type" / "cannot decode": a 400 that says what to send (every route documents 400).
+            return (.badRequest, .init(code: "invalid_body", message: Self.bodyHint(request), field: nil), [:])
         case let error as any AbortError:
             let code = error.status == .notFound ? "not_found" : error.status == .payloadTooLarge ? "too_large" : "bad_request"
             return (error.status, .init(code: code, message: error.reason, field: nil), error.headers)
@@ -42,6 +45,14 @@ struct APIErrorMiddleware: AsyncMiddleware {
                 metadata: ["path": "\(request.url.path)"])
             return (.internalServerError, .init(code: "internal_error", message: message, field: nil), [:])
         }
+    }
+
+    /// What the route reads: a JSON object, or multipart/form-data for uploads.
+    static func bodyHint(_ request: Request) -> String {
+        let multipart = ["/v1/edit", "/v1/mask/auto", "/v1/images/edits"].contains(request.url.path)
+        return multipart
+            ? "The body must be multipart/form-data (Content-Type: multipart/form-data; boundary=…) with the fields this endpoint documents."
+            : "The body must be a JSON object (Content-Type: application/json) with the fields this endpoint documents."
     }
 
     private static func field(_ error: DecodingError) -> String? {

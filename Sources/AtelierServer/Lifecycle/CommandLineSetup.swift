@@ -7,26 +7,36 @@ import Vapor
 
 /// Prepares the app for the command on the command line:
 /// `serve` (HTTP + in-process worker unless WORKER_ENABLED=false), `worker` (workers only),
-/// `migrate`, `stand-in` (the OpenAI-compatible stand-in upstream, no database), `mcp` (MCP on stdio, no database).
+/// `migrate`, `doctor`, `backup`, `restore`, `users`, `keys`, `models check`, `stand-in` (the OpenAI-compatible
+/// stand-in upstream, no database), `mcp` (MCP on stdio, no database).
 public func prepareCommandLine(_ app: Application) async throws {
     let command = app.environment.arguments.dropFirst().first ?? "serve"
     app.asyncCommands.use(StandInCommand(), as: "stand-in")
     app.asyncCommands.use(MCPCommand(), as: "mcp")
     if command == "stand-in" || command == "mcp" { return }
+    // The doctor's table is its output: the failures it reports would otherwise also be logged around it.
+    if command == "doctor" { app.logger.logLevel = .critical }
     let config: AtelierConfig
-    do { config = try AtelierConfig.fromEnvironment() } catch let error as ConfigError {
-        app.logger.critical("\(error.description)")
-        throw error
+    do { config = try AtelierConfig.fromEnvironment() } catch let error as ConfigError where command == "doctor" {
+        app.asyncCommands.use(DoctorCommand(configProblems: error.problems), as: "doctor")
+        return
     }
-    if !config.access.loginRequired && (command == "serve" || command.hasPrefix("-")) {
+    if command == "restore" {  // before any database connection: it puts the database file in place
+        app.asyncCommands.use(RestoreCommand(config: config), as: "restore")
+        return
+    }
+    let serves = command == "serve" || command.hasPrefix("-")
+    if serves, let problem = StudioFiles.problem(config) {
+        throw ConfigError(problems: [problem])
+    }
+    if !config.access.loginRequired && serves {
         let host = bindHost(app.environment.arguments)
         guard CallerResolver.isLoopbackHost(host) else {
-            let error = ConfigError(problems: ["ATELIER_AUTH=off is only allowed on a loopback bind (127.0.0.1, ::1); serve binds \(host)"])
-            app.logger.critical("\(error.description)")
-            throw error
+            throw ConfigError(problems: ["ATELIER_AUTH=off is only allowed on a loopback bind (127.0.0.1, ::1); serve binds \(host)"])
         }
         app.logger.warning("ATELIER_AUTH=off: login is switched off; only this machine can use Atelier.")
     }
+    let missingDatabase = config.missingSQLiteFile  // read before boot, which opens (and so creates) the file
     try await configure(app, config: config)
     // Vapor's HTTP metrics (and any library using swift-metrics) go to the registry `GET /v1/metrics` serves.
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: app.atelier.metrics.registry))
@@ -34,7 +44,10 @@ public func prepareCommandLine(_ app: Application) async throws {
     app.asyncCommands.use(UsersCommand(), as: "users")
     app.asyncCommands.use(KeysCommand(), as: "keys")
     app.asyncCommands.use(ModelsCommand(), as: "models")
-    if command == "serve" || command.hasPrefix("-") {
+    app.asyncCommands.use(MigrateCommand(), as: "migrate")  // replaces Fluent's, which asks "y/n"
+    app.asyncCommands.use(DoctorCommand(missingDatabase: missingDatabase), as: "doctor")
+    app.asyncCommands.use(BackupCommand(missingDatabase: missingDatabase), as: "backup")
+    if serves {
         try await app.autoMigrate()
         if config.worker.enabled {
             app.lifecycle.use(WorkerLifecycle())

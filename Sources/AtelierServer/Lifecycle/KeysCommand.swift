@@ -24,7 +24,7 @@ struct CreateKeyCommand: AsyncCommand {
         let app = context.application
         try await app.autoMigrate()
         guard let user = try await UserAccounts(app: app).find(email: signature.email) else {
-            throw APIError.notFound("account with email \(signature.email)")
+            throw OperatorError("no account with the email \(signature.email): create it with `atelier users create`")
         }
         let scopes = try APIKeyScope.requested(
             signature.scopes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }, isAdmin: user.isAdmin)

@@ -117,6 +117,9 @@ extension Application {
         }
         middleware.use(CallerResolver())
         middleware.use(OpenAPIDocumentMiddleware(publicDirectory: config.publicDirectory))
-        middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
+        // No studio folder found: no file serving at all (an empty path would mean "/").
+        if !config.publicDirectory.isEmpty {
+            middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
+        }
     }
 }
