@@ -18,3 +18,8 @@ public struct OpenAIKeyedImageProvider: ImageProvider {
         return try await chosen.provider.run(request, onPartial: onPartial)
     }
 }
+
+extension OpenAIKeyedImageProvider: UpstreamModelLister {
+    /// The model list as the first key sees it (`atelier models check`); every key of one organization sees the same.
+    public func listModels() async throws(ProviderError) -> [UpstreamModel] { try await providers[0].provider.listModels() }
+}

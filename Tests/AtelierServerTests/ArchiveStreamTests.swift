@@ -53,7 +53,7 @@ import VaporTesting
         try await withTestApp(try .testing(access: access), overrides: .init(provider: FakeImageProvider())) { app in
             for prompt in ["one", "two"] { _ = try await app.postJSON("v1/generate", ["prompt": prompt, "size": "1024x1024"]) }
             try await app.drainJobs(app.makeJobWorker())
-            let export = try await app.send(.GET, "v1/me/export")
+            let export = try await app.postJSON("v1/me/export", [String: String]())
             #expect(export.status == .ok)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString).zip").path
             defer { try? FileManager.default.removeItem(atPath: path) }
@@ -66,7 +66,7 @@ import VaporTesting
         try await withTestApp(try .testing(access: access), overrides: .init(provider: FakeImageProvider())) { app in
             let job = try #require(try await app.postJSON("v1/generate", ["prompt": "one"]).json["id"] as? String)
             try await app.drainJobs(app.makeJobWorker())
-            let refused = try await app.send(.GET, "v1/me/export")
+            let refused = try await app.postJSON("v1/me/export", [String: String]())
             #expect(refused.status == .payloadTooLarge)
             #expect(refused.errorCode == "archive_too_large")
             let zip = try await app.postJSON("v1/images/zip", ["job_ids": [job]])

@@ -11,8 +11,12 @@ import VaporTesting
 /// The MCP tools over the in-process REST API: schemas generated from the registry, the REST API's own field
 /// errors, results with job id, cost and image content, ownership, and the SDK's client/server round trip.
 @Suite struct MCPToolTests {
+    /// Without a key: as a local tool calls with login off (any placeholder bearer is the local user), and
+    /// with login on a caller without credentials.
     private func tools(_ app: Application, key: String? = nil) async throws -> AtelierTools {
-        try await AtelierTools.load(api: InProcessAtelierAPI(application: app, authorization: key.map { "Bearer \($0)" }, remoteAddress: nil))
+        let local = !app.atelier.config.access.loginRequired
+        let authorization = key.map { "Bearer \($0)" } ?? (local ? "Bearer local-tool" : nil)
+        return try await AtelierTools.load(api: InProcessAtelierAPI(application: app, authorization: authorization, remoteAddress: nil))
     }
 
     @Test func schemasAreGeneratedFromTheRegistry() async throws {

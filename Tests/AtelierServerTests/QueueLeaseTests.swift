@@ -11,7 +11,7 @@ import Vapor
     private func insertJobs(_ app: Application, owner: String, count: Int, from start: Double) async throws -> [UUID] {
         var ids: [UUID] = []
         for index in 0..<count {
-            let params = try app.atelier.validator.validate(
+            let params = try await app.atelier.validator(app.db).validate(
                 ImageRequestInput(prompt: "\(owner) \(index)"), for: .generations)
             let job = JobRecord(owner: owner, kind: .generate, params: params, maxAttempts: 3, now: start + Double(index))
             try await job.create(on: app.db)

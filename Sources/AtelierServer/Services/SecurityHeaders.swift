@@ -15,10 +15,11 @@ struct SecurityHeaders: AsyncMiddleware {
         do { response = try await next.respond(to: req) } catch {
             response = APIErrorMiddleware.response(for: error, request: req)
         }
-        let headers = [
-            ("Content-Security-Policy", Self.contentSecurityPolicy), ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY"),
-        ]
+        // A route's own, stricter policy (stored images: `sandbox`) is kept.
+        if !response.headers.contains(name: "Content-Security-Policy") {
+            response.headers.add(name: "Content-Security-Policy", value: Self.contentSecurityPolicy)
+        }
+        let headers = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY")]
         for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
         let overTLS = req.application.http.server.configuration.tlsConfiguration != nil
             || (req.atelier.config.access.loginRequired && req.headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https")
