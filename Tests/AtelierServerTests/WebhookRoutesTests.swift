@@ -143,7 +143,7 @@ import VaporTesting
             let listedForAdmin = try await app.send(.GET, "v1/webhooks", headers: admin.bearer)
             #expect(!String(buffer: listedForA.body).contains(everyoneID) && String(buffer: listedForAdmin.body).contains(everyoneID))
             // Deleting A removes A's endpoint and A's events from the admin's log too.
-            #expect(try await app.send(.DELETE, "v1/me", headers: a.bearer).status == .noContent)
+            #expect(try await app.sendJSON(.DELETE, "v1/me", ["password": TestAccount.password], headers: a.browser).status == .noContent)
             #expect(try await WebhookRecord.query(on: app.db).count() == 1)
             #expect(try await WebhookDeliveryRecord.query(on: app.db).count() == 0)
             #expect(try await app.deliveries(of: everyoneID, headers: admin.bearer).isEmpty)
