@@ -15,6 +15,8 @@ import pytest
 
 from ops_support import Processes, assert_clean_failure, atelier, base_env, http, wait_until
 
+LOCAL_TOOL = {"Authorization": "Bearer local-tool"}  # login off: writes go as a local tool's (no CSRF token)
+
 
 class Writer(threading.Thread):
     """Creates generation jobs one after another until stopped; remembers when each request started and ended."""
@@ -31,7 +33,7 @@ class Writer(threading.Thread):
         while not self.stop.is_set():
             sent = time.monotonic()
             status, body = http("POST", f"{self.base}/v1/generate",
-                                {"prompt": f"backup under load {n}", "size": "1024x1024", "quality": "low"})
+                                {"prompt": f"backup under load {n}", "size": "1024x1024", "quality": "low"}, LOCAL_TOOL)
             if status == 202:
                 self.accepted.append((sent, time.monotonic(), body["id"]))
             else:
@@ -130,7 +132,7 @@ def test_backup_and_restore_with_images_in_a_bucket(tmp: Path, procs: Processes)
     env = base_env(tmp / "live", ATELIER_AUTH="off", S3_BUCKET=buckets[0], **s3)  # offline provider
     live = procs.serve(env)
     for n in range(3):
-        assert http("POST", f"{live}/v1/generate", {"prompt": f"bucket {n}", "size": "1024x1024"})[0] == 202
+        assert http("POST", f"{live}/v1/generate", {"prompt": f"bucket {n}", "size": "1024x1024"}, LOCAL_TOOL)[0] == 202
     wait_until(lambda: succeeded(live) == 3, 60, "three offline jobs")
     backup = atelier(["backup", str(tmp / "backup")], env)
     assert backup.returncode == 0, backup.stdout + backup.stderr

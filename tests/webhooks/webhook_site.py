@@ -13,7 +13,13 @@ from typing import Any
 _spec = importlib.util.spec_from_file_location("atelier_process_harness", Path(__file__).parents[1] / "queue" / "conftest.py")
 harness = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(harness)
-http, wait_until, free_port, STARTUP = harness.http, harness.wait_until, harness.free_port, harness.STARTUP
+wait_until, free_port, STARTUP = harness.wait_until, harness.free_port, harness.STARTUP
+
+
+def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
+         timeout: float = 30) -> tuple[int, Any]:
+    """Login is off in these tests: calls go as a local tool does (a placeholder bearer, so no CSRF token)."""
+    return harness.http(method, url, body, {"Authorization": "Bearer local-tool", **(headers or {})}, timeout)
 
 # Fast, configurable retry schedule so a day of back-off runs in seconds.
 WEBHOOK_ENV = {
