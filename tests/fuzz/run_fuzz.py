@@ -64,7 +64,7 @@ def fuzz(label: str, database_url: str | None) -> int:
             env["DATABASE_URL"] = database_url
         run_cli(["users", "create", "fuzz@example.com", "--admin", "--verified", "--password-stdin"], env,
                 stdin="fuzzing-password-1\n")
-        key = run_cli(["keys", "create", "fuzz@example.com", "--name", "fuzz"], env).split()[0]
+        key = run_cli(["keys", "create", "fuzz@example.com", "--name", "fuzz", "--scopes", "generate,read,admin,metrics"], env).split()[0]
         log = open(f"{tmp}/serve.log", "wb")
         server = subprocess.Popen([BIN, "serve", "--hostname", "127.0.0.1", "--port", str(port)], env=env,
                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp)
