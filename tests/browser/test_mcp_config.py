@@ -5,7 +5,7 @@ import json
 from playwright.sync_api import Browser, expect
 
 from conftest import Server, new_context
-from test_accounts import auth_server  # noqa: F401 - the login-on server fixture
+from test_accounts import PASSWORD, auth_server, setup_link, sign_up  # noqa: F401 - the login-on server fixture
 
 
 def copied(page, button: str) -> dict:
@@ -36,17 +36,17 @@ def test_a_new_key_is_filled_in_and_no_other_secret(browser: Browser, auth_serve
     ctx = new_context(browser, auth_server)
     ctx.grant_permissions(["clipboard-read", "clipboard-write"])
     page = ctx.new_page()
-    page.goto("/login.html")
-    signup = page.locator("#signup")
-    signup.locator("input[name=email]").fill("mcp-config@example.com")
-    signup.locator("input[name=password]").fill("correct horse battery")
-    signup.locator("input[name=consent]").check()
-    signup.locator("button[type=submit]").click()
+    # The first admin through the setup link `serve` logs (a plain sign-up would wait for approval).
+    page.goto(setup_link(auth_server))
+    sign_up(page, "mcp-config@example.com")
     page.wait_for_url(lambda url: "/login.html" not in url)
     page.goto("/account.html")
     before = copied(page, "#copy-mcp-http")
     assert before["headers"]["Authorization"] == "Bearer PASTE-AN-API-KEY (atl_…)"
     page.locator("#new-key input[name=name]").fill("agent")
+    page.locator("#new-key button[type=submit]").click()
+    expect(page.locator("#keys-status")).to_contain_text("password")
+    page.locator("#confirm-password").fill(PASSWORD)
     page.locator("#new-key button[type=submit]").click()
     expect(page.locator("#new-key-secret")).to_contain_text("atl_")
     secret = next(w for w in page.locator("#new-key-secret").text_content().split() if w.startswith("atl_"))
