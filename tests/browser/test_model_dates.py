@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from conftest import ARTIFACTS, REPO, Server, _start, _stop, _wait_ready, free_port, new_context
-from test_accounts import auth_server  # noqa: F401 - the login-on server fixture
+from test_accounts import auth_server, setup_link, sign_up  # noqa: F401 - the login-on server fixture
 
 TODAY = datetime.datetime.now(datetime.timezone.utc).date()
 SOON = TODAY + datetime.timedelta(days=10)
@@ -121,12 +121,8 @@ def test_signed_in_header_fits_375_px_and_no_favicon_404(browser: Browser, auth_
     page = ctx.new_page()
     missing: list[str] = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
-    page.goto("/login.html")
-    signup = page.locator("#signup")
-    signup.locator("input[name=email]").fill("a.rather.long.address@example.com")
-    signup.locator("input[name=password]").fill("correct horse battery")
-    signup.locator("input[name=consent]").check()
-    signup.locator("button[type=submit]").click()
+    page.goto(setup_link(auth_server))  # the first admin (a plain sign-up would wait for approval)
+    sign_up(page, "a.rather.long.address@example.com")
     page.wait_for_url(lambda url: "/login.html" not in url)
     expect(page.locator("#account-link")).to_be_visible()
     expect(page.locator("#admin-link")).to_be_visible()
@@ -134,7 +130,7 @@ def test_signed_in_header_fits_375_px_and_no_favicon_404(browser: Browser, auth_
     (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "screenshots" / "studio-signed-in-375.png"))
     # The banner for models shutting down soon (the bundled registry's dates, whichever they are today).
-    status, models = auth_server.api("GET", "/v1/models")
+    models = page.evaluate("fetch('/v1/models').then(r => r.json())")  # as the signed-in page sees it
     banner = page.locator("#deprecation-banner")
     if models["deprecations"]:
         expect(banner).to_contain_text(f"{models['deprecations'][0]['model']} shuts down on")
