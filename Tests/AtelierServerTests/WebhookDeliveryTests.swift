@@ -150,8 +150,8 @@ import Vapor
                 #expect(try await WebhookAttemptRecord.query(on: app.db).count() == 0)
                 #expect(try await WebhookDeliveryRecord.query(on: app.db).filter(\.$status == "pending").count() == 3)
                 // The three deliveries are held at once (bounded concurrency, not one after another).
+                // (No attempt count here: on a loaded machine an attempt may reach its 30 s timeout by now.)
                 await receiver.waitForRequests(3)
-                #expect(try await WebhookAttemptRecord.query(on: app.db).count() == 0)
                 await stopDispatcher()
                 await stopWorker()
             }
