@@ -105,13 +105,3 @@ struct JobEventPublisher: Sendable {
         await hub.deliver(recorded.event)
     }
 }
-
-extension JSONEncoder {
-    /// The encoder every API response uses: ISO-8601 dates, stable key order.
-    static var api: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-}
