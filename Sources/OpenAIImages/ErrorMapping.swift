@@ -15,7 +15,7 @@ public enum OpenAIErrorMapper {
     }
 
     /// Maps an HTTP error status (or `nil` for an in-stream error event) plus the decoded error object.
-    static func map(status: Int?, error: WireError, headers: HTTPHeaders, now: Date = Date()) -> ProviderError {
+    static func map(status: Int?, error: OpenAIWire.ErrorDetail, headers: HTTPHeaders, now: Date = Date()) -> ProviderError {
         let message = error.message ?? "no message"
         if error.code == "moderation_blocked" {
             return .moderationBlocked(message: message)
@@ -47,12 +47,12 @@ public enum OpenAIErrorMapper {
 
     /// Maps an error response body (which may not be JSON at all).
     static func map(status: Int, body: Data, headers: HTTPHeaders) -> ProviderError {
-        if let envelope = try? JSONDecoder().decode(WireErrorEnvelope.self, from: body), let error = envelope.error {
+        if let envelope = try? JSONDecoder().decode(OpenAIWire.ErrorEnvelope.self, from: body), let error = envelope.error {
             return map(status: status, error: error, headers: headers)
         }
         let text = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
-        return map(status: status, error: WireError(message: text.isEmpty ? reason : text), headers: headers)
+        return map(status: status, error: OpenAIWire.ErrorDetail(message: text.isEmpty ? reason : text), headers: headers)
     }
 }
 

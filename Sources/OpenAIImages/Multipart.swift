@@ -9,7 +9,7 @@ struct MultipartBody {
 
     enum Part {
         case text(String)
-        case file(ImagesFile)
+        case file(ImageUpload)
     }
 
     init(boundary: String = MultipartBody.randomBoundary()) {
@@ -25,7 +25,7 @@ struct MultipartBody {
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
     mutating func addText(_ name: String, _ value: String) { parts.append((name, .text(value))) }
-    mutating func addFile(_ name: String, _ file: ImagesFile) { parts.append((name, .file(file))) }
+    mutating func addFile(_ name: String, _ file: ImageUpload) { parts.append((name, .file(file))) }
 
     static func quoted(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "%22")
@@ -166,7 +166,7 @@ enum ImageMIME {
     }
 
     /// Never octet-stream: the bytes decide, then a valid declared type, then the file name.
-    static func normalized(_ file: ImagesFile, fallbackName: String) -> ImagesFile {
+    static func normalized(_ file: ImageUpload, fallbackName: String) -> ImageUpload {
         var file = file
         let declared = file.contentType.lowercased().split(separator: ";").first.map {
             $0.trimmingCharacters(in: .whitespaces)

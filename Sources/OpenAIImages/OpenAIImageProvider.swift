@@ -25,26 +25,9 @@ public struct OpenAIImageProvider: ImageProvider {
         _ request: ProviderRequest, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws(ProviderError) -> ProviderResult {
         let fields = Self.fields(for: request)
-        let forward: @Sendable (ImagesPartial) async -> Void = { partial in
-            await onPartial(ProviderPartialImage(index: partial.index, data: partial.data))
-        }
-        let result: ImagesResult
-        if request.isEdit {
-            result = try await client.edit(
-                fields, images: request.images.map(Self.file), mask: request.mask.map(Self.file),
-                markup: request.markup.map(Self.file), onPartial: forward)
-        } else {
-            result = try await client.generate(fields, onPartial: forward)
-        }
-        var provided = ProviderResult(
-            images: result.images, usage: result.usage, requestID: result.requestID, size: result.size,
-            quality: result.quality, background: result.background, outputFormat: result.outputFormat)
-        provided.rateLimitReset = result.rateLimitReset
-        return provided
-    }
-
-    static func file(_ upload: ImageUpload) -> ImagesFile {
-        ImagesFile(filename: upload.filename, contentType: upload.contentType, bytes: upload.bytes)
+        guard request.isEdit else { return try await client.generate(fields, onPartial: onPartial) }
+        return try await client.edit(
+            fields, images: request.images, mask: request.mask, markup: request.markup, onPartial: onPartial)
     }
 }
 

@@ -9,8 +9,8 @@ import NIOHTTP1
 extension OpenAIImagesClient {
     func execute(
         _ request: HTTPClientRequest, stream: Bool, eventPrefix: String, box: RequestIDBox, logger: Logger,
-        onPartial: @escaping @Sendable (ImagesPartial) async -> Void
-    ) async throws -> ImagesResult {
+        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+    ) async throws -> ProviderResult {
         let deadline = NIODeadline.now() + .nanoseconds(configuration.timeout.nanoseconds + 1_000_000_000)
         let response = try await httpClient.execute(request, deadline: deadline, logger: logger)
         let requestID = response.headers.first(name: "x-request-id")
@@ -50,10 +50,10 @@ extension OpenAIImagesClient {
 
     private func readStream(
         _ response: HTTPClientResponse, eventPrefix: String, requestID: String?,
-        onPartial: @escaping @Sendable (ImagesPartial) async -> Void
-    ) async throws -> ImagesResult {
+        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+    ) async throws -> ProviderResult {
         var parser = SSEParser()
-        var result = ImagesResult(images: [], requestID: requestID)
+        var result = ProviderResult(images: [], usage: nil, requestID: requestID)
         var iterator = response.body.makeAsyncIterator()
         while true {
             let chunk: ByteBuffer?
@@ -71,11 +71,11 @@ extension OpenAIImagesClient {
     }
 
     private func handle(
-        _ event: SSEEvent, into result: inout ImagesResult, onPartial: @escaping @Sendable (ImagesPartial) async -> Void
+        _ event: SSEEvent, into result: inout ProviderResult, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws {
         let extracted = Base64FieldExtractor.extract(key: "b64_json", from: event.data)
-        let payload: WireStreamEvent
-        do { payload = try JSONDecoder().decode(WireStreamEvent.self, from: extracted.rest) } catch {
+        let payload: OpenAIWire.StreamEvent
+        do { payload = try JSONDecoder().decode(OpenAIWire.StreamEvent.self, from: extracted.rest) } catch {
             throw ProviderError.invalidResponse(message: "an event is not valid JSON")
         }
         if let error = payload.error {
@@ -89,7 +89,7 @@ extension OpenAIImagesClient {
             guard let first = extracted.blobs.first, let data = first, !data.isEmpty else {
                 throw ProviderError.invalidResponse(message: "a partial image is not valid base64")
             }
-            await onPartial(ImagesPartial(index: payload.partial_image_index ?? 0, data: data))
+            await onPartial(ProviderPartialImage(index: payload.partial_image_index ?? 0, data: data))
         } else if type.hasSuffix(".completed") {
             guard let first = extracted.blobs.first, let data = first, !data.isEmpty else {
                 throw ProviderError.invalidResponse(message: "a completed image is missing or not valid base64")
@@ -107,23 +107,15 @@ extension OpenAIImagesClient {
     }
 }
 
-extension ImagesResult {
-    init(images: [Data], requestID: String?) {
-        self.init(
-            created: nil, images: images, background: nil, outputFormat: nil, quality: nil, size: nil, usage: nil,
-            requestID: requestID)
-    }
-}
-
 /// Decodes a non-streaming `ImagesResponse` with one decoded copy of each image.
 enum ImagesResponseDecoder {
-    static func decode(_ body: ByteBuffer) throws(ProviderError) -> ImagesResult {
+    static func decode(_ body: ByteBuffer) throws(ProviderError) -> ProviderResult {
         try decode(Base64FieldExtractor.extract(key: "b64_json", from: body))
     }
 
-    static func decode(_ extracted: Base64FieldExtractor.Extracted) throws(ProviderError) -> ImagesResult {
-        let wire: WireImagesResponse
-        do { wire = try JSONDecoder().decode(WireImagesResponse.self, from: extracted.rest) } catch {
+    static func decode(_ extracted: Base64FieldExtractor.Extracted) throws(ProviderError) -> ProviderResult {
+        let wire: OpenAIWire.ImagesResponse
+        do { wire = try JSONDecoder().decode(OpenAIWire.ImagesResponse.self, from: extracted.rest) } catch {
             throw .invalidResponse(message: "the response is not valid JSON (\(extracted.rest.count) bytes besides the images)")
         }
         guard let items = wire.data, !items.isEmpty else {
@@ -140,9 +132,11 @@ enum ImagesResponseDecoder {
             }
             images.append(data)
         }
-        return ImagesResult(
-            created: wire.created, images: images, background: wire.background, outputFormat: wire.output_format,
-            quality: wire.quality, size: wire.size, usage: wire.domainUsage, requestID: nil)
+        var result = ProviderResult(
+            images: images, usage: wire.domainUsage, requestID: nil, size: wire.size, quality: wire.quality,
+            background: wire.background, outputFormat: wire.output_format)
+        result.created = wire.created
+        return result
     }
 }
 

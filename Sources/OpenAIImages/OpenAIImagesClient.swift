@@ -21,8 +21,8 @@ public struct OpenAIImagesClient: Sendable {
 
     /// `POST /images/generations` (JSON). Streams when `fields.partialImages > 0`.
     public func generate(
-        _ fields: ImagesRequestFields, onPartial: @escaping @Sendable (ImagesPartial) async -> Void = { _ in }
-    ) async throws(ProviderError) -> ImagesResult {
+        _ fields: ImagesRequestFields, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
+    ) async throws(ProviderError) -> ProviderResult {
         var object: [String: Any] = [:]
         for (name, value) in fields.wireFields(forEdit: false) {
             let json: Any
@@ -46,9 +46,9 @@ public struct OpenAIImagesClient: Sendable {
 
     /// `POST /images/edits` (multipart): one image as part `image`, several as repeated `image[]`, plus `mask`, `markup`.
     public func edit(
-        _ fields: ImagesRequestFields, images: [ImagesFile], mask: ImagesFile? = nil, markup: ImagesFile? = nil,
-        onPartial: @escaping @Sendable (ImagesPartial) async -> Void = { _ in }
-    ) async throws(ProviderError) -> ImagesResult {
+        _ fields: ImagesRequestFields, images: [ImageUpload], mask: ImageUpload? = nil, markup: ImageUpload? = nil,
+        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
+    ) async throws(ProviderError) -> ProviderResult {
         guard !images.isEmpty else {
             throw .invalidRequest(message: "an edit needs at least one image", param: "image", code: nil)
         }
@@ -99,8 +99,8 @@ public struct OpenAIImagesClient: Sendable {
 
     private func perform(
         path: String, body: HTTPClientRequest.Body, contentType: String, stream: Bool, eventPrefix: String,
-        onPartial: @escaping @Sendable (ImagesPartial) async -> Void
-    ) async throws(ProviderError) -> ImagesResult {
+        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+    ) async throws(ProviderError) -> ProviderResult {
         let request = makeRequest(path: path, body: body, contentType: contentType, stream: stream)
         let started = ContinuousClock.now
         let timeout = configuration.timeout
@@ -109,7 +109,7 @@ public struct OpenAIImagesClient: Sendable {
         logger[metadataKey: "openai_path"] = "\(path)"
         let log = logger
         do {
-            let result = try await withThrowingTaskGroup(of: ImagesResult.self) { group in
+            let result = try await withThrowingTaskGroup(of: ProviderResult.self) { group in
                 group.addTask {
                     try await self.execute(
                         request, stream: stream, eventPrefix: eventPrefix, box: box, logger: log, onPartial: onPartial)

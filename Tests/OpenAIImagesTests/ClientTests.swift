@@ -167,8 +167,8 @@ struct ClientTests {
             let fields = ImagesRequestFields(
                 prompt: "two variants", model: "gpt-image-2", n: 2, size: "1024x1024", quality: "low", partialImages: 1)
             let images = [
-                ImagesFile(filename: "a.png", contentType: "image/png", data: try Self.png(32, 32, seed: 1)),
-                ImagesFile(filename: "b.png", contentType: "image/png", data: try Self.png(32, 32, seed: 2)),
+                ImageUpload(filename: "a.png", contentType: "image/png", data: try Self.png(32, 32, seed: 1)),
+                ImageUpload(filename: "b.png", contentType: "image/png", data: try Self.png(32, 32, seed: 2)),
             ]
             let result = try await h.client().edit(fields, images: images) { partial in
                 await partials.add(ProviderPartialImage(index: partial.index, data: partial.data))

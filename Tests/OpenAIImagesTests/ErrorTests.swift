@@ -252,7 +252,7 @@ struct StandInValidationTests {
             let (type1, body1) = Self.multipart {
                 $0.addText("prompt", "x")
                 $0.addText("model", "gpt-image-2")
-                $0.addFile("image", ImagesFile(filename: "a.png", contentType: "application/octet-stream", data: image))
+                $0.addFile("image", ImageUpload(filename: "a.png", contentType: "application/octet-stream", data: image))
             }
             let (s1, j1) = try await h.post("/v1/images/edits", contentType: type1, body: body1)
             #expect(s1 == 400)
@@ -261,7 +261,7 @@ struct StandInValidationTests {
             let jpeg = try ImageProcessing.synthesize(width: 64, height: 64, format: .jpeg, seed: 1)
             let (type2, body2) = Self.multipart {
                 $0.addText("prompt", "x")
-                $0.addFile("image", ImagesFile(filename: "a.png", contentType: "image/png", data: jpeg))
+                $0.addFile("image", ImageUpload(filename: "a.png", contentType: "image/png", data: jpeg))
             }
             let (s2, j2) = try await h.post("/v1/images/edits", contentType: type2, body: body2)
             #expect(s2 == 400)
@@ -270,8 +270,8 @@ struct StandInValidationTests {
             let smallMask = try ImageProcessing.synthesize(width: 32, height: 32, format: .png, seed: 2, transparent: true)
             let (type3, body3) = Self.multipart {
                 $0.addText("prompt", "x")
-                $0.addFile("image", ImagesFile(filename: "a.png", contentType: "image/png", data: image))
-                $0.addFile("mask", ImagesFile(filename: "m.png", contentType: "image/png", data: smallMask))
+                $0.addFile("image", ImageUpload(filename: "a.png", contentType: "image/png", data: image))
+                $0.addFile("mask", ImageUpload(filename: "m.png", contentType: "image/png", data: smallMask))
             }
             let (s3, j3) = try await h.post("/v1/images/edits", contentType: type3, body: body3)
             #expect(s3 == 400)
@@ -293,7 +293,7 @@ struct StandInValidationTests {
         try await Harness.run(options: StandInOptions(maxRecordedFileBytes: 1)) { h in
             let image = try ImageProcessing.synthesize(width: 16, height: 16, format: .png, seed: 1)
             let fields = ImagesRequestFields(prompt: "x", model: "gpt-image-2", size: "1024x1024", quality: "low")
-            _ = try await h.client().edit(fields, images: [ImagesFile(filename: "a.png", contentType: "image/png", data: image)])
+            _ = try await h.client().edit(fields, images: [ImageUpload(filename: "a.png", contentType: "image/png", data: image)])
             let (status, _) = try await h.get("/_standin/requests/0/files/0")
             #expect(status == 404)
             let entry = try #require(try await h.recorded().first)

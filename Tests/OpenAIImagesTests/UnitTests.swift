@@ -177,8 +177,8 @@ struct CodecTests {
         try big.write(to: file)
         var body = MultipartBody(boundary: "B")
         body.addText("prompt", "hi")
-        body.addFile("image[]", ImagesFile(filename: "a.png", contentType: "image/png", bytes: .file(file, byteCount: big.count)))
-        body.addFile("image[]", ImagesFile(filename: "b.png", contentType: "image/png", data: Data([1, 2, 3])))
+        body.addFile("image[]", ImageUpload(filename: "a.png", contentType: "image/png", bytes: .file(file, byteCount: big.count)))
+        body.addFile("image[]", ImageUpload(filename: "b.png", contentType: "image/png", data: Data([1, 2, 3])))
         var streamed = ByteBuffer()
         var chunks = 0
         for try await var chunk in body.stream() {
@@ -199,7 +199,7 @@ struct CodecTests {
         var body = MultipartBody(boundary: "B")
         body.addText("prompt", "hi")
         body.addText("stream", WireValue.bool(true).text)
-        body.addFile("image[]", ImagesFile(filename: "a.png", contentType: "image/png", data: Data([1, 2])))
+        body.addFile("image[]", ImageUpload(filename: "a.png", contentType: "image/png", data: Data([1, 2])))
         let text = String(buffer: try body.encode())
         #expect(text == "--B\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhi\r\n"
             + "--B\r\nContent-Disposition: form-data; name=\"stream\"\r\n\r\ntrue\r\n"

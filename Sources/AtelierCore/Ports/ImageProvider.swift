@@ -98,6 +98,8 @@ public struct ProviderResult: Sendable {
     public var outputFormat: String?
     /// Seconds until the upstream's rate limit refills, when the answer said none is left (`x-ratelimit-remaining-*: 0`).
     public var rateLimitReset: Double? = nil
+    /// The upstream's `created` / `created_at` (Unix seconds), when it said.
+    public var created: Int? = nil
 
     public init(
         images: [Data], usage: Usage?, requestID: String?, size: String? = nil, quality: String? = nil,

@@ -1,6 +1,7 @@
 import AtelierCore
 import Fluent
 import Foundation
+import OpenAIImages
 import Vapor
 
 /// OpenAI's Images API on Atelier: `POST /v1/images/generations` (JSON) and `POST /v1/images/edits` (multipart)
@@ -62,14 +63,13 @@ struct OpenAICompatibleController: RouteCollection {
             let images = try await Self.outputs(of: job, on: req)
             let store = ImageStore(database: req.db, blobs: req.atelier.blobs, clock: req.atelier.clock)
             let result = job.result
-            return try OpenAIWire.json(OpenAIWire.ImagesResponse(
+            return try OpenAIErrorAnswer.json(OpenAIWire.ImagesResponse(
                 created: Int(job.createdAt),
                 data: try await images.asyncMap { .init(b64_json: try await store.data(of: $0).base64EncodedString()) },
                 background: result?.background, output_format: result?.outputFormat, quality: result?.quality,
-                size: result?.size, usage: job.usage.map(OpenAIWire.UsageBody.init), svg_usage: job.usage?.svg))
+                size: result?.size, usage: job.usage.map(OpenAIWire.Usage.init), svg_usage: job.usage?.svg))
         case .failed, .canceled:
-            let error = OpenAIWire.ErrorResponse(failed: job)
-            return try OpenAIWire.json(error, status: error.status)
+            return try OpenAIErrorAnswer(failed: job).response()
         case .queued, .running:
             throw APIError(
                 status: .gatewayTimeout, code: "still_running",
@@ -88,8 +88,8 @@ struct OpenAIErrorShape: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         do { return try await next.respond(to: req) } catch {
             let (status, detail, headers) = APIErrorMiddleware.describe(error, request: req)
-            let body = OpenAIWire.ErrorResponse(status: status, code: detail.code, message: detail.message, field: detail.field)
-            let response = try OpenAIWire.json(body, status: status)
+            let response = try OpenAIErrorAnswer(status: status, code: detail.code, message: detail.message, field: detail.field)
+                .response()
             for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
             return response
         }

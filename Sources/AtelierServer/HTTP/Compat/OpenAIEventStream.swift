@@ -1,6 +1,7 @@
 import AtelierCore
 import Fluent
 import Foundation
+import OpenAIImages
 import Vapor
 
 /// `stream=true` on the OpenAI-compatible routes: the job's partial previews as `<prefix>.partial_image` events as
@@ -59,7 +60,7 @@ struct OpenAIEventStream {
                 size: result?.size ?? job.params.size, quality: result?.quality ?? job.params.quality,
                 background: result?.background ?? job.params.background,
                 output_format: result?.outputFormat ?? job.params.outputFormat, partial_image_index: partial,
-                usage: usage.map(OpenAIWire.UsageBody.init))
+                usage: usage.map(OpenAIWire.Usage.init))
             return frame(type, body)
         }
         let partials = try await ImageRecord.query(on: req.db).filter(\.$job.$id == jobID)
@@ -77,15 +78,10 @@ struct OpenAIEventStream {
                 try await writer.write(.buffer(try await event("\(prefix).completed", image, usage: job.usage)))
             }
         case .failed, .canceled:
-            let error = OpenAIWire.ErrorResponse(failed: job).error
-            try await writer.write(.buffer(frame("error", ErrorEvent(type: "error", error: error))))
+            let error = OpenAIErrorAnswer(failed: job).detail
+            try await writer.write(.buffer(frame("error", OpenAIWire.StreamEvent(type: "error", error: error))))
         }
         return true
-    }
-
-    private struct ErrorEvent: Encodable {
-        var type: String
-        var error: OpenAIWire.ErrorResponse.Detail
     }
 
     private static func frame(_ type: String, _ body: some Encodable) -> ByteBuffer {
