@@ -29,10 +29,18 @@ public actor FakeImageProvider: ImageProvider {
 
     public var callCount: Int { requests.count }
 
+    /// How many held calls ended because their task was canceled (the worker gave the job up).
+    public private(set) var canceledHolds = 0
+
     /// Lets every held call finish.
     public func release() {
         held.forEach { $0.resume() }
         held.removeAll()
+    }
+
+    private func releaseCanceled() {
+        canceledHolds += 1
+        release()
     }
 
     /// Waits until a call is being held.
@@ -78,7 +86,7 @@ public actor FakeImageProvider: ImageProvider {
                 holdWaiters.removeAll()
             }
         } onCancel: {
-            Task { await self.release() }
+            Task { await self.releaseCanceled() }
         }
     }
 

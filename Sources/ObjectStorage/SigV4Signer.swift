@@ -30,22 +30,35 @@ public struct SigV4Signer: Sendable {
         signed["x-amz-date"] = amzDate
         signed["x-amz-content-sha256"] = payloadHash
         let names = signed.keys.sorted()
-        let canonicalQuery = query.map { (Self.encode($0.0), Self.encode($0.1)) }.sorted { $0 < $1 }
-            .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
         let canonicalRequest = [
-            method, Self.canonicalPath(path), canonicalQuery,
+            method, Self.canonicalPath(path), Self.canonicalQuery(query),
             names.map { "\($0):\(signed[$0]!)\n" }.joined(), names.joined(separator: ";"), payloadHash,
         ].joined(separator: "\n")
-        let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8)))]
-            .joined(separator: "\n")
-        var key = SymmetricKey(data: Data("AWS4\(secretAccessKey)".utf8))
-        for part in [day, region, service, "aws4_request"] { key = SymmetricKey(data: Self.hmac(part, key)) }
-        let signature = Self.hex(Self.hmac(stringToSign, key))
+        let signature = self.signature(canonicalRequest: canonicalRequest, amzDate: amzDate)
+        let scope = credentialScope(day: day)
         return [
             "x-amz-date": amzDate, "x-amz-content-sha256": payloadHash,
             "Authorization": "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope),SignedHeaders=\(names.joined(separator: ";")),Signature=\(signature)",
         ]
+    }
+
+    /// `DAY/REGION/SERVICE/aws4_request`.
+    func credentialScope(day: String) -> String { "\(day)/\(region)/\(service)/aws4_request" }
+
+    /// The hex signature of a canonical request made at `amzDate` (the string to sign, under the day's derived key).
+    func signature(canonicalRequest: String, amzDate: String) -> String {
+        let day = String(amzDate.prefix(8))
+        let stringToSign = [
+            "AWS4-HMAC-SHA256", amzDate, credentialScope(day: day), Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8))),
+        ].joined(separator: "\n")
+        var key = SymmetricKey(data: Data("AWS4\(secretAccessKey)".utf8))
+        for part in [day, region, service, "aws4_request"] { key = SymmetricKey(data: Self.hmac(part, key)) }
+        return Self.hex(Self.hmac(stringToSign, key))
+    }
+
+    /// The canonical query string: names and values RFC 3986-encoded, sorted by name then value.
+    static func canonicalQuery(_ query: [(String, String)]) -> String {
+        query.map { (encode($0.0), encode($0.1)) }.sorted { $0 < $1 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
     static func hmac(_ text: String, _ key: SymmetricKey) -> Data {

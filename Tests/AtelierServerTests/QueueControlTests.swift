@@ -62,7 +62,10 @@ import Vapor
     }
 
     @Test func cancelRequestedOnAnotherInstanceReachesTheWorkerThroughItsHeartbeat() async throws {
-        let provider = FakeImageProvider(script: [.hold(usage: FakeImageProvider.defaultUsage)])
+        // Every attempt holds until its task is canceled: the job cannot end by itself (not even if a stalled
+        // heartbeat lets the lease lapse and the job runs again), only by the cancel reaching the worker.
+        let hold = FakeImageProvider.Reply.hold(usage: FakeImageProvider.defaultUsage)
+        let provider = FakeImageProvider(script: [hold, hold, hold])
         var config = try AtelierConfig.testing(leaseSeconds: 1.5)
         config.worker.pollSeconds = 0.05
         try await withTestApp(config, overrides: .init(provider: provider)) { app in
@@ -70,9 +73,12 @@ import Vapor
             let id = try await app.enqueueGenerate()
             await provider.waitUntilHolding()
             app.jobWorker = nil  // the HTTP side of "another instance" cannot reach this worker directly
-            _ = try await app.send(.POST, "v1/jobs/\(id)/cancel")
+            let requested = try await app.send(.POST, "v1/jobs/\(id)/cancel")
+            #expect(requested.json["status"] as? String == "running")  // only requested: the worker must end it
             let job = try await app.awaitEnd(of: id)
             #expect(job["status"] as? String == "canceled")
+            #expect(job[path: "error.code"] as? String == "canceled")
+            #expect(await provider.canceledHolds >= 1)  // the worker canceled the held upstream call
             await stop()
         }
     }

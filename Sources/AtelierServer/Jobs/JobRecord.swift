@@ -42,6 +42,11 @@ public final class JobRecord: Model, @unchecked Sendable {
     @OptionalField(key: "rate_limit_until") public var rateLimitUntil: Double?
     /// When the job first waited for the rate limit (`JOB_RATE_LIMIT_WAIT` counts from here).
     @OptionalField(key: "rate_limited_since") public var rateLimitedSince: Double?
+    /// Batch jobs: the batch, the job's position in it, its data row (1-based) and that row's variables.
+    @OptionalField(key: "batch_id") public var batchID: UUID?
+    @OptionalField(key: "batch_index") public var batchIndex: Int?
+    @OptionalField(key: "batch_row") public var batchRow: Int?
+    @OptionalField(key: "batch_vars") public var batchVars: [String: String]?
     @Children(for: \.$job) public var images: [ImageRecord]
 
     public init() {}

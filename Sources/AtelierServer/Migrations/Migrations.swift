@@ -13,5 +13,6 @@ extension Migrations {
         add(AddSpendAttemptAccounting())
         add(CreateUpstreamLanes())
         add(CreateWebhooks())
+        add(CreateBatches())
     }
 }
