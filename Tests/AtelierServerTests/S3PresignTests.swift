@@ -46,6 +46,9 @@ import Vapor
             #expect(fetched.status == .ok)
             #expect(Data((try await fetched.body.collect(upTo: 1 << 26)).readableBytesView) == stored)
 
+            let scripted = try await app.send(.GET, "v1/images/\(imageID)", headers: ["Sec-Fetch-Dest": "empty"])
+            #expect(scripted.status == .ok && Data(scripted.body.readableBytesView) == stored, "a studio fetch is served here")
+
             let download = try await app.send(.GET, "v1/images/\(imageID)?download=1")
             #expect(download.headers.first(name: .location)?.contains("response-content-disposition=attachment") == true)
 
