@@ -108,7 +108,7 @@ function render(job) {
   // Actions
   const actions = h("div", { class: "detail-actions" });
   if (img) {
-    actions.append(h("a", { class: "btn btn-primary", href: img.url, download: fileName(job, img) }, icon("download"), "Download"));
+    actions.append(h("a", { class: "btn btn-primary", href: `${img.url}?download=1`, download: fileName(job, img) }, icon("download"), "Download"));
   }
   const fav = h("button", { type: "button", class: "btn", "aria-pressed": String(!!job.favorite) }, icon("star"), job.favorite ? "Favourite" : "Add to favourites");
   fav.addEventListener("click", async () => {

@@ -459,7 +459,10 @@ async function runAutoMask(subject, btn) {
             const img = (j.images || []).find((i) => i.role === "mask") || outputsOf(j)[0];
             if (img && baseKey === forKey) {
               try {
-                await painter.loadMask(img.url);
+                // Read by script (served by Atelier even with S3_PRESIGN), so the canvas is never tainted.
+                const res = await fetch(img.url);
+                if (!res.ok) throw new Error(`Could not read the mask (${res.status}).`);
+                await painter.loadMask(await res.blob());
                 autoMask = { id: img.id, version: painter.version() };
                 announce("Auto-mask applied");
               } catch (e) {

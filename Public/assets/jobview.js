@@ -221,7 +221,7 @@ export function createJobCard(job, o) {
         fadeImg(img.url, `Generated image ${img.index + 1}: ${j.params.prompt}`, "result"));
     }
     const bar = h("div", { class: "tile-actions" },
-      h("a", { class: "btn-icon", href: img.url, download: fileName(j, img), title: "Download", "aria-label": `Download image ${img.index + 1}` }, icon("download")),
+      h("a", { class: "btn-icon", href: `${img.url}?download=1`, download: fileName(j, img), title: "Download", "aria-label": `Download image ${img.index + 1}` }, icon("download")),
       iconButton("copy", `Copy parameters of image ${img.index + 1}`, "Copy parameters", async () => {
         await copyText(JSON.stringify({ ...j.params, result: j.result }, null, 2));
         toast("Parameters copied", "success");

@@ -19,11 +19,17 @@ public func withTestApp(
         try await configure(app, config: config, overrides: overrides)
         try await app.autoMigrate()
         try await app.asyncBoot()
-        try await body(app)
     } catch {
         await teardown(app, config)
         throw error
     }
+    let stopRelay = app.startEventRelay()  // a served app runs it in its service group
+    do { try await body(app) } catch {
+        await stopRelay()
+        await teardown(app, config)
+        throw error
+    }
+    await stopRelay()
     await teardown(app, config)
 }
 

@@ -14,9 +14,12 @@ public struct S3Configuration: Sendable, Equatable {
     public var secretAccessKey: String
     /// Put before every key (e.g. `atelier/`), so one bucket can serve several installations.
     public var prefix: String
+    /// Lifetime of presigned image URLs (`S3_PRESIGN=true`); nil = objects are only read through Atelier.
+    public var presignSeconds: Int?
 
     public init(
-        endpoint: String, bucket: String, region: String, accessKeyID: String, secretAccessKey: String, prefix: String = ""
+        endpoint: String, bucket: String, region: String, accessKeyID: String, secretAccessKey: String, prefix: String = "",
+        presignSeconds: Int? = nil
     ) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.bucket = bucket
@@ -24,6 +27,7 @@ public struct S3Configuration: Sendable, Equatable {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.prefix = prefix
+        self.presignSeconds = presignSeconds
     }
 }
 
@@ -82,7 +86,7 @@ public struct S3BlobStore: BlobStore {
         }
     }
 
-    private func objectPath(_ key: BlobKey) -> String {
+    func objectPath(_ key: BlobKey) -> String {
         "/\(configuration.bucket)/\(configuration.prefix)\(key.value)"
     }
 

@@ -12,8 +12,7 @@ enum Entrypoint {
         let app = try await Application.make(env)
         do {
             try await prepareCommandLine(app)
-            try await app.startup()  // what `execute()` does, without its second report of the error
-            try await app.running?.onStop.get()
+            try await app.runServices()  // the command and the background loops, until done or SIGTERM/SIGINT
         } catch let status as ExitStatus {
             try? await app.asyncShutdown()
             exit(status.code)

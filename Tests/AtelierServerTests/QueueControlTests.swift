@@ -66,7 +66,9 @@ import Vapor
         // heartbeat lets the lease lapse and the job runs again), only by the cancel reaching the worker.
         let hold = FakeImageProvider.Reply.hold(usage: FakeImageProvider.defaultUsage)
         let provider = FakeImageProvider(script: [hold, hold, hold])
-        var config = try AtelierConfig.testing(leaseSeconds: 1.5)
+        // A 6 s lease renewed every 2 s: the heartbeat would have to stall 4 s for the lease to lapse and the job to
+        // be requeued before the cancel arrives (a 1.5 s lease lapsed under full parallel load).
+        var config = try AtelierConfig.testing(leaseSeconds: 6)
         config.worker.pollSeconds = 0.05
         try await withTestApp(config, overrides: .init(provider: provider)) { app in
             let (_, stop) = app.runWorker()

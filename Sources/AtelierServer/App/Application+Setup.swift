@@ -110,7 +110,7 @@ extension Application {
         middleware = Middlewares()
         middleware.use(RouteLoggingMiddleware(logLevel: .info))
         middleware.use(APIErrorMiddleware())
-        middleware.use(SecurityHeaders())
+        middleware.use(SecurityHeaders(imageOrigin: PresignedImageRedirect.imageOrigin(config)))
         if !config.access.loginRequired {
             LocalMode.prepare(self)
             middleware.use(LocalModeGuard())

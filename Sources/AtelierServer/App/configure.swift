@@ -26,6 +26,6 @@ public func configure(_ app: Application, config: AtelierConfig, overrides: Serv
     app.http.server.configuration.idleTimeout = .seconds(Int64(config.access.httpIdleTimeoutSeconds))
     ContentConfiguration.global.use(encoder: JSONEncoder.api, for: .json)
     try registerRoutes(app)
-    app.lifecycle.use(EventRelayLifecycle())
+    app.lifecycle.use(SQLiteJournalLifecycle())
     app.lifecycle.use(RegistryOverridesLifecycle())
 }

@@ -3,6 +3,7 @@ import Fluent
 import Metrics
 import OpenAIStandIn
 import Prometheus
+import ServiceLifecycle
 import Vapor
 
 /// Prepares the app for the command on the command line:
@@ -47,12 +48,15 @@ public func prepareCommandLine(_ app: Application) async throws {
     app.asyncCommands.use(MigrateCommand(), as: "migrate")  // replaces Fluent's, which asks "y/n"
     app.asyncCommands.use(DoctorCommand(missingDatabase: missingDatabase), as: "doctor")
     app.asyncCommands.use(BackupCommand(missingDatabase: missingDatabase), as: "backup")
+    if command == "worker" {
+        try await app.autoMigrate()
+        app.addJobLoops()
+        if let relay = app.eventRelayLoop { app.backgroundServices.append(relay) }
+    }
     if serves {
         try await app.autoMigrate()
-        if config.worker.enabled {
-            app.lifecycle.use(WorkerLifecycle())
-            app.lifecycle.use(WebhookDispatcherLifecycle())
-        }
+        if config.worker.enabled { app.addJobLoops() }
+        if let relay = app.eventRelayLoop { app.backgroundServices.append(relay) }
         if let token = try await SetupToken.issueIfNoAdmin(app) {
             app.logger.warning("No admin yet. To create the first admin, open /login.html#setup=\(token) on this server and sign up (the link works once, until the next restart), or run `atelier users create EMAIL --admin`.")
         }
@@ -73,60 +77,18 @@ func bindHost(_ arguments: [String]) -> String {
     return "127.0.0.1"
 }
 
-/// `atelier worker`: runs job workers only, until SIGTERM or SIGINT; then stops claiming and lets running jobs
-/// finish within SHUTDOWN_GRACE_SECONDS (their leases are released otherwise, so nothing is lost).
+/// `atelier worker`: runs job workers only (the loops `prepareCommandLine` added), until SIGTERM or SIGINT; then
+/// the service group stops claiming and lets running jobs finish within SHUTDOWN_GRACE_SECONDS (their leases are
+/// released otherwise, so nothing is lost).
 struct WorkerCommand: AsyncCommand {
     struct Signature: CommandSignature {}
     var help: String { "Runs job workers without the HTTP server." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
-        try await app.autoMigrate()
-        let worker = app.makeJobWorker()
-        app.jobWorker = worker
-        let task = Task { await worker.run() }
-        let stopWebhooks = app.startWebhookDispatcher()
         let metrics = try await WorkerMetricsListener.start(for: app)
-        await ShutdownSignal.wait()
+        try? await gracefulShutdown()  // this command runs inside the service group (`runServices`)
         app.logger.notice("worker shutting down")
-        task.cancel()
-        await app.atelier.hub.wakeWorkers()
-        await task.value
-        await stopWebhooks()
         try await metrics?.stop()
-    }
-}
-
-/// Waits for SIGTERM or SIGINT.
-enum ShutdownSignal {
-    static func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumed = ResumeOnce(continuation)
-            for number in [SIGTERM, SIGINT] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { resumed.resume() }
-                source.resume()
-                resumed.keep(source)
-            }
-        }
-    }
-
-    private final class ResumeOnce: @unchecked Sendable {
-        private let lock = NSLock()
-        private var continuation: CheckedContinuation<Void, Never>?
-        private var sources: [any DispatchSourceSignal] = []
-
-        init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-        func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
-
-        func resume() {
-            let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-                defer { continuation = nil }
-                return continuation
-            }
-            pending?.resume()
-        }
     }
 }

@@ -105,7 +105,10 @@ extension AtelierConfig {
     /// repeated in a message.
     static func s3(_ env: [String: String], problems: inout [String]) -> S3Configuration? {
         func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
-        guard let bucket = value("S3_BUCKET") else { return nil }
+        guard let bucket = value("S3_BUCKET") else {
+            if value("S3_PRESIGN") != nil { problems.append("S3_PRESIGN needs S3_BUCKET (presigned URLs are for images in a bucket)") }
+            return nil
+        }
         let region = value("S3_REGION") ?? "us-east-1"
         let endpoint = value("S3_ENDPOINT") ?? "https://s3.\(region).amazonaws.com"
         if URLComponents(string: endpoint)?.host == nil || !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
@@ -120,7 +123,7 @@ extension AtelierConfig {
         if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
         return S3Configuration(
             endpoint: endpoint, bucket: bucket, region: region, accessKeyID: keyID ?? "", secretAccessKey: secret ?? "",
-            prefix: prefix)
+            prefix: prefix, presignSeconds: presignSeconds(env, problems: &problems))
     }
 }
 

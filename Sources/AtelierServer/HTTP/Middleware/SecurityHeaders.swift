@@ -4,11 +4,20 @@ import Vapor
 /// framing), `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`, and HSTS when the request came
 /// over TLS (directly or `X-Forwarded-Proto: https` with login on).
 struct SecurityHeaders: AsyncMiddleware {
-    static let contentSecurityPolicy = [
-        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
-        "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
-        "frame-ancestors 'none'",
-    ].joined(separator: "; ")
+    /// The policy, with `imageOrigin` (the bucket presigned image URLs point at) allowed as an image source.
+    static func policy(imageOrigin: String?) -> String {
+        [
+            "default-src 'self'", "script-src 'self'", "style-src 'self'",
+            "img-src 'self' data: blob:" + (imageOrigin.map { " \($0)" } ?? ""),
+            "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+            "frame-ancestors 'none'",
+        ].joined(separator: "; ")
+    }
+
+    /// This server's policy.
+    let contentSecurityPolicy: String
+
+    init(imageOrigin: String? = nil) { contentSecurityPolicy = Self.policy(imageOrigin: imageOrigin) }
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let response: Response
@@ -17,7 +26,7 @@ struct SecurityHeaders: AsyncMiddleware {
         }
         // A route's own, stricter policy (stored images: `sandbox`) is kept.
         if !response.headers.contains(name: "Content-Security-Policy") {
-            response.headers.add(name: "Content-Security-Policy", value: Self.contentSecurityPolicy)
+            response.headers.add(name: "Content-Security-Policy", value: contentSecurityPolicy)
         }
         let headers = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY")]
         for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }

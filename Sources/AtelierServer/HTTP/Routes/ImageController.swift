@@ -2,7 +2,8 @@ import AtelierCore
 import Fluent
 import Vapor
 
-/// `GET /v1/images/{id}` (bytes with ETag, immutable caching and Range), `/thumbnail`, and `POST /v1/images/zip`.
+/// `GET /v1/images/{id}` (bytes with ETag, immutable caching and Range; `?download=1` for an attachment; with
+/// `S3_PRESIGN=true` a redirect to the bucket instead), `/thumbnail`, and `POST /v1/images/zip`.
 struct ImageController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let images = routes.grouped("images")
@@ -13,8 +14,12 @@ struct ImageController: RouteCollection {
 
     @Sendable func original(req: Request) async throws -> Response {
         let image = try await ownedImage(req)
+        let contentType = Self.mimeType(image.format)
+        if let redirect = PresignedImageRedirect.response(req, key: image.blobKey, contentType: contentType, filename: Self.filename(image)) {
+            return redirect
+        }
         return try await serve(req: req, key: image.blobKey, etag: image.id?.uuidString.lowercased() ?? "",
-                               contentType: Self.mimeType(image.format), filename: Self.filename(image))
+                               contentType: contentType, filename: Self.filename(image))
     }
 
     @Sendable func thumbnail(req: Request) async throws -> Response {
@@ -22,6 +27,7 @@ struct ImageController: RouteCollection {
         guard let key = image.thumbnailKey else { throw APIError.notFound("thumbnail for this image") }
         let store = ImageStore(database: req.db, blobs: req.atelier.blobs, clock: req.atelier.clock)
         try await store.ensureThumbnail(of: image)
+        if let redirect = PresignedImageRedirect.response(req, key: key, contentType: "image/webp", filename: nil) { return redirect }
         return try await serve(req: req, key: key, etag: "t-" + (image.id?.uuidString.lowercased() ?? ""),
                                contentType: "image/webp", filename: nil)
     }
@@ -78,7 +84,10 @@ struct ImageController: RouteCollection {
         guard let blobKey = BlobKey(key) else { throw APIError.notFound("image") }
         let data = try await req.atelier.blobs.get(blobKey)
         headers.replaceOrAdd(name: .contentType, value: contentType)
-        if let filename { headers.replaceOrAdd(name: .contentDisposition, value: "inline; filename=\"\(filename)\"") }
+        if let filename {
+            let disposition = req.query[String.self, at: "download"] == "1" ? "attachment" : "inline"
+            headers.replaceOrAdd(name: .contentDisposition, value: "\(disposition); filename=\"\(filename)\"")
+        }
         if let range = req.headers.first(name: .range) {
             guard let (start, end) = ByteRange.parse(range, length: data.count) else {
                 headers.replaceOrAdd(name: .contentRange, value: "bytes */\(data.count)")
