@@ -11,10 +11,7 @@ struct AccountDeleter {
     func delete(_ user: UserRecord) async throws {
         let userID = try user.requireID()
         let owner = user.ownerKey
-        let running = try await JobRecord.query(on: app.db).filter(\.$owner == owner)
-            .filter(\.$status ~~ ["queued", "running"]).all(\.$id)
-        try await JobRecord.query(on: app.db).filter(\.$owner == owner).filter(\.$status ~~ ["queued", "running"])
-            .set(\.$status, to: "canceled").set(\.$cancelRequested, to: true).update()
+        let running = try await app.lifecycle().endForDeletedAccount(owner: owner)
         for id in running { app.jobWorker?.cancel(id) }
         let deleter = JobDeleter(app: app)
         for job in try await JobRecord.query(on: app.db).filter(\.$owner == owner).all() {

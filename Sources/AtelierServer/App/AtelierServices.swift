@@ -58,6 +58,11 @@ extension Application {
             relay: atelier.relay, metrics: atelier.metrics)
     }
 
+    /// The job state machine over this app's database and event publisher.
+    func lifecycle() -> JobLifecycle {
+        JobLifecycle(database: db, publisher: publisher())
+    }
+
     /// Builds a worker over this app's services (started by `serve` or `worker`, or driven by tests).
     public func makeJobWorker() -> JobWorker {
         let services = atelier

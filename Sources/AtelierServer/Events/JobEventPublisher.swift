@@ -56,11 +56,8 @@ struct JobEventPublisher: Sendable {
     /// the change and its event commit together (a crash cannot keep one without the other, and it saves commits);
     /// `deliver` the event once the transaction has committed.
     func record(_ type: String, jobID: UUID, image: ImageRecord? = nil, on database: any Database) async throws -> RecordedEvent? {
-        // One statement takes the next sequence number and reads the job as it is after the change.
-        guard let row = try await (database as! any SQLDatabase)
-            .raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING *").first()
-        else { return nil }
-        return try await record(type, job: try row.decode(fluentModel: JobRecord.self), image: image, on: database)
+        guard let job = try await JobLifecycle.takeSeq(jobID, on: database) else { return nil }
+        return try await record(type, job: job, image: image, on: database)
     }
 
     /// Stores the event for `job`, whose `seq` is already taken, on `database`. `images` are the job's image rows

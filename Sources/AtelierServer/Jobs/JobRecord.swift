@@ -53,7 +53,6 @@ public final class JobRecord: Model, @unchecked Sendable {
         self.id = id
         self.owner = owner
         self.kind = kind.rawValue
-        self.status = JobStatus.queued.rawValue
         self.prompt = params.prompt
         self.model = params.model
         self.params = params

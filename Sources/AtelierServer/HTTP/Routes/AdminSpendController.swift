@@ -15,27 +15,13 @@ struct AdminSpendController: RouteCollection {
     /// Cancels every queued job (retries waiting for their back-off too) and releases their reservations; running
     /// jobs are left to finish. `{"canceled": n}`.
     @Sendable func cancelQueued(req: Request) async throws -> Response {
-        let now = req.atelier.clock.now()
-        let publisher = req.application.publisher()
+        let lifecycle = req.application.lifecycle()
         var canceled = 0
         while true {
-            let events = try await req.db.transaction { db -> [JobEventPublisher.RecordedEvent] in
-                let ids = try await (db as! any SQLDatabase).raw("""
-                    UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now),
-                        error_code = 'canceled', error_message = 'Canceled by an administrator.', error_retryable = \(bind: false)
-                    WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' LIMIT 200) AND status = 'queued'
-                    RETURNING id
-                    """).all().map { try $0.decode(column: "id", as: UUID.self) }
-                var events: [JobEventPublisher.RecordedEvent] = []
-                for id in ids {
-                    try await SpendLedger(database: db).release(jobID: id, now: now)
-                    if let event = try await publisher.record("job.canceled", jobID: id, on: db) { events.append(event) }
-                }
-                return events
-            }
-            for event in events { await publisher.deliver(event) }
-            canceled += events.count
-            if events.isEmpty { break }
+            let batch = try await lifecycle.cancelQueued(limit: 200, message: "Canceled by an administrator.")
+            await lifecycle.deliver(batch)
+            canceled += batch.events.count
+            if batch.events.isEmpty { break }
         }
         req.logger.notice("admin canceled every queued job", metadata: ["count": "\(canceled)"])
         let response = Response(status: .ok)
