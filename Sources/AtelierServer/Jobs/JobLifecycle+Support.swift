@@ -15,10 +15,7 @@ extension JobLifecycle {
         case eventStored
     }
 
-    /// Set by tests around a direct call: called after each step inside the transaction.
-    @TaskLocal static var faultAfter: (@Sendable (Step) throws -> Void)? = nil
-
-    func step(_ step: Step) throws { try Self.faultAfter?(step) }
+    func step(_ step: Step) throws { try faultAfter?(step) }
 
     /// What a transition leaves to do after its commit: hand the events to the streams (other instances get them
     /// by NOTIFY) and count them.

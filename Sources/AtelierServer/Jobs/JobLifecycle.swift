@@ -18,11 +18,14 @@ struct JobLifecycle: Sendable {
     let database: any Database
     let clock: AtelierClock
     let publisher: JobEventPublisher
+    /// Tests only: called after each step inside a transition's transaction (see `Step`).
+    var faultAfter: (@Sendable (Step) throws -> Void)?
 
-    init(database: any Database, publisher: JobEventPublisher) {
+    init(database: any Database, publisher: JobEventPublisher, faultAfter: (@Sendable (Step) throws -> Void)? = nil) {
         self.database = database
         self.clock = publisher.clock
         self.publisher = publisher
+        self.faultAfter = faultAfter
     }
 
     // MARK: Requests
@@ -135,7 +138,9 @@ struct JobLifecycle: Sendable {
 
     /// Removes a finished job with its events and image rows; returns the image rows (`JobDeleter` then removes
     /// the blobs no other image uses). Nil when the job is not finished (or already gone).
-    static func delete(_ jobID: UUID, on database: any Database) async throws -> [ImageRecord]? {
+    static func delete(
+        _ jobID: UUID, on database: any Database, faultAfter: (@Sendable (Step) throws -> Void)? = nil
+    ) async throws -> [ImageRecord]? {
         try await database.transaction { db -> [ImageRecord]? in
             let sql = db.sql
             guard try await sql.raw("""
