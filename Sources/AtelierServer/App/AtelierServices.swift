@@ -54,7 +54,7 @@ extension Application {
 
     func publisher(on database: (any Database)? = nil) -> JobEventPublisher {
         JobEventPublisher(
-            database: database ?? db, hub: atelier.hub, clock: atelier.clock, offline: atelier.config.isOffline,
+            database: database ?? db, hub: atelier.hub, clock: atelier.clock, renderer: JobEventJSON(offline: atelier.config.isOffline),
             relay: atelier.relay, metrics: atelier.metrics)
     }
 
