@@ -90,7 +90,7 @@ struct JobRunner: Sendable {
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
             return
         }
-        let outputs = outcome.images.filter { $0.role == ImageRecord.Role.output.rawValue }.count
+        let outputs = try outcome.images.filter { try $0.imageRole == .output }.count
         context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outputs)
         if let key = context.upstreamKey { context.metrics.upstreamSpend(key: key, nanoDollars: cost ?? 0, images: outputs) }
         await lifecycle.deliver(succeeded)

@@ -35,7 +35,7 @@ struct JobController: RouteCollection {
     /// With `?wait=N` (seconds, ≤ 60) answers as soon as the job ends, or as it stands after N seconds.
     @Sendable func show(req: Request) async throws -> Response {
         var job = try await req.ownedJob()
-        if let wait = req.query[Double.self, at: "wait"], wait > 0, !job.jobStatus.isFinished {
+        if let wait = req.query[Double.self, at: "wait"], wait > 0, try !job.jobStatus.isFinished {
             job = try await JobResponder(req: req).waitForEnd(try job.requireID(), seconds: min(wait, JobResponder.maxWaitSeconds)) ?? job
         }
         return try await JobPresenter(req: req).dto(job).encodeResponse(status: .ok, for: req)
@@ -44,7 +44,7 @@ struct JobController: RouteCollection {
     @Sendable func cancel(req: Request) async throws -> Response {
         let job = try await req.ownedJob()
         let jobID = try job.requireID()
-        guard !job.jobStatus.isFinished else {
+        guard try !job.jobStatus.isFinished else {
             throw APIError.conflict("The job already ended as \(job.status); only queued or running jobs can be canceled.", code: "job_finished")
         }
         // A queued job ends here (status, released reservation, event and webhook deliveries commit together); a
@@ -61,7 +61,7 @@ struct JobController: RouteCollection {
     @Sendable func retry(req: Request) async throws -> Response {
         let job = try await req.ownedJob()
         let jobID = try job.requireID()
-        guard job.jobStatus == .failed || job.jobStatus == .canceled else {
+        guard try [.failed, .canceled].contains(job.jobStatus) else {
             throw APIError.conflict("Only failed or canceled jobs can be retried; this one is \(job.status).", code: "job_not_retryable")
         }
         if let shutDown = req.atelier.registry.retirement(of: job.model) { throw shutDown.apiError }
@@ -88,7 +88,7 @@ struct JobController: RouteCollection {
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let job = try await req.ownedJob()
-        guard job.jobStatus.isFinished else {
+        guard try job.jobStatus.isFinished else {
             throw APIError.conflict("The job is still \(job.status); cancel it before deleting.", code: "job_not_finished")
         }
         try await JobDeleter(app: req.application).delete(job)
