@@ -26,22 +26,25 @@ struct JobLifecycleHarness {
         var attempts: Int?
         var seq: Int?
         var ledger: String?
+        /// What earlier attempts were charged (an interrupted charge must not stay).
+        var charged: Int64?
         var events: Int
         var lastEventSeq: Int?
 
         var description: String {
             "status=\(status ?? "gone") attempts=\(attempts.map(String.init) ?? "-") seq=\(seq.map(String.init) ?? "-") "
-                + "ledger=\(ledger ?? "none") events=\(events) last_event_seq=\(lastEventSeq.map(String.init) ?? "-")"
+                + "ledger=\(ledger ?? "none") charged=\(charged.map(String.init) ?? "-") events=\(events) last_event_seq=\(lastEventSeq.map(String.init) ?? "-")"
         }
     }
 
     func snapshot(_ jobID: UUID) async throws -> Snapshot {
         let job = try await JobRecord.find(jobID, on: app.db)
-        let ledger = try await app.db.sql.raw("SELECT state FROM spend_ledger WHERE job_id = \(bind: jobID)").first()
+        let ledger = try await app.db.sql.raw("SELECT state, charged_nano FROM spend_ledger WHERE job_id = \(bind: jobID)").first()
         let events = try await JobEventRecord.query(on: app.db).filter(\.$jobID == jobID).sort(\.$seq).all()
         return Snapshot(
             status: job?.status, attempts: job?.attempts, seq: job?.seq,
-            ledger: try ledger?.decode(column: "state", as: String.self), events: events.count,
+            ledger: try ledger?.decode(column: "state", as: String.self),
+            charged: try ledger?.decode(column: "charged_nano", as: Int64?.self) ?? nil, events: events.count,
             lastEventSeq: events.last?.seq)
     }
 
@@ -106,7 +109,9 @@ enum Transition: String, CaseIterable, CustomTestStringConvertible {
             ending.status = .canceled
             return try await lifecycle.end(jobID, workerID: w, ending) != nil
         case .retryLater:
-            return try await lifecycle.requeue(jobID, workerID: w, .retryLater(delay: 5, error: .timeout)) != nil
+            // An attempt that reached the upstream: charged, and the next one reserved, in the same transaction.
+            let retry = JobLifecycle.Requeue.retryLater(delay: 5, error: .timeout)
+            return try await lifecycle.requeue(jobID, workerID: w, retry, charge: .some(1_000_000)) != nil
         case .waitForRoom:
             let wait = JobLifecycle.Requeue.waitForRoom(until: h.clock.now + 5, message: "Waiting.", takeSeq: true)
             return try await lifecycle.requeue(jobID, workerID: w, wait) != nil
