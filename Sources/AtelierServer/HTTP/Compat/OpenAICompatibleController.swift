@@ -58,7 +58,7 @@ struct OpenAICompatibleController: RouteCollection {
         guard let job = try await JobResponder(req: req).waitForEnd(jobID, seconds: Self.maxWaitSeconds) else {
             throw APIError.notFound("job")
         }
-        switch job.jobStatus {
+        switch try job.jobStatus {
         case .succeeded:
             let images = try await Self.outputs(of: job, on: req)
             let store = ImageStore(database: req.db, blobs: req.atelier.blobs, clock: req.atelier.clock)

@@ -96,9 +96,9 @@ struct JobDTO: Content {
         usage = job.usage
         costUSD = job.costNano.map(CostCalculator.dollars(nano:))
         estimatedCostUSD = job.estimatedCostNano.map(CostCalculator.dollars(nano:))
-        let finishedWithoutSuccess = job.jobStatus == .failed || job.jobStatus == .canceled
+        let finishedWithoutSuccess = [JobStatus.failed.rawValue, JobStatus.canceled.rawValue].contains(job.status)
         error = job.errorCode.flatMap { code in
-            (finishedWithoutSuccess || job.jobStatus == .queued)
+            (finishedWithoutSuccess || job.status == JobStatus.queued.rawValue)
                 ? ErrorInfo(code: code, message: job.errorMessage ?? code, retryable: job.errorRetryable ?? false) : nil
         }
         attempts = job.attempts
@@ -110,7 +110,7 @@ struct JobDTO: Content {
         self.offline = offline
         upstreamKey = job.upstreamKey
         waiting = job.rateLimitUntil.flatMap { until in
-            guard job.jobStatus == .queued else { return nil }
+            guard job.status == JobStatus.queued.rawValue else { return nil }
             let seconds = max(0, Int((until - now).rounded(.up)))
             return WaitInfo(
                 reason: "rate_limit", seconds: seconds, until: Date(timeIntervalSince1970: until),

@@ -13,7 +13,7 @@ struct JobResponder {
         if let wait = req.query[Double.self, at: "wait"], wait > 0 {
             current = try await waitForEnd(jobID, seconds: min(wait, Self.maxWaitSeconds)) ?? job
         }
-        let status: HTTPResponseStatus = current.jobStatus.isFinished && req.query[Double.self, at: "wait"] != nil ? .ok : .accepted
+        let status: HTTPResponseStatus = try current.jobStatus.isFinished && req.query[Double.self, at: "wait"] != nil ? .ok : .accepted
         let response = try await JobPresenter(req: req).dto(current).encodeResponse(status: status, for: req)
         response.headers.replaceOrAdd(name: .location, value: "/v1/jobs/\(jobID.uuidString.lowercased())")
         if !created { response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true") }
@@ -25,7 +25,7 @@ struct JobResponder {
         let hub = req.atelier.hub
         let (subscription, events) = await hub.subscribe(.init(owner: nil, jobID: jobID))
         defer { Task { await hub.unsubscribe(subscription) } }
-        if let job = try await JobRecord.find(jobID, on: req.db), job.jobStatus.isFinished { return job }
+        if let job = try await JobRecord.find(jobID, on: req.db), try job.jobStatus.isFinished { return job }
         let timeout = Task {
             try? await Task.sleep(for: .seconds(seconds))
             await hub.unsubscribe(subscription)
