@@ -62,7 +62,8 @@ def main():
     work = tempfile.mkdtemp(prefix="atelier-batch-bench-")
     port = free_port()
     env = dict(os.environ, OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
-               DATA_DIR=os.path.join(work, "data"), ATELIER_AUTH="off", LOG_LEVEL="warning", WORKER_ENABLED="false")
+               DATA_DIR=os.path.join(work, "data"), ATELIER_AUTH="off", LOG_LEVEL="warning", WORKER_ENABLED="false",
+               GLOBAL_DAILY_CAP_USD="none", DEFAULT_DAILY_CAP_USD="none")
     server = subprocess.Popen([BIN, "serve", "--hostname", "127.0.0.1", "--port", str(port)], env=env)
     try:
         wait_ready(port)
@@ -72,11 +73,11 @@ def main():
         print(f"| {database} | – | – | idle | – | – | {peak_rss_mib(server.pid):.1f} |")
         for rows in SIZES:
             body = {"name": f"bench {rows}", "prompt": "a {{subject}} in {{style}}", "csv": csv(rows),
-                    "model": "gpt-image-1.5", "quality": "low", "size": "1024x1024"}
+                    "quality": "low", "size": "1024x1024"}  # the registry's default model
             megabytes = len(json.dumps(body)) / 1e6
             for step, path, expected in (("validate", "/v1/batches/validate", 200), ("create", "/v1/batches", 201)):
                 status, payload, seconds = post(port, path, body)
-                if status != expected:
+                if status != expected or payload.get("valid") is False:
                     raise SystemExit(f"{path} answered {status}: {str(payload)[:300]}")
                 print(f"| {database} | {rows} | {megabytes:.2f} | {step} | {seconds:.2f} | {rows / seconds:,.0f} "
                       f"| {peak_rss_mib(server.pid):.1f} |")
