@@ -18,6 +18,7 @@ func registerRoutes(_ app: Application) throws {
     try v1.register(collection: AccountSessionsController())
     try v1.register(collection: OpenAICompatibleController())
     try v1.register(collection: WebhookController())
+    try v1.register(collection: BatchController())
     let admin = app.grouped("v1").grouped(RequireCaller(adminOnly: true))
     try admin.register(collection: AdminController())
     try admin.register(collection: AdminSettingsController())
@@ -25,4 +26,5 @@ func registerRoutes(_ app: Application) throws {
     try admin.register(collection: AdminSpendController())
     try admin.register(collection: MetricsController())
     try admin.register(collection: UpstreamAdminController())
+    try admin.register(collection: BatchSpendController())
 }

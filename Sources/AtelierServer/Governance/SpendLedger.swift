@@ -42,7 +42,7 @@ struct SpendLedger: Sendable {
 
     /// Adds `amount` to the owner's day and month and to everyone's day, each only while its cap holds; throws
     /// `spend_cap_reached` (and the caller's transaction rolls back) when one would be passed.
-    private func hold(_ amount: Int64, owner: String, budget: SpendBudget, now: Double) async throws {
+    func hold(_ amount: Int64, owner: String, budget: SpendBudget, now: Double) async throws {
         let (day, month) = SpendBudget.periods(at: now)
         try await sql.raw("""
             INSERT INTO spend_periods (subject, period, amount_nano)

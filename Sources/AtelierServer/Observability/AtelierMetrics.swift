@@ -137,3 +137,13 @@ public struct AtelierMetrics: Sendable {
         ).set(to: Double(spentTodayNano) / 1e9)
     }
 }
+
+extension AtelierMetrics {
+    /// A batch was created with `jobs` jobs (`atelier_batch_jobs_total{mode}` counts jobs by batch mode).
+    func batchCreated(mode: String, jobs: Int) {
+        registry.makeCounter(descriptor: Self.name("batches_created", "total", "Batches created."), labels: [("mode", mode)])
+            .increment()
+        registry.makeCounter(descriptor: Self.name("batch_jobs", "total", "Jobs created by batches."), labels: [("mode", mode)])
+            .increment(by: Int64(jobs))
+    }
+}

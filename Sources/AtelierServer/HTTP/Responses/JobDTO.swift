@@ -44,12 +44,15 @@ struct JobDTO: Content {
     var waiting: WaitInfo?
     /// The label of the upstream key that ran the job (`OPENAI_API_KEYS`), never the key.
     var upstreamKey: String?
+    /// For a batch's job: the batch and where the job sits in it (`BatchLink`); null otherwise.
+    var batch: BatchLink?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, status, params, options, result, images, extras, inputs, partials, usage, error, attempts, favorite, offline
         case costUSD = "cost_usd", estimatedCostUSD = "estimated_cost_usd", upstreamRequestID = "upstream_request_id"
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
         case waiting, upstreamKey = "upstream_key"
+        case batch
     }
 
     /// Every documented key is present; absent values are `null`. Ids are lowercase.
@@ -78,6 +81,7 @@ struct JobDTO: Content {
         try c.encode(offline, forKey: .offline)
         try c.encode(waiting, forKey: .waiting)
         try c.encode(upstreamKey, forKey: .upstreamKey)
+        try c.encode(batch, forKey: .batch)
     }
 
     /// `now` (Unix seconds) dates the rate-limit wait.
@@ -109,6 +113,7 @@ struct JobDTO: Content {
         finishedAt = job.finishedAt.map(Date.init(timeIntervalSince1970:))
         self.offline = offline
         upstreamKey = job.upstreamKey
+        batch = BatchLink(job)
         waiting = job.rateLimitUntil.flatMap { until in
             guard job.status == JobStatus.queued.rawValue else { return nil }
             let seconds = max(0, Int((until - now).rounded(.up)))

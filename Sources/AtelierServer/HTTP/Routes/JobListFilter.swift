@@ -5,7 +5,7 @@ import SQLKit
 import Foundation
 import Vapor
 
-/// Query parameters of `GET /v1/jobs`: `limit`, `cursor`, `q`, `model`, `status`, `kind`, `favorite`, `since`, `until`.
+/// Query parameters of `GET /v1/jobs`: `limit`, `cursor`, `q`, `model`, `status`, `kind`, `favorite`, `since`, `until`, `batch`.
 struct JobListFilter {
     var limit: Int
     var cursor: (createdAt: Double, id: UUID)?
@@ -16,6 +16,8 @@ struct JobListFilter {
     var favorite: Bool?
     var since: Double?
     var until: Double?
+    /// Only the jobs of this batch.
+    var batch: UUID?
 
     init(req: Request) throws {
         limit = min(max(req.query[Int.self, at: "limit"] ?? 20, 1), 100)
@@ -45,6 +47,10 @@ struct JobListFilter {
             }
             favorite = value
         }
+        if let text = req.query[String.self, at: "batch"], !text.isEmpty {
+            guard let id = UUID(uuidString: text) else { throw APIError.invalid("batch", "batch must be a batch id.") }
+            batch = id
+        }
         since = try Self.date(req, "since")
         until = try Self.date(req, "until")
     }
@@ -62,6 +68,7 @@ struct JobListFilter {
         if let status { query = query.filter(\.$status == status.rawValue) }
         if let kind { query = query.filter(\.$kind == kind.rawValue) }
         if let favorite { query = query.filter(\.$favorite == favorite) }
+        if let batch { query = query.filter(\.$batchID == batch) }
         if let since { query = query.filter(\.$createdAt >= since) }
         if let until { query = query.filter(\.$createdAt < until) }
         if let cursor {
