@@ -23,6 +23,7 @@ public enum OpenAIStandIn {
             await service.handle(req, endpoint: .edits)
         }
         StandInModelList(registry: registry).register(on: app, service: service)
+        StandInBatchRoutes(service: service, store: StandInBatchStore(linesPerPoll: options.batchLinesPerPoll)).register(on: app)
         for method in [HTTPMethod.GET, .POST, .PUT, .DELETE, .PATCH] {
             app.on(method, "v1", "**") { req async -> Response in
                 APIError(

@@ -104,9 +104,8 @@ extension StandInService {
         return "{\"usage\":\(usage)," + text.dropFirst()
     }
 
-    func jsonImagesResponse(
-        _ call: ValidatedCall, usage: String, requestID: String, truncate: Bool, started: ContinuousClock.Instant
-    ) async throws -> Response {
+    /// The `ImagesResponse` JSON for `call` (also a batch output line's `response.body`).
+    func imagesResponseBody(_ call: ValidatedCall, usage: String) async throws -> ByteBuffer {
         let service = self
         // Encoding is CPU work: keep it off the event loops.
         let images = try await NIOThreadPool.singleton.runIfActive {
@@ -132,6 +131,13 @@ extension StandInService {
         }
         buffer.writeString("],")
         buffer.writeString(String(metaJSON.dropFirst()))
+        return buffer
+    }
+
+    func jsonImagesResponse(
+        _ call: ValidatedCall, usage: String, requestID: String, truncate: Bool, started: ContinuousClock.Instant
+    ) async throws -> Response {
+        let buffer = try await imagesResponseBody(call, usage: usage)
         var headers = baseHeaders(requestID: requestID, contentType: "application/json")
         let elapsed = ContinuousClock.now - started
         headers.add(name: "openai-processing-ms", value: String(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))

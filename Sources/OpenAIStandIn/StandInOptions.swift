@@ -26,6 +26,9 @@ public struct StandInOptions: Sendable {
     public var quotaExhausted = false
     /// When set, only these Bearer keys are accepted (several upstream keys); `apiKey` still works for one.
     public var apiKeys: Set<String>? = nil
+    /// Batch lines executed per `GET /v1/batches/{id}` while a batch is in progress (tests use small values to
+    /// poll mid-batch).
+    public var batchLinesPerPoll = Int.max
 
     public init(
         apiKey: String? = nil, latencyMilliseconds: Int = 0, registry: ModelRegistry? = nil,

@@ -25,6 +25,19 @@ public struct CostCalculator: Sendable {
         return total + svgCost
     }
 
+    /// The cost of a request run through OpenAI's Batch API: the image model's token lines at
+    /// `price × (1 − batch_discount)` (exact in `Decimal`), plus any `svg_usage` at its author's full prices.
+    /// nil when the model has no `batch_discount` or a used token class has no price.
+    public func batchCost(of usage: Usage, model id: String) -> Decimal? {
+        guard let discount = registry.model(id)?.batchDiscount, discount >= 0, discount <= 1 else { return nil }
+        var tokensOnly = usage
+        tokensOnly.svg = nil
+        guard let full = cost(of: tokensOnly, model: id) else { return nil }
+        let total = full * (1 - discount)
+        guard let svg = usage.svg else { return total }
+        return svgCost(of: svg).map { total + $0 }
+    }
+
     /// `svg_usage` at its author's prices from the registry's `svg_authoring` (reasoning is part of output tokens);
     /// nil when the author or a needed price is unknown.
     public func svgCost(of usage: SvgUsage) -> Decimal? {

@@ -52,6 +52,9 @@ public struct ImageModel: Codable, Sendable, Equatable, Identifiable {
     /// Preview output formats ("gif", "svg") the model may produce when the server enables them; nil = none.
     public var previewFormats: [String]?
     public var prices: Prices
+    /// The fraction taken off every token price when the request runs through OpenAI's Batch API (0.5 = half
+    /// price); nil where unknown (batch mode then has no price for this model).
+    public var batchDiscount: Decimal?
     /// Image output tokens per image by quality, then by size ("1024x1024").
     public var outputTokens: [String: [String: Int]]
     /// Where each fact comes from (SDK file and field, or page), by field name.
@@ -66,6 +69,7 @@ public struct ImageModel: Codable, Sendable, Equatable, Identifiable {
         case maxPromptLength = "max_prompt_length", supportsMarkup = "supports_markup"
         case previewFormats = "preview_formats"
         case prices = "prices_per_million", outputTokens = "output_tokens"
+        case batchDiscount = "batch_discount"
     }
 
     public func supports(_ endpoint: Endpoint) -> Bool { endpoints.contains(endpoint) }
