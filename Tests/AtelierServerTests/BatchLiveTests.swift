@@ -57,6 +57,14 @@ import VaporTesting
             #expect((history["data"] as? [[String: Any]])?.count == 50)
             let listed = try await app.send(.GET, "v1/batches").json
             #expect(listed[path: "data.0.id"] as? String == id)
+            // The spend report and the metrics show the batch.
+            let report = try await app.send(.GET, "v1/admin/spend/batches").json
+            #expect(report[path: "data.0.id"] as? String == id)
+            #expect(report[path: "data.0.jobs"] as? Int == 50)
+            #expect(abs((report[path: "data.0.spent_usd"] as? Double ?? 0) - 50 * exactCost) < 1e-9)
+            #expect(report[path: "data.0.reserved_usd"] as? Double == 0)
+            let metrics = String(buffer: try await app.send(.GET, "v1/metrics").body)
+            #expect(metrics.contains("atelier_batch_jobs_total{mode=\"live\"} 50"), "\(metrics.prefix(400))")
         }
     }
 

@@ -26,4 +26,5 @@ func registerRoutes(_ app: Application) throws {
     try admin.register(collection: AdminSpendController())
     try admin.register(collection: MetricsController())
     try admin.register(collection: UpstreamAdminController())
+    try admin.register(collection: BatchSpendController())
 }

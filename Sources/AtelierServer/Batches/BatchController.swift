@@ -22,11 +22,7 @@ struct BatchController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let settings = try await JobAdmission(req: req).checkKillSwitch()
-        let caller = try req.requireCaller()
-        let budget = SpendBudget(
-            dailyCapNano: caller.limits.dailyCapNano, monthlyCapNano: caller.limits.monthlyCapNano,
-            globalDailyCapNano: settings.globalDailyCapNano)
+        let (caller, budget) = try await admission(req)
         let plan = try await plan(req, caller: caller, capped: budget.hasCap)
         let check = await BatchCheck.run(plan)
         guard check.valid else { return try check.refusal.response() }
@@ -42,9 +38,17 @@ struct BatchController: RouteCollection {
 
     /// Checks a batch as `create` would and answers the problems and the estimate; creates nothing.
     @Sendable func validate(req: Request) async throws -> BatchCheck {
+        let (caller, budget) = try await admission(req)
+        return await BatchCheck.run(try await plan(req, caller: caller, capped: budget.hasCap))
+    }
+
+    /// The kill switch (refuses while on) and the caps the batch's estimate is held against.
+    private func admission(_ req: Request) async throws -> (Caller, SpendBudget) {
+        let settings = try await JobAdmission(req: req).checkKillSwitch()
         let caller = try req.requireCaller()
-        let capped = caller.limits.dailyCapNano != nil || caller.limits.monthlyCapNano != nil
-        return await BatchCheck.run(try await plan(req, caller: caller, capped: capped))
+        return (caller, SpendBudget(
+            dailyCapNano: caller.limits.dailyCapNano, monthlyCapNano: caller.limits.monthlyCapNano,
+            globalDailyCapNano: settings.globalDailyCapNano))
     }
 
     private func plan(_ req: Request, caller: Caller, capped: Bool) async throws -> BatchPlan {
@@ -114,11 +118,7 @@ struct BatchController: RouteCollection {
         guard batch.batchMode == .live else {
             throw APIError.conflict("Only live batches retry their failed rows here.", code: "batch_not_retryable")
         }
-        let settings = try await JobAdmission(req: req).checkKillSwitch()
-        let caller = try req.requireCaller()
-        let budget = SpendBudget(
-            dailyCapNano: caller.limits.dailyCapNano, monthlyCapNano: caller.limits.monthlyCapNano,
-            globalDailyCapNano: settings.globalDailyCapNano)
+        let (_, budget) = try await admission(req)
         let retried = try await BatchCanceler(app: req.application).retryFailed(batch, budget: budget)
         req.logger.info("batch retried", metadata: ["batch": "\(batch.id!)", "jobs": "\(retried)"])
         return try await present(batch, req: req, status: .ok)

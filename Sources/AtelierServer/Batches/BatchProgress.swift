@@ -15,7 +15,7 @@ struct BatchProgress: Sendable {
     static func load(_ ids: [UUID], on database: any Database) async throws -> [UUID: BatchProgress] {
         guard !ids.isEmpty else { return [:] }
         let rows = try await (database as! any SQLDatabase).raw("""
-            SELECT batch_id, status, COUNT(*) AS n, COALESCE(SUM(cost_nano), 0) AS cost FROM jobs
+            SELECT batch_id, status, COUNT(*) AS n, CAST(COALESCE(SUM(cost_nano), 0) AS BIGINT) AS cost FROM jobs
             WHERE batch_id IN (\(binds: ids)) GROUP BY batch_id, status
             """).all()
         var progress: [UUID: BatchProgress] = [:]
