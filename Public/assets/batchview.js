@@ -54,7 +54,8 @@ export async function showBatch(root, id, onDeleted) {
         toast("Batch deleted", "success");
         onDeleted();
       }),
-      h("a", { href: `/#/history?batch=${encodeURIComponent(id)}`, id: "batch-history-link", text: "Show in History" })),
+      h("a", { href: `/#/history?batch=${encodeURIComponent(id)}`, id: "batch-history-link", text: "Show in History" }),
+      h("a", { href: `/v1/batches/${encodeURIComponent(id)}/archive`, id: "batch-archive-link", download: "", text: "Download ZIP" })),
     h("div", { class: "accounts-columns" },
       h("div", { class: "field" }, h("label", { for: rowAxis.id, text: "Grid rows" }), rowAxis),
       h("div", { class: "field" }, h("label", { for: colAxis.id, text: "Grid columns" }), colAxis)),

@@ -1,8 +1,11 @@
 """Batch page (issue 15): a bad CSV is refused with its row and field before anything is created; a CSV batch
 and a 3 x 3 sweep run to the end against the stand-in; the compare grid shows the right cells with time and
 cost; History filters by the batch; the page fits a phone."""
+import csv
+import io
 import re
 import uuid
+import zipfile
 
 from playwright.sync_api import Page, expect
 
@@ -62,6 +65,17 @@ def test_csv_batch_validation_run_grid_and_history(page: Page, server):
         row = grid.locator("tbody tr", has=page.locator(f'.compare-cell[data-job-id="{job["id"]}"]'))
         expect(row.locator("th")).to_have_text(job["batch"]["variables"]["animal"])
     expect(grid.locator("tbody td:empty")).to_have_count(2)
+
+    # The ZIP holds batch.csv (parameters, cost, file names) and each output it names.
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download ZIP").click()
+    archive = zipfile.ZipFile(info.value.path())
+    rows = list(csv.DictReader(io.StringIO(archive.read("batch.csv").decode("utf-8"), newline="")))
+    assert [r["animal"] for r in rows] == [f"fox {tag}", f"owl {tag}"]
+    assert [r["style"] for r in rows] == ["ink", "watercolour"]
+    for row, job in zip(rows, jobs["data"]):
+        assert abs(float(row["cost_usd"]) - job["cost_usd"]) < 1e-12
+        assert row["status"] == "succeeded" and len(archive.read(row["file"])) == job["images"][0]["bytes"]
 
     # History shows exactly this batch's jobs.
     page.get_by_role("link", name="Show in History").click()
