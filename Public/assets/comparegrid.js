@@ -1,8 +1,8 @@
 // @ts-check
 // Compare grid: one page of a batch's jobs as a table, rows × columns chosen from the batch's variables and
 // swept options; each cell shows the image thumbnail, the time it took and its cost.
-import { h, clear, formatUsd } from "./ui.js";
-import { thumbnailUrl } from "./api.js";
+import { thumbnailUrl, api } from "./api.js";
+import { h, clear, formatUsd, reportError } from "./ui.js";
 
 /** @typedef {import("./batchapi.js").BatchJob} BatchJob @typedef {import("./batchapi.js").Batch} Batch */
 
@@ -56,5 +56,29 @@ function cell(job) {
       : h("div", { class: "compare-placeholder", role: "img", "aria-label": label, text: job.status }),
     h("figcaption", null,
       h("span", { class: "compare-time", text: seconds === null ? "—" : `${seconds.toFixed(1)} s` }), " · ",
-      h("span", { class: "compare-cost", text: formatUsd(job.cost_usd ?? job.estimated_cost_usd) })));
+      h("span", { class: "compare-cost", text: formatUsd(job.cost_usd ?? job.estimated_cost_usd) })),
+    image ? h("div", { class: "compare-actions" }, winnerToggle(job),
+      h("a", { class: "btn btn-small", href: `/#/edit?image_id=${encodeURIComponent(image.id)}`, text: "Use as input",
+        "aria-label": `Use ${job.params.prompt} as input` })) : null);
+}
+
+/**
+ * Pick (or unpick) a winner: kept as the job's favourite, so it stays in History's favourites.
+ * @param {BatchJob} job
+ */
+function winnerToggle(job) {
+  const button = h("button", { type: "button", class: "btn btn-small compare-winner", "aria-pressed": String(job.favorite),
+    text: job.favorite ? "★ Winner" : "☆ Pick", "aria-label": `Winner: ${job.params.prompt}` });
+  button.addEventListener("click", async () => {
+    const next = button.getAttribute("aria-pressed") !== "true";
+    try {
+      const saved = await api.favorite(job.id, next);
+      job.favorite = saved.favorite;
+      button.setAttribute("aria-pressed", String(saved.favorite));
+      button.textContent = saved.favorite ? "★ Winner" : "☆ Pick";
+    } catch (e) {
+      reportError(e, button, "Winner");
+    }
+  });
+  return button;
 }

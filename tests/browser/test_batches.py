@@ -116,6 +116,21 @@ def test_sweep_three_by_three_fills_the_grid(page: Page, server):
         row = grid.locator("tbody tr", has=page.locator(f'.compare-cell[data-job-id="{job["id"]}"]'))
         expect(row.locator("th")).to_have_text(job["params"]["quality"])
 
+    # Pick a winner: it is kept (the job's favourite) across a reload; "Use as input" opens Edit with its image.
+    winner = jobs["data"][4]
+    cell = grid.locator(f'.compare-cell[data-job-id="{winner["id"]}"]')
+    cell.get_by_role("button", name=re.compile("^Winner")).click()
+    expect(cell.get_by_role("button", name=re.compile("^Winner"))).to_have_attribute("aria-pressed", "true")
+    status, kept = server.api("GET", f"/v1/jobs/{winner['id']}")
+    assert status == 200 and kept["favorite"] is True
+    page.reload()
+    expect(page.locator(f'.compare-cell[data-job-id="{winner["id"]}"] .compare-winner')).to_have_attribute("aria-pressed", "true")
+    assert page.locator('.compare-winner[aria-pressed="true"]').count() == 1
+    page.locator(f'.compare-cell[data-job-id="{winner["id"]}"]').get_by_role("link", name=re.compile("^Use .* as input$")).click()
+    expect(page).to_have_url(re.compile(rf"/#/edit\?image_id={winner['images'][0]['id']}$"))
+    expect(page.locator("#panel-edit img").first).to_be_visible()
+    page.go_back()
+
     # Delete asks first, then removes the batch.
     page.get_by_role("button", name="Delete").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
