@@ -196,7 +196,7 @@ export const api = {
   autoMask: (form) => request("POST", "/v1/mask/auto", { form }),
   /**
    * @param {{ limit?: number, cursor?: string | null, q?: string, model?: string, status?: string,
-   *           favorite?: boolean, since?: string, until?: string }} query
+   *           favorite?: boolean, since?: string, until?: string, batch?: string }} query
    * @param {AbortSignal} [signal]
    * @returns {Promise<JobPage>}
    */

@@ -53,12 +53,14 @@ export async function mount(panel) {
   const since = h("input", { type: "date", id: `${id}-since`, name: "since" });
   const until = h("input", { type: "date", id: `${id}-until`, name: "until" });
   const fav = h("input", { type: "checkbox", id: `${id}-fav`, name: "favorite" });
+  const batch = h("input", { type: "text", id: `${id}-batch`, name: "batch", placeholder: "Batch id", autocomplete: "off", spellcheck: false });
   filters = h("form", { class: "card filters", role: "search", "aria-label": "Filter history" },
     h("div", { class: "field field-search" }, h("label", { for: q.id, text: "Search" }), q),
     h("div", { class: "field" }, h("label", { for: model.id, text: "Model" }), model),
     h("div", { class: "field" }, h("label", { for: status.id, text: "Status" }), status),
     h("div", { class: "field" }, h("label", { for: since.id, text: "From" }), since),
     h("div", { class: "field" }, h("label", { for: until.id, text: "To" }), until),
+    h("div", { class: "field" }, h("label", { for: batch.id, text: "Batch" }), batch),
     h("div", { class: "field field-check" }, fav, h("label", { for: fav.id, text: "Favourites only" })));
   filters.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -66,7 +68,7 @@ export async function mount(panel) {
   });
   const debounced = debounce(reload, 300);
   q.addEventListener("input", debounced);
-  for (const c of [model, status, since, until, fav]) c.addEventListener("change", reload);
+  for (const c of [model, status, since, until, fav, batch]) c.addEventListener("change", reload);
 
   const zipBtn = h("button", { type: "button", class: "btn btn-primary btn-small" }, icon("zip"), "Download ZIP");
   const clearSel = h("button", { type: "button", class: "btn btn-small btn-ghost", text: "Clear selection" });
@@ -91,7 +93,7 @@ export async function mount(panel) {
   }, { rootMargin: "600px 0px" }).observe(sentinel);
 }
 
-/** @returns {{ q?: string, model?: string, status?: string, favorite?: boolean, since?: string, until?: string }} */
+/** @returns {{ q?: string, model?: string, status?: string, favorite?: boolean, since?: string, until?: string, batch?: string }} */
 function currentFilters() {
   const fd = new FormData(filters);
   /** @param {string} k */
@@ -106,6 +108,7 @@ function currentFilters() {
   return {
     q: s("q") || undefined, model: s("model") || undefined, status: s("status") || undefined,
     favorite: fd.get("favorite") === "on", since: iso(s("since"), 0), until: iso(s("until"), 1),
+    batch: s("batch") || undefined,
   };
 }
 
@@ -165,7 +168,7 @@ async function loadMore() {
 /** @param {boolean} [failed] */
 function showEmpty(failed = false) {
   const f = currentFilters();
-  const filtered = !!(f.q || f.model || f.status || f.favorite || f.since || f.until);
+  const filtered = !!(f.q || f.model || f.status || f.favorite || f.since || f.until || f.batch);
   emptyState.hidden = false;
   emptyState.replaceChildren(
     h("div", { class: "empty-art", "aria-hidden": "true" }, icon(filtered ? "image" : "sparkle")),
@@ -250,9 +253,13 @@ async function downloadZip(btn) {
   }
 }
 
-/** @param {string} _arg @param {URLSearchParams} _query */
-export function show(_arg, _query) {
-  if (!mountedOnce || handoff.historyDirty) {
+/** @param {string} _arg @param {URLSearchParams} query `?batch=ID` (from a batch's "Show in History") filters by it */
+export function show(_arg, query) {
+  const batchField = /** @type {HTMLInputElement | null} */ (filters.elements.namedItem("batch"));
+  const batch = query.get("batch");
+  const batchChanged = batch !== null && batchField !== null && batchField.value !== batch;
+  if (batchChanged && batchField) batchField.value = batch ?? "";
+  if (!mountedOnce || handoff.historyDirty || batchChanged) {
     mountedOnce = true;
     handoff.historyDirty = false;
     reload();
@@ -298,7 +305,7 @@ function redraw(job) {
 function applyEvent(ev) {
   if (redraw(ev.job)) return;
   const f = currentFilters();
-  const filtered = !!(f.q || f.model || f.status || f.favorite || f.since || f.until);
+  const filtered = !!(f.q || f.model || f.status || f.favorite || f.since || f.until || f.batch);
   if (ev.type === "job.queued" && ev.seq === 1 && !filtered && !loading) {
     grid.prepend(card(ev.job));
     emptyState.hidden = true;

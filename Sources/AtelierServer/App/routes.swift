@@ -19,6 +19,7 @@ func registerRoutes(_ app: Application) throws {
     try v1.register(collection: OpenAICompatibleController())
     try v1.register(collection: WebhookController())
     try v1.register(collection: BatchController())
+    try v1.register(collection: BatchArchiveController())
     let admin = app.grouped("v1").grouped(RequireCaller(adminOnly: true))
     try admin.register(collection: AdminController())
     try admin.register(collection: AdminSettingsController())
