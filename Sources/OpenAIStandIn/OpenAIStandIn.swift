@@ -90,6 +90,7 @@ struct StandInService: Sendable {
     let registry: ModelRegistry
     let state: StandInState
     let limiter: StandInRateLimiter
+    let imageCache = StandInImageCache()
 
     static func makeRequestID() -> String {
         var generator = SystemRandomNumberGenerator()
