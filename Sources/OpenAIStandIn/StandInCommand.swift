@@ -14,7 +14,7 @@ public struct StandInCommand: AsyncCommand {
         var apiKey: String?
         @Flag(name: "noise-images", help: "Answer with noise images (photograph-sized files) instead of the test pattern.")
         var noiseImages: Bool
-        @Option(name: "noise-grain", help: "Noise images: pixels per noise sample (1 = a ~3.15 MB 1024x1024 PNG; default 2).")
+        @Option(name: "noise-grain", help: "Noise images: pixels per noise sample (1 = a ~2.4 MB 1024x1024 PNG; default 2).")
         var noiseGrain: Int?
         @Flag(name: "reuse-images", help: "Answer repeated identical calls with the image made the first time (benchmarks).")
         var reuseImages: Bool

@@ -19,7 +19,7 @@ public struct StandInOptions: Sendable {
     /// for memory benchmarks.
     public var noiseImages = false
     /// Noise images: pixels per noise sample along each side (1 = every pixel independent, a 1024×1024 PNG of
-    /// about 3.15 MB, like an incompressible photograph; 2 = the default, about a quarter of that).
+    /// about 2.4 MB, as large as photographs get; 2 = the default, much smaller).
     public var noiseGrain = 2
     /// Answer repeated identical calls with the image synthesized the first time (kept in memory), so the stand-in's
     /// own CPU time stays out of a benchmark: the answer then takes the configured latency plus base64 encoding.
