@@ -91,6 +91,7 @@ struct StandInService: Sendable {
     let registry: ModelRegistry
     let state: StandInState
     let limiter: StandInRateLimiter
+    let imageCache = StandInImageCache()
 
     static func makeRequestID() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -31,10 +31,20 @@ extension StandInService {
     }
 
     func synthesize(_ call: ValidatedCall, index: Int, salt: UInt64 = 0, scale: Int = 1) throws -> Data {
+        guard options.reuseImages else { return try synthesizeAnew(call, index: index, salt: salt, scale: scale) }
+        let key = [
+            "\(call.width / scale)x\(call.height / scale)", call.format.rawValue, call.background,
+            "\(call.compression ?? -1)", "\(Self.seed(prompt: call.prompt, index: index, salt: salt))",
+        ].joined(separator: "/")
+        return try imageCache.image(forKey: key) { try synthesizeAnew(call, index: index, salt: salt, scale: scale) }
+    }
+
+    private func synthesizeAnew(_ call: ValidatedCall, index: Int, salt: UInt64, scale: Int) throws -> Data {
         if options.noiseImages {
             return try ImageProcessing.synthesizeNoise(
                 width: max(1, call.width / scale), height: max(1, call.height / scale), format: call.format,
-                seed: Int32(truncatingIfNeeded: Self.seed(prompt: call.prompt, index: index, salt: salt)), grain: 2)
+                seed: Int32(truncatingIfNeeded: Self.seed(prompt: call.prompt, index: index, salt: salt)),
+                grain: max(1, options.noiseGrain))
         }
         return try ImageProcessing.synthesize(
             width: max(1, call.width / scale), height: max(1, call.height / scale), format: call.format,

@@ -1,7 +1,7 @@
 import Vapor
 
-/// `atelier stand-in --hostname H --port P [--latency-ms N] [--api-key K] [--noise-images]
-/// [--images-per-window N --rate-window-seconds S] [--out-of-quota]`: runs the stand-in as its own server.
+/// `atelier stand-in --hostname H --port P [--latency-ms N] [--api-key K] [--noise-images [--noise-grain 1]]
+/// [--reuse-images] [--images-per-window N --rate-window-seconds S] [--out-of-quota]`: runs the stand-in as its own server.
 public struct StandInCommand: AsyncCommand {
     public struct Signature: CommandSignature {
         @Option(name: "hostname", short: "H", help: "Address to bind (default 127.0.0.1).")
@@ -14,6 +14,10 @@ public struct StandInCommand: AsyncCommand {
         var apiKey: String?
         @Flag(name: "noise-images", help: "Answer with noise images (photograph-sized files) instead of the test pattern.")
         var noiseImages: Bool
+        @Option(name: "noise-grain", help: "Noise images: pixels per noise sample (1 = a ~2.4 MB 1024x1024 PNG; default 2).")
+        var noiseGrain: Int?
+        @Flag(name: "reuse-images", help: "Answer repeated identical calls with the image made the first time (benchmarks).")
+        var reuseImages: Bool
         @Option(name: "images-per-window", help: "Images each API key may have per window (default: no limit).")
         var imagesPerWindow: Int?
         @Option(name: "rate-window-seconds", help: "The window those images count over (default 60: a minute).")
@@ -40,6 +44,8 @@ public struct StandInCommand: AsyncCommand {
                 apiKey: signature.apiKey ?? Environment.get("STANDIN_API_KEY"),
                 latencyMilliseconds: signature.latencyMs ?? 0)
             options.noiseImages = signature.noiseImages
+            options.noiseGrain = signature.noiseGrain ?? 2
+            options.reuseImages = signature.reuseImages
             options.imagesPerWindow = signature.imagesPerWindow
             options.rateWindowSeconds = signature.rateWindowSeconds ?? 60
             options.quotaExhausted = signature.outOfQuota

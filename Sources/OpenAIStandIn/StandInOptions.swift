@@ -18,6 +18,12 @@ public struct StandInOptions: Sendable {
     /// Answer with Gaussian-noise images (about as large as photographs get) instead of the small test pattern;
     /// for memory benchmarks.
     public var noiseImages = false
+    /// Noise images: pixels per noise sample along each side (1 = every pixel independent, a 1024×1024 PNG of
+    /// about 2.4 MB, as large as photographs get; 2 = the default, much smaller).
+    public var noiseGrain = 2
+    /// Answer repeated identical calls with the image synthesized the first time (kept in memory), so the stand-in's
+    /// own CPU time stays out of a benchmark: the answer then takes the configured latency plus base64 encoding.
+    public var reuseImages = false
     /// Images each API key may have per `rateWindowSeconds` (nil: no limit); see `StandInRateLimiter`.
     public var imagesPerWindow: Int? = nil
     /// The period `imagesPerWindow` counts over: 60 is OpenAI's minute; tests scale it down (12 per 6 s ≈ 12/min × 10).

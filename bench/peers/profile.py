@@ -1,0 +1,43 @@
+"""Where Atelier's added latency goes on the compatible route: `perf record` of `atelier serve` while N requests
+run one at a time, then the top symbols (self time). `bash bench/peers/run.sh` does not call it; run
+`/opt/atelier-bench/tools/bin/python bench/peers/profile.py --bin .build-release/release/atelier [--requests 40]`."""
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+
+import gateways
+import load
+from peers import BODY
+from processes import Processes
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--bin", required=True)
+parser.add_argument("--requests", type=int, default=40)
+parser.add_argument("--route", default="Atelier /v1/images/generations")
+args = parser.parse_args()
+work_dir = tempfile.mkdtemp(prefix="atelier-profile.")
+processes = Processes(work_dir)
+try:
+    upstream = gateways.start_stand_in(processes, "stand-in", args.bin, 200, noise=True)
+    target = next(t for t in gateways.start_atelier(processes, args.bin, upstream, work_dir) if t.name == args.route)
+    asyncio.run(load.run(target.url, BODY, 4, 1, target.headers, target.check))
+    data = os.path.join(work_dir, "perf.data")
+    perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(target.pid), "-o", data],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    result = asyncio.run(load.run(target.url, BODY, args.requests, 1, target.headers, target.check))
+    perf.send_signal(2)
+    perf.wait()
+    print(f"{args.route}: {result['count']} requests one at a time, p50 {result['p50_ms']:.1f} ms", file=sys.stderr)
+    report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,symbol", "--stdio",
+                             "--percent-limit", "1.5", "-g", "none"], capture_output=True, text=True).stdout
+    lines = "\n".join(line.rstrip() for line in report.splitlines() if line and not line.startswith("#"))
+    try:  # readable Swift names
+        lines = subprocess.run(["swift-demangle", "--simplified"], input=lines, capture_output=True, text=True).stdout
+    except FileNotFoundError:
+        pass
+    print("\n".join(line[:170] for line in lines.splitlines()))
+finally:
+    processes.stop_all()
