@@ -25,7 +25,7 @@ public struct OpenAIBatchesClient: Sendable {
     public func uploadBatchInput(filename: String, bytes: ImageBytes) async throws(ProviderError) -> OpenAIFileObject {
         var multipart = MultipartBody()
         multipart.addText("purpose", "batch")
-        multipart.addFile("file", ImagesFile(filename: filename, contentType: "application/jsonl", bytes: bytes))
+        multipart.addFile("file", ImageUpload(filename: filename, contentType: "application/jsonl", bytes: bytes))
         return try await call(
             .POST, "/files", body: .stream(multipart.stream(), length: .known(Int64(multipart.byteCount))),
             contentType: multipart.contentType)

@@ -112,13 +112,13 @@ import VaporTesting
             let lost = try #require(try await before.context.queue.claim(workerID: "crashed"))
             clock.advance(by: app.atelier.config.worker.leaseSeconds + 1)
             let after = app.makeJobWorker()
-            #expect(try await after.context.queue.requeueExpired() == [lost.id!])
+            #expect(try await after.context.lifecycle.expireLeases().requeued == [lost.id!])
             try await app.drainJobs(after)
             let jobs = try await app.batchJobs(id)
             #expect(jobs.count == 12)
             #expect(jobs.allSatisfy { $0["status"] as? String == "succeeded" && ($0["images"] as? [Any])?.count == 1 })
             #expect(await provider.callCount == 12, "each row reached the provider once")
-            let settled = try await (app.db as! any SQLDatabase).raw(
+            let settled = try await app.db.sql.raw(
                 "SELECT COUNT(*) AS n FROM spend_ledger WHERE state = 'settled'").first()?.decode(column: "n", as: Int.self)
             #expect(settled == 12)
             #expect(try await app.send(.GET, "v1/batches/\(id)").json["status"] as? String == "completed")
@@ -137,7 +137,7 @@ import VaporTesting
             #expect(canceled["status"] as? String == "canceled")
             #expect(canceled[path: "counts.canceled"] as? Int == 4)
             #expect(canceled[path: "counts.failed"] as? Int == 1)
-            let reserved = try await (app.db as! any SQLDatabase).raw(
+            let reserved = try await app.db.sql.raw(
                 "SELECT COUNT(*) AS n FROM spend_ledger WHERE state = 'reserved'").first()?.decode(column: "n", as: Int.self)
             #expect(reserved == 0)
             let retried = try await app.postJSON("v1/batches/\(id)/retry", [:]).json
