@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Type-checks the browser studio (Public/assets/*.js, plain ES modules with // @ts-check + JSDoc)
-# with Debian's node-typescript (`apt-get install node-typescript`), strict mode, no emit.
+# with Debian's node-typescript (`apt-get install node-typescript`), strict mode, no emit; then checks that no
+# function is longer than 120 lines (scripts/check-function-length.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TSC="${TSC:-tsc}"
@@ -18,4 +19,6 @@ for f in Public/assets/*.js; do
 done
 [ "$missing" -eq 0 ] || exit 1
 "$TSC" --checkJs --noEmit -p tsconfig.json
+# No function over 120 lines (split long closures into parts in files named after them).
+python3 scripts/check-function-length.py --max 120
 echo "check-web: OK ($("$TSC" --version))"

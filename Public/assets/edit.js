@@ -6,7 +6,8 @@ import { loadModels, handoff } from "./state.js";
 import { createOptions } from "./options.js";
 import { createMaskPainter } from "./maskpainter.js";
 import { createMarkupPainter } from "./markuppainter.js";
-import { createJobCard, outputsOf } from "./jobview.js";
+import { outputsOf } from "./jobview.js";
+import { createJobCard } from "./jobcard.js";
 import { watchJob } from "./events.js";
 import { autosize } from "./generate.js";
 import {
@@ -62,15 +63,8 @@ let autoMask = /** @type {{ id: string, version: number } | null} */ (null);
 let active = false;
 let keySeq = 0;
 
-/** @param {HTMLElement} panel */
-export async function mount(panel) {
-  panel.replaceChildren(h("div", { class: "screen" }, h("div", { class: "card skeleton-block" })));
-  const catalogue = await loadModels();
-  root = panel;
-  const editModels = catalogue.data.filter((m) => !m.endpoints || m.endpoints.includes("edits"));
-  maxImages = Math.max(1, ...editModels.map((m) => m.max_input_images || 16));
-
-  // Reference tray
+/** The reference tray: file picker, history picker, drop zone and the list of images (the first is the base). */
+function createTrayCard() {
   const fileId = nextId("files");
   const fileInput = h("input", { type: "file", id: fileId, class: "visually-hidden", multiple: true, accept: ACCEPT.join(","), name: "image_files" });
   fileInput.addEventListener("change", () => {
@@ -95,6 +89,18 @@ export async function mount(panel) {
     fileInput, trayList, dropZone,
     h("p", { class: "field-error", hidden: true, "data-error-for": "image[0]", role: "status" }));
   setupDrop(trayCard);
+  return trayCard;
+}
+
+/** @param {HTMLElement} panel */
+export async function mount(panel) {
+  panel.replaceChildren(h("div", { class: "screen" }, h("div", { class: "card skeleton-block" })));
+  const catalogue = await loadModels();
+  root = panel;
+  const editModels = catalogue.data.filter((m) => !m.endpoints || m.endpoints.includes("edits"));
+  maxImages = Math.max(1, ...editModels.map((m) => m.max_input_images || 16));
+
+  const trayCard = createTrayCard();
 
   // Mask
   painter = createMaskPainter();

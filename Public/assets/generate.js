@@ -4,7 +4,7 @@ import { api, ApiError } from "./api.js";
 import { loadModels, handoff } from "./state.js";
 import { liveParams } from "./deprecations.js";
 import { createOptions } from "./options.js";
-import { createJobCard } from "./jobview.js";
+import { createJobCard } from "./jobcard.js";
 import { h, icon, debounce, clearFieldErrors, showFieldError, reportError, formatUsd, formatInt, nextId, toast } from "./ui.js";
 
 /** @typedef {import("./api.js").Job} Job */

@@ -62,34 +62,9 @@ export function createMarkupPainter() {
   };
   const width = () => Math.max(3, Math.round(canvas.width / 180));
 
-  /** @param {Mark} m */
-  const draw = (m) => {
-    ctx.strokeStyle = ctx.fillStyle = INK;
-    ctx.lineWidth = width();
-    ctx.lineCap = "round";
-    if (m.kind === "note") {
-      ctx.font = `bold ${width() * 7}px sans-serif`;
-      ctx.fillText(m.text, m.x1, m.y1);
-      return;
-    }
-    ctx.beginPath();
-    if (m.kind === "circle") {
-      ctx.ellipse((m.x1 + m.x2) / 2, (m.y1 + m.y2) / 2, Math.abs(m.x2 - m.x1) / 2 || 1, Math.abs(m.y2 - m.y1) / 2 || 1, 0, 0, 2 * Math.PI);
-    } else {
-      const angle = Math.atan2(m.y2 - m.y1, m.x2 - m.x1);
-      const head = width() * 5;
-      ctx.moveTo(m.x1, m.y1);
-      ctx.lineTo(m.x2, m.y2);
-      for (const side of [-1, 1]) {
-        ctx.moveTo(m.x2, m.y2);
-        ctx.lineTo(m.x2 - head * Math.cos(angle + side * 0.5), m.y2 - head * Math.sin(angle + side * 0.5));
-      }
-    }
-    ctx.stroke();
-  };
   const render = () => {
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    for (const m of draft ? [...marks, draft] : marks) draw(m);
+    for (const m of draft ? [...marks, draft] : marks) drawMark(ctx, m, width());
   };
 
   /** @param {PointerEvent} ev @returns {{ x: number, y: number }} */
@@ -158,4 +133,35 @@ export function createMarkupPainter() {
     },
     onChange: (cb) => listeners.push(cb),
   };
+}
+
+/**
+ * Draws one mark in the ink colour; `width` is the line width (notes are 7 times as tall).
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {Mark} m
+ * @param {number} width
+ */
+function drawMark(ctx, m, width) {
+  ctx.strokeStyle = ctx.fillStyle = INK;
+  ctx.lineWidth = width;
+  ctx.lineCap = "round";
+  if (m.kind === "note") {
+    ctx.font = `bold ${width * 7}px sans-serif`;
+    ctx.fillText(m.text, m.x1, m.y1);
+    return;
+  }
+  ctx.beginPath();
+  if (m.kind === "circle") {
+    ctx.ellipse((m.x1 + m.x2) / 2, (m.y1 + m.y2) / 2, Math.abs(m.x2 - m.x1) / 2 || 1, Math.abs(m.y2 - m.y1) / 2 || 1, 0, 0, 2 * Math.PI);
+  } else {
+    const angle = Math.atan2(m.y2 - m.y1, m.x2 - m.x1);
+    const head = width * 5;
+    ctx.moveTo(m.x1, m.y1);
+    ctx.lineTo(m.x2, m.y2);
+    for (const side of [-1, 1]) {
+      ctx.moveTo(m.x2, m.y2);
+      ctx.lineTo(m.x2 - head * Math.cos(angle + side * 0.5), m.y2 - head * Math.sin(angle + side * 0.5));
+    }
+  }
+  ctx.stroke();
 }
