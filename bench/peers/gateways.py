@@ -62,7 +62,8 @@ def start_atelier(processes, binary, upstream, work_dir, name="atelier", concurr
         "ATELIER_AUTH": "off", "LOG_LEVEL": os.environ.get("ATELIER_LOG_LEVEL", "error"), "DATABASE_URL": "",
         "WORKER_CONCURRENCY": many, "WORKER_PER_OWNER_LIMIT": many, "MAX_OPEN_STREAMS": many,
         "MAX_OPEN_STREAMS_PER_USER": many, "RATE_LIMIT_REQUESTS_PER_MINUTE": "1000000",
-        "RATE_LIMIT_IMAGES_PER_MINUTE": "1000000", "PUBLIC_DIR": os.path.join(HERE, "..", "..", "Public"),
+        "RATE_LIMIT_IMAGES_PER_MINUTE": "1000000", "GLOBAL_DAILY_CAP_USD": "none", "DEFAULT_DAILY_CAP_USD": "none",
+        "DEFAULT_MONTHLY_CAP_USD": "1000000", "PUBLIC_DIR": os.path.join(HERE, "..", "..", "Public"),
     }
     process = processes.start(name, [binary, "serve", "--hostname", "127.0.0.1", "--port", str(port)], env=env,
                               ready=f"http://127.0.0.1:{port}/healthz")

@@ -98,6 +98,12 @@ def inflight_runs(processes, args, work_dir, skip):
     return rows, admitted
 
 
+def save(figures, path):
+    if path:
+        with open(path, "w") as file:
+            json.dump(figures, file, indent=1)
+
+
 def main():
     args = options()
     skip = set(filter(None, args.skip.split(",")))
@@ -112,13 +118,12 @@ def main():
     try:
         figures["latency"], figures["image_bytes"] = latency_runs(processes, args, work_dir, skip)
         processes.stop_all()
+        save(figures, args.json)  # kept if the in-flight run is cut short
         if args.inflight:
             figures["inflight_runs"], figures["admission"] = inflight_runs(processes, args, work_dir, skip)
     finally:
         processes.stop_all()
-    if args.json:
-        with open(args.json, "w") as file:
-            json.dump(figures, file, indent=1)
+    save(figures, args.json)
     import report
     print(report.render(figures))
 
