@@ -37,6 +37,8 @@ struct JobRunner: Sendable {
         let log = context.logger
         guard let jobID = job.id else { return .finished }
         let meter = AttemptMeter()
+        // A compatible-route caller of this instance may be sent this attempt's answer as it arrives (the fast path).
+        let tap = context.responseTaps?.tap(for: jobID)
         do {
             // Queued before its model's shutdown date, claimed after it: refused here, never sent upstream.
             if let shutDown = context.registry.retirement(of: job.model) {
@@ -47,7 +49,14 @@ struct JobRunner: Sendable {
             try await context.publisher.publish("job.running", job: job)
             do {
                 let started = ContinuousClock.now
-                let outcome = try await handle(job, context: context.measured(by: meter))
+                let outcome: JobOutcome
+                do {
+                    outcome = try await handle(job, context: context.measured(by: meter, tap: tap?.tap))
+                } catch let error where tap?.forwarded == true && !(error is ProviderError) && !(error is CancellationError) {
+                    // The caller has its image; storing it failed. Never lost silently, never run upstream again.
+                    try await complete(job, with: unstoredOutcome(meter), unstored: JobFailure(code: "storage_failed", message: "\(error)"))
+                    return .finished
+                }
                 context.metrics.attempt(kind: job.kind, duration: ContinuousClock.now - started)
                 try await complete(job, with: outcome)
                 return .finished
@@ -79,15 +88,18 @@ struct JobRunner: Sendable {
 
     /// Commits images, usage, cost and the final status in one transaction, only while this worker holds the lease,
     /// so a re-run after a lost lease can never add a second set of images or a second charge.
-    private func complete(_ job: JobRecord, with outcome: JobOutcome) async throws {
+    /// `unstored`: the answer reached a compatible-route caller but could not be stored; the job still succeeds
+    /// (`result.stored = false`, the error on the job, a `job.storage_failed` event before `job.succeeded`).
+    private func complete(_ job: JobRecord, with outcome: JobOutcome, unstored: JobFailure? = nil) async throws {
         let jobID = try job.requireID()
         let cost = outcome.usage.flatMap { context.costs.cost(of: $0, model: job.model) }.map(CostCalculator.nanoDollars)
-        let succeeded = try await context.database.transaction { db -> JobEventPublisher.RecordedEvent? in
+        let succeeded = try await context.database.transaction { db -> (JobEventPublisher.RecordedEvent?, JobEventPublisher.RecordedEvent)? in
             let sql = db as! any SQLDatabase
             let rows = try await sql.raw("""
                 UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
                     finished_at = \(bind: context.clock.now()), upstream_request_id = \(bind: outcome.requestID),
-                    cost_nano = \(bind: cost), error_code = NULL, error_message = NULL, error_retryable = NULL,
+                    cost_nano = \(bind: cost), error_code = \(bind: unstored?.code), error_message = \(bind: unstored.map { _ in
+                        "The image reached its caller but could not be stored." }), error_retryable = \(bind: unstored.map { _ in false }),
                     upstream_key = \(bind: context.upstreamKey)
                 WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
                 RETURNING id
@@ -99,9 +111,10 @@ struct JobRunner: Sendable {
                 .set(\.$result, to: outcome.result).set(\.$usage, to: outcome.usage)
                 .update()
             for image in outcome.images { try await image.create(on: db) }
-            return try await context.publisher.record("job.succeeded", jobID: jobID, on: db)
+            let storageFailed = unstored == nil ? nil : try await context.publisher.record("job.storage_failed", jobID: jobID, on: db)
+            return try await context.publisher.record("job.succeeded", jobID: jobID, on: db).map { (storageFailed, $0) }
         }
-        guard let succeeded else {
+        guard let (storageFailed, succeeded) = succeeded else {
             context.logger.warning("lease lost before commit; discarding this attempt's images", metadata: ["job": "\(jobID)"])
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
             return
@@ -109,10 +122,20 @@ struct JobRunner: Sendable {
         let outputs = outcome.images.filter { $0.role == ImageRecord.Role.output.rawValue }.count
         context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outputs)
         if let key = context.upstreamKey { context.metrics.upstreamSpend(key: key, nanoDollars: cost ?? 0, images: outputs) }
+        if let unstored {
+            context.logger.error("an answered image could not be stored", metadata: ["job": "\(jobID)", "error": "\(unstored.message)"])
+        }
+        if let storageFailed { await context.publisher.deliver(storageFailed) }
         await context.publisher.deliver(succeeded)
         // Output thumbnails are made when first asked for (`GET /v1/images/{id}/thumbnail`): made here they took
         // CPU from the next jobs on a small machine (added latency 28–31 → 16–18 ms at 1 concurrent request), and
         // API callers mostly never look at them.
     }
 
+    /// What the attempt's usage says, without images: the job is charged exactly as if they had been stored.
+    private func unstoredOutcome(_ meter: AttemptMeter) -> JobOutcome {
+        var result = JobResultInfo(size: nil, quality: nil, background: nil, outputFormat: nil)
+        result.stored = false
+        return JobOutcome(images: [], usage: meter.usage, requestID: nil, result: result)
+    }
 }

@@ -97,8 +97,9 @@ struct JobDTO: Content {
         costUSD = job.costNano.map(CostCalculator.dollars(nano:))
         estimatedCostUSD = job.estimatedCostNano.map(CostCalculator.dollars(nano:))
         let finishedWithoutSuccess = job.jobStatus == .failed || job.jobStatus == .canceled
+        let unstored = job.jobStatus == .succeeded && job.result?.stored == false
         error = job.errorCode.flatMap { code in
-            (finishedWithoutSuccess || job.jobStatus == .queued)
+            (finishedWithoutSuccess || job.jobStatus == .queued || unstored)
                 ? ErrorInfo(code: code, message: job.errorMessage ?? code, retryable: job.errorRetryable ?? false) : nil
         }
         attempts = job.attempts
