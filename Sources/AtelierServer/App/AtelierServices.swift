@@ -24,6 +24,11 @@ public struct AtelierServices: Sendable {
         let enabled = try await PreviewFormatSettings.enabled(database, config: config)
         return ImageRequestValidator(registry: registry, enabledPreviewFormats: enabled.all)
     }
+    /// The validator for settings already loaded (job creation reads `app_settings` once).
+    func validator(_ settings: RuntimeSettings) -> ImageRequestValidator {
+        let enabled = PreviewFormatSettings(forced: config.previewFormats, admin: settings.adminPreviewFormats)
+        return ImageRequestValidator(registry: registry, enabledPreviewFormats: enabled.all)
+    }
     /// Costs use every configured model, so jobs of a model that has since shut down keep their prices.
     var costs: CostCalculator { CostCalculator(registry: liveRegistry.current) }
 }

@@ -7,9 +7,9 @@ import Vapor
 struct JobAdmission {
     let req: Request
 
-    func admit(_ params: ImageParameters) async throws -> SpendBudget {
+    /// Admits `params` under `settings` (loaded once per creation by `checkKillSwitch`).
+    func admit(_ params: ImageParameters, settings: RuntimeSettings) async throws -> SpendBudget {
         let caller = try req.requireCaller()
-        let settings = try await checkKillSwitch()
         if params.moderation == "low" && !caller.verified {
             throw APIError.invalid(
                 "moderation", "moderation=low is only available to verified accounts; use auto, or ask an admin to verify you.",
@@ -25,8 +25,8 @@ struct JobAdmission {
             globalDailyCapNano: settings.globalDailyCapNano)
     }
 
-    /// Refuses new jobs while the kill switch is on. Uploads call it before reading the body too, so a paused
-    /// gateway does not take in hundreds of megabytes only to refuse them.
+    /// Loads the runtime settings and refuses new jobs while the kill switch is on. Uploads call it before reading
+    /// the body, so a paused gateway does not take in hundreds of megabytes only to refuse them.
     @discardableResult
     func checkKillSwitch() async throws -> RuntimeSettings {
         let settings = try await RuntimeSettings.load(req.db, access: req.atelier.config.access)

@@ -27,9 +27,12 @@ struct PreviewFormatSettings: Sendable, Equatable {
     static func enabled(_ database: any Database, config: AtelierConfig) async throws -> PreviewFormatSettings {
         let row = try await (database as! any SQLDatabase)
             .raw("SELECT value FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.previewFormats.rawValue)").first()
-        let stored = try row?.decode(column: "value", as: String.self) ?? ""
-        let admin = Set(stored.split(separator: ",").map(String.init).filter(known.contains))
-        return PreviewFormatSettings(forced: config.previewFormats, admin: admin)
+        return PreviewFormatSettings(forced: config.previewFormats, admin: stored(try row?.decode(column: "value", as: String.self)))
+    }
+
+    /// The admin's choice as stored in `app_settings` (a comma list; unknown names are ignored).
+    static func stored(_ value: String?) -> Set<String> {
+        Set((value ?? "").split(separator: ",").map(String.init).filter(known.contains))
     }
 
     static func store(_ formats: Set<String>, on database: any Database) async throws {

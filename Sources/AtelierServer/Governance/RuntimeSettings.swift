@@ -10,6 +10,8 @@ struct RuntimeSettings: Sendable, Equatable {
     var killSwitchForced: Bool
     var globalDailyCapNano: Int64?
     var retentionDays: Int
+    /// The preview formats the admin enabled (`preview_formats`); `PreviewFormatSettings` adds the environment's.
+    var adminPreviewFormats: Set<String> = []
 
     enum Name: String, CaseIterable {
         case killSwitch = "kill_switch"
@@ -27,7 +29,8 @@ struct RuntimeSettings: Sendable, Equatable {
             killSwitch: access.killSwitch || values[Name.killSwitch.rawValue] == "true",
             killSwitchForced: access.killSwitch,
             globalDailyCapNano: cap,
-            retentionDays: values[Name.retentionDays.rawValue].flatMap(Int.init) ?? access.retentionDays)
+            retentionDays: values[Name.retentionDays.rawValue].flatMap(Int.init) ?? access.retentionDays,
+            adminPreviewFormats: PreviewFormatSettings.stored(values[Name.previewFormats.rawValue]))
     }
 
     /// Stores one setting (an upsert that works on SQLite and PostgreSQL).

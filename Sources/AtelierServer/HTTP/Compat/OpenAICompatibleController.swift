@@ -27,16 +27,16 @@ struct OpenAICompatibleController: RouteCollection {
         let extra = try req.content.decode(GenerationBody.self)
         try Self.refuseURLFormat(extra.response_format)
         let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
-        let (job, _) = try await GenerateController().enqueue(input, req: req)
-        return try await answer(req, job: job, stream: extra.stream == true, prefix: "image_generation")
+        let new = try await JobCreation(req: req).generate(input)
+        return try await answer(req, job: new.job, stream: extra.stream == true, prefix: "image_generation")
     }
 
     @Sendable func edits(req: Request) async throws -> Response {
-        let (job, _, upload) = try await EditController().enqueue(req: req) { upload in
+        let (new, upload) = try await JobCreation(req: req).edit { upload in
             try Self.refuseURLFormat(upload.field("response_format"))
         }
         let stream = ["true", "1"].contains(upload.field("stream")?.lowercased() ?? "")
-        return try await answer(req, job: job, stream: stream, prefix: "image_edit")
+        return try await answer(req, job: new.job, stream: stream, prefix: "image_edit")
     }
 
     /// GPT image models always answer with base64 (`b64_json`), as OpenAI does.

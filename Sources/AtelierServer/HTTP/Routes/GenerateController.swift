@@ -11,21 +11,15 @@ struct GenerateController: RouteCollection {
 
     @Sendable func create(req: Request) async throws -> Response {
         let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
-        let (job, created) = try await enqueue(input, req: req)
-        return try await JobResponder(req: req).respond(job: job, created: created)
-    }
-
-    /// Validates, admits (kill switch, limits, caps) and enqueues a generate job.
-    func enqueue(_ input: ImageRequestInput, req: Request) async throws -> (job: JobRecord, created: Bool) {
-        let params = try await validated(input, req: req)
-        let budget = try await JobAdmission(req: req).admit(params)
-        return try await JobEnqueuer(app: req.application).enqueue(
-            kind: .generate, params: params, owner: req.owner, idempotencyKey: req.idempotencyKey, budget: budget)
+        let new = try await JobCreation(req: req).generate(input)
+        return try await JobResponder(req: req).respond(job: new.job, created: new.created)
     }
 
     @Sendable func estimate(req: Request) async throws -> EstimateDTO {
         let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
-        let params = try await validated(input, req: req)
+        let validator = try await req.atelier.validator(req.db)
+        let params: ImageParameters
+        do { params = try validator.validate(input, for: .generations) } catch { throw error.apiError }
         let costs = req.atelier.costs
         let usage = costs.estimatedUsage(for: params)
         return EstimateDTO(
@@ -45,11 +39,6 @@ struct GenerateController: RouteCollection {
         }
         guard let low = amounts.min(), let high = amounts.max() else { return nil }
         return EstimateDTO.Range(lowUSD: low, highUSD: high)
-    }
-
-    private func validated(_ input: ImageRequestInput, req: Request) async throws -> ImageParameters {
-        let validator = try await req.atelier.validator(req.db)
-        do { return try validator.validate(input, for: .generations) } catch { throw error.apiError }
     }
 }
 

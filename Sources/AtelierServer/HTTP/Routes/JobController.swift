@@ -76,7 +76,8 @@ struct JobController: RouteCollection {
             throw APIError.conflict("Only failed or canceled jobs can be retried; this one is \(job.status).", code: "job_not_retryable")
         }
         if let shutDown = req.atelier.registry.retirement(of: job.model) { throw shutDown.apiError }
-        let budget = try await JobAdmission(req: req).admit(job.params)
+        let admission = JobAdmission(req: req)
+        let budget = try await admission.admit(job.params, settings: try await admission.checkKillSwitch())
         let requeued = try await req.db.transaction { db in
             let rows = try await (db as! any SQLDatabase).raw("""
             UPDATE jobs SET status = 'queued', attempts = 0, cancel_requested = \(bind: false), run_after = \(bind: req.atelier.clock.now()),

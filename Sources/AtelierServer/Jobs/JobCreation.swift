@@ -1,0 +1,83 @@
+import AtelierCore
+import Foundation
+import Vapor
+
+/// The one way a request creates a job, called by the native routes (`/v1/generate`, `/v1/edit`, `/v1/mask/auto`)
+/// and the OpenAI-compatible routes alike: reads `app_settings` once (kill switch, preview formats, global cap),
+/// validates against the registry, admits (moderation, images per minute, spend caps), then `JobEnqueuer` stores
+/// the inputs and commits the job with its reservation and its `job.queued` event.
+struct JobCreation {
+    /// A created job, or the one an Idempotency-Key replayed (`created == false`).
+    struct Created {
+        var job: JobRecord
+        var created: Bool
+    }
+
+    let req: Request
+
+    /// A generate job from JSON fields.
+    func generate(_ input: ImageRequestInput) async throws -> Created {
+        let settings = try await JobAdmission(req: req).checkKillSwitch()
+        let params = try validated(input, for: .generations, settings: settings)
+        let budget = try await JobAdmission(req: req).admit(params, settings: settings)
+        return try await enqueue(.generate, params: params, budget: budget)
+    }
+
+    /// An edit job from the multipart body (read here, after the kill switch); returns the upload's other fields
+    /// too. `checkFields` sees the upload before anything else is decided (the compatible route's own fields).
+    func edit(checkFields: (MultipartUpload) throws -> Void = { _ in }) async throws -> (Created, MultipartUpload) {
+        let settings = try await JobAdmission(req: req).checkKillSwitch()
+        let upload = try await readUpload()
+        try checkFields(upload)
+        let fields = EditFormFields(upload: upload)
+        let params = try validated(try fields.imageRequestInput(), for: .edits, settings: settings)
+        // Rate limits and caps before any image is decoded.
+        let budget = try await JobAdmission(req: req).admit(params, settings: settings)
+        let parts = try await EditJobInputs(req: req, upload: upload, params: params).read()
+        let created = try await enqueue(
+            .edit, params: params, options: parts.options, inputs: parts.inputs, inputTokens: parts.inputTokens,
+            budget: budget)
+        return (created, upload)
+    }
+
+    /// An auto-mask job: the model draws a mask of `subject` on one image.
+    func autoMask() async throws -> Created {
+        let settings = try await JobAdmission(req: req).checkKillSwitch()
+        let upload = try await readUpload()
+        guard let subject = upload.field("subject")?.trimmingCharacters(in: .whitespacesAndNewlines), !subject.isEmpty else {
+            throw APIError.invalid("subject", "Describe what to select, e.g. \"the dog\".", code: "missing_field")
+        }
+        var input = try EditFormFields(upload: upload).imageRequestInput()
+        input.prompt = AutoMaskHandler.prompt(subject: subject)
+        input.n = 1
+        input.partialImages = nil
+        input.outputFormat = "png"
+        let params = try validated(input, for: .edits, settings: settings)
+        let budget = try await JobAdmission(req: req).admit(params, settings: settings)
+        let images = try await EditInputReader(req: req, upload: upload).images(max: 1)
+        return try await enqueue(
+            .autoMask, params: params, options: EditOptions(subject: subject), inputs: [images[0].jobInput],
+            inputTokens: EditJobInputs.estimatedImageTokens(images[0].info), budget: budget)
+    }
+
+    private func readUpload() async throws -> MultipartUpload {
+        let config = req.atelier.config
+        return try await MultipartUpload.read(req, maxFileBytes: config.maxFileBytes, maxTotalBytes: config.maxUploadBytes)
+    }
+
+    private func validated(
+        _ input: ImageRequestInput, for endpoint: ImageModel.Endpoint, settings: RuntimeSettings
+    ) throws -> ImageParameters {
+        do { return try req.atelier.validator(settings).validate(input, for: endpoint) } catch { throw error.apiError }
+    }
+
+    private func enqueue(
+        _ kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [],
+        inputTokens: Int = 0, budget: SpendBudget
+    ) async throws -> Created {
+        let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
+            kind: kind, params: params, options: options, inputs: inputs, owner: req.owner,
+            idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens, budget: budget)
+        return Created(job: job, created: created)
+    }
+}
