@@ -55,7 +55,7 @@ extension OpenAIImagesClient {
             for try await chunk in response.body {
                 received += chunk.readableBytes
                 guard received <= maxResponseBytes else { throw NIOTooManyBytesError(maxBytes: maxResponseBytes) }
-                tap?.send(.bytes(Data(chunk.readableBytesView)))
+                tap?.send(.bytes(chunk.withUnsafeReadableBytes { Data($0) }))
                 extractor.feed(chunk)
             }
         } catch { throw BodyError(underlying: error) }
@@ -72,7 +72,7 @@ extension OpenAIImagesClient {
         while true {
             let chunk: ByteBuffer?
             do { chunk = try await iterator.next() } catch { throw BodyError(underlying: error) }
-            if let chunk { tap?.send(.bytes(Data(chunk.readableBytesView))) }
+            if let chunk { tap?.send(.bytes(chunk.withUnsafeReadableBytes { Data($0) })) }
             let events = chunk.map { parser.feed($0) } ?? parser.finish()
             for event in events {
                 try await handle(event, into: &result, onPartial: onPartial)

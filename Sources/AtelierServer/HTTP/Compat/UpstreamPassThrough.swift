@@ -46,7 +46,7 @@ enum UpstreamPassThrough {
         response.body = .init(asyncStream: { writer in
             for await part in body {
                 switch part {
-                case .bytes(let data): try await writer.write(.buffer(ByteBuffer(bytes: data)))
+                case .bytes(let data): try await writer.write(.buffer(data.withUnsafeBytes { ByteBuffer(bytes: $0) }))
                 case .end: return try await writer.write(.end)
                 case .cutShort, .start: break
                 }
