@@ -23,7 +23,8 @@ extension OpenAIImagesClient {
         }
         let contentType = response.headers.first(name: "content-type") ?? "application/json"
         let isEventStream = contentType.lowercased().contains("text/event-stream")
-        tap?.send(.start(contentType: contentType))
+        // Only a tap whose caller is listening gets the body (no copies for jobs nobody waits on this way).
+        let tap = tap.flatMap { $0.start(contentType: contentType) ? $0 : nil }
         var result: ProviderResult
         do {
             result = if isEventStream {

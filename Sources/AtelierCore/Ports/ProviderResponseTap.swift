@@ -14,11 +14,15 @@ public final class ProviderResponseTap: Sendable, Equatable {
         case cutShort
     }
 
-    private let receive: @Sendable (Part) -> Void
+    private let receive: @Sendable (Part) -> Bool
 
-    public init(_ receive: @escaping @Sendable (Part) -> Void) { self.receive = receive }
+    /// `receive` answers whether it wants the rest of the body (only its answer to `.start` counts).
+    public init(_ receive: @escaping @Sendable (Part) -> Bool) { self.receive = receive }
 
-    public func send(_ part: Part) { receive(part) }
+    /// Sends the head: true if the body is wanted (someone is listening), false if the tap can be dropped.
+    public func start(contentType: String) -> Bool { receive(.start(contentType: contentType)) }
+
+    public func send(_ part: Part) { _ = receive(part) }
 
     public static func == (lhs: ProviderResponseTap, rhs: ProviderResponseTap) -> Bool { lhs === rhs }
 }

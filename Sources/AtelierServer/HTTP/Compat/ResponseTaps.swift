@@ -62,18 +62,19 @@ final class ResponseTaps: Sendable {
     private func tap(for jobID: UUID, attached: AttachedBody) -> ProviderResponseTap {
         ProviderResponseTap { [self] part in
             switch part {
-            case .start:
-                guard let listener = waiting.withLock({ $0.removeValue(forKey: jobID) }) else { return }
+            case .start(let contentType):
+                guard let listener = waiting.withLock({ $0.removeValue(forKey: jobID) }) else { return false }
                 attached.set(listener.body)
-                if case .start(let contentType) = part { listener.head.yield(.upstream(contentType: contentType)) }
+                listener.head.yield(.upstream(contentType: contentType))
                 listener.head.finish()
             case .bytes:
                 attached.get()?.yield(part)
             case .end, .cutShort:
-                guard let body = attached.take() else { return }
+                guard let body = attached.take() else { return false }
                 body.yield(part)
                 body.finish()
             }
+            return true
         }
     }
 
