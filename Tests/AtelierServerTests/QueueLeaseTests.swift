@@ -14,7 +14,7 @@ import Vapor
             let params = try await app.atelier.validator(app.db).validate(
                 ImageRequestInput(prompt: "\(owner) \(index)"), for: .generations)
             let job = JobRecord(owner: owner, kind: .generate, params: params, maxAttempts: 3, now: start + Double(index))
-            try await job.create(on: app.db)
+            _ = try await app.lifecycle().enqueue(job, images: [], budget: .unlimited)
             ids.append(try job.requireID())
         }
         return ids
@@ -33,6 +33,7 @@ import Vapor
             _ = try await insertJobs(app, owner: "big", count: 20, from: clock.now - 100)
             _ = try await insertJobs(app, owner: "small", count: 3, from: clock.now - 50)
             let queue = app.makeJobWorker().context.queue
+            let lifecycle = app.lifecycle()
             var claimed: [UUID] = []
             for _ in 0..<8 { claimed.append(try #require(try await queue.claim(workerID: "w")?.id)) }
             let owners = try await owners(of: claimed, app)
@@ -46,6 +47,7 @@ import Vapor
         try await withTestApp(overrides: .init(provider: FakeImageProvider(), clock: clock.clock)) { app in
             _ = try await insertJobs(app, owner: "one", count: 12, from: clock.now - 100)
             let queue = app.makeJobWorker().context.queue
+            let lifecycle = app.lifecycle()
             let claimed = try await withThrowingTaskGroup(of: UUID?.self) { group in
                 for index in 0..<8 { group.addTask { try await queue.claim(workerID: "w\(index)")?.id } }
                 return try await group.reduce(into: [UUID?]()) { $0.append($1) }
@@ -64,6 +66,7 @@ import Vapor
             _ = try await insertJobs(app, owner: "a", count: 5, from: clock.now - 10)
             _ = try await insertJobs(app, owner: "b", count: 1, from: clock.now - 5)
             let queue = app.makeJobWorker().context.queue
+            let lifecycle = app.lifecycle()
             var claimed: [UUID] = []
             while let job = try await queue.claim(workerID: "w") { claimed.append(try job.requireID()) }
             #expect(try await owners(of: claimed, app).sorted() == ["a", "a", "b"])
@@ -75,6 +78,7 @@ import Vapor
         try await withTestApp(overrides: .init(provider: FakeImageProvider(), clock: clock.clock)) { app in
             _ = try await insertJobs(app, owner: "a", count: 1, from: clock.now + 30)
             let queue = app.makeJobWorker().context.queue
+            let lifecycle = app.lifecycle()
             #expect(try await queue.claim(workerID: "w") == nil)
             clock.advance(by: 30)
             #expect(try await queue.claim(workerID: "w") != nil)
@@ -90,6 +94,7 @@ import Vapor
             let jobID = try #require(UUID(uuidString: id))
             let live = app.makeJobWorker()
             let queue = live.context.queue
+            let lifecycle = app.lifecycle()
 
             // A worker claims the job, starts the upstream call and stops heart-beating (it "died").
             let claimed = try #require(try await queue.claim(workerID: "dead-worker"))
@@ -98,9 +103,9 @@ import Vapor
             let deadRun = Task { await dead.run(claimed) { false } }
             await provider.waitUntilHolding()
 
-            #expect(try await queue.requeueExpired().isEmpty, "the lease has not expired yet")
+            #expect(try await lifecycle.expireLeases().requeued.isEmpty, "the lease has not expired yet")
             clock.advance(by: 31)
-            #expect(try await queue.requeueExpired() == [jobID])
+            #expect(try await lifecycle.expireLeases().requeued == [jobID])
             let requeued = try await app.jobRecord(id)
             #expect(requeued.status == "queued")
             #expect(requeued.leaseOwner == nil)
@@ -137,13 +142,15 @@ import Vapor
             let id = try await app.enqueueGenerate()
             let jobID = try #require(UUID(uuidString: id))
             let queue = app.makeJobWorker().context.queue
+            let lifecycle = app.lifecycle()
             #expect(try await queue.claim(workerID: "old")?.id == jobID)
             clock.advance(by: 31)
-            #expect(try await queue.requeueExpired() == [jobID])
+            #expect(try await lifecycle.expireLeases().requeued == [jobID])
             #expect(try await queue.claim(workerID: "new")?.id == jobID)
-            let released = try await queue.release(jobID, workerID: "old", delay: 0, error: .timeout)
-            #expect(released == false)
-            try await queue.abandon(jobID, workerID: "old")
+            #expect(try await lifecycle.requeue(jobID, workerID: "old", .retryLater(delay: 0, error: .timeout)) == nil)
+            #expect(try await lifecycle.requeue(jobID, workerID: "old", .abandon(announce: true)) == nil)
+            let ending = JobLifecycle.Ending(status: .failed, code: "x", message: "x", retryable: false, costNano: nil, release: true)
+            #expect(try await lifecycle.end(jobID, workerID: "old", ending) == nil)
             let record = try await app.jobRecord(id)
             #expect(record.status == "running")
             #expect(record.leaseOwner == "new")
@@ -157,11 +164,12 @@ import Vapor
             let id = try await app.enqueueGenerate()
             let jobID = try #require(UUID(uuidString: id))
             let queue = app.makeJobWorker().context.queue
+            let lifecycle = app.lifecycle()
             #expect(try await queue.claim(workerID: "w")?.id == jobID)
             for _ in 0..<5 {
                 clock.advance(by: 20)
-                #expect(try await queue.renewLeases(workerID: "w", jobIDs: [jobID]).isEmpty)
-                #expect(try await queue.requeueExpired().isEmpty)
+                #expect(try await lifecycle.heartbeat(workerID: "w", jobIDs: [jobID], leaseSeconds: 30).isEmpty)
+                #expect(try await lifecycle.expireLeases().requeued.isEmpty)
             }
             #expect(try await app.jobRecord(id).leaseExpires == clock.now + 30)
         }
@@ -173,10 +181,11 @@ import Vapor
             let id = try await app.enqueueGenerate()
             let jobID = try #require(UUID(uuidString: id))
             let queue = app.makeJobWorker().context.queue
+            let lifecycle = app.lifecycle()
             for attempt in 1...2 {
                 #expect(try await queue.claim(workerID: "crash-\(attempt)")?.id == jobID)
                 clock.advance(by: 31)
-                _ = try await queue.requeueExpired()
+                _ = try await lifecycle.expireLeases().requeued
             }
             let record = try await app.jobRecord(id)
             #expect(record.status == "failed", "a poison job must not be requeued forever")

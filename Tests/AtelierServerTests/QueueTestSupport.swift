@@ -110,7 +110,7 @@ extension Application {
         let hub = atelier.hub
         let (subscription, events) = await hub.subscribe(.init(owner: nil, jobID: id))
         defer { Task { await hub.unsubscribe(subscription) } }
-        if let record = try await JobRecord.find(id, on: db), record.jobStatus.isFinished { return try await job(jobID) }
+        if let record = try await JobRecord.find(id, on: db), try record.jobStatus.isFinished { return try await job(jobID) }
         let timeout = Task {
             try? await Task.sleep(for: .seconds(seconds))
             await hub.unsubscribe(subscription)

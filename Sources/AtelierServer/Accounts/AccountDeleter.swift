@@ -11,10 +11,7 @@ struct AccountDeleter {
     func delete(_ user: UserRecord) async throws {
         let userID = try user.requireID()
         let owner = user.ownerKey
-        let running = try await JobRecord.query(on: app.db).filter(\.$owner == owner)
-            .filter(\.$status ~~ ["queued", "running"]).all(\.$id)
-        try await JobRecord.query(on: app.db).filter(\.$owner == owner).filter(\.$status ~~ ["queued", "running"])
-            .set(\.$status, to: "canceled").set(\.$cancelRequested, to: true).update()
+        let running = try await app.lifecycle().endForDeletedAccount(owner: owner)
         for id in running { app.jobWorker?.cancel(id) }
         let deleter = JobDeleter(app: app)
         for job in try await JobRecord.query(on: app.db).filter(\.$owner == owner).all() {
@@ -26,11 +23,11 @@ struct AccountDeleter {
             await store.deleteBlobs(of: image)
         }
         let keyIDs = try await APIKeyRecord.query(on: app.db).filter(\.$user.$id == userID).all(\.$id)
-        var subjects = ["req:\(owner)", "img:\(owner)"]
-        for key in keyIDs.map({ $0.uuidString.lowercased() }) { subjects += ["req:key:\(key)", "img:key:\(key)"] }
-        let counters = subjects
+        let counted: [RateLimitSubject.Counted] = [.requests, .images]
+        let counters = counted.flatMap { kind in [.owner(kind, owner)] + keyIDs.map { RateLimitSubject.apiKey(kind, $0) } }
+            .map(\.stored)
         try await app.db.transaction { db in
-            let sql = db as! any SQLDatabase
+            let sql = db.sql
             try await sql.raw("DELETE FROM job_events WHERE owner = \(bind: owner)").run()
             try await sql.raw("DELETE FROM spend_ledger WHERE owner = \(bind: owner)").run()
             try await sql.raw("DELETE FROM spend_periods WHERE subject = \(bind: owner)").run()

@@ -16,7 +16,7 @@ enum LocalMode {
     static func csrfToken(_ req: Request) async throws -> String {
         let cache = req.application.storage[CacheKey.self]
         if let token = cache?.withLockedValue({ $0 }) { return token }
-        let sql = req.db as! any SQLDatabase
+        let sql = req.db.sql
         try await sql.raw("""
             INSERT INTO app_settings (name, value) VALUES ('local_csrf', \(bind: SecretToken.random())) ON CONFLICT (name) DO NOTHING
             """).run()

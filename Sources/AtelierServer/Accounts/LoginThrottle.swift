@@ -75,5 +75,5 @@ struct LoginThrottle: Sendable {
         return min(rule.maxDelaySeconds, pow(2, Double(min(failures - rule.freeFailures, 30))))
     }
 
-    private var sql: any SQLDatabase { database as! any SQLDatabase }
+    private var sql: any SQLDatabase { database.sql }
 }

@@ -38,13 +38,13 @@ extension Application {
     /// Creates the schema named by a `search_path` URL parameter (used to isolate test runs).
     func prepareDatabase(_ database: AtelierConfig.Database) async throws {
         guard case .postgres(let url) = database, let schema = Self.splitSearchPath(url).schema else { return }
-        try await (db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+        try await db.sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
     }
 
     /// Drops the schema named by a `search_path` URL parameter (test isolation).
     public func dropIsolatedSchema() async throws {
         guard let services = storage[AtelierServicesKey.self], case .postgres(let url) = services.config.database, let schema = Self.splitSearchPath(url).schema else { return }
-        try await (db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run()
+        try await db.sql.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run()
     }
 
     /// Removes `search_path=NAME` from a PostgreSQL URL's query, returning it separately.

@@ -56,8 +56,13 @@ extension Application {
 
     func publisher(on database: (any Database)? = nil) -> JobEventPublisher {
         JobEventPublisher(
-            database: database ?? db, hub: atelier.hub, clock: atelier.clock, offline: atelier.config.isOffline,
+            database: database ?? db, hub: atelier.hub, clock: atelier.clock, renderer: JobEventJSON(offline: atelier.config.isOffline),
             relay: atelier.relay, metrics: atelier.metrics)
+    }
+
+    /// The job state machine over this app's database and event publisher.
+    func lifecycle() -> JobLifecycle {
+        JobLifecycle(database: db, publisher: publisher())
     }
 
     /// Builds a worker over this app's services (started by `serve` or `worker`, or driven by tests).

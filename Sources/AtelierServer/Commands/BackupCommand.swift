@@ -41,7 +41,7 @@ struct BackupCommand: AsyncCommand {
 
     /// The snapshot, the image files it can refer to, and the manifest, into `folder`.
     private func write(_ app: Application, into folder: URL) async throws -> BackupManifest {
-        let sql = app.db as! any SQLDatabase
+        let sql = app.db.sql
         try await sql.raw("VACUUM INTO \(bind: folder.appendingPathComponent(BackupLayout.database).path)").run()
         // Every row in the snapshot is also in the live table now (or was deleted since, with its files), so
         // copying the live table's keys copies all the snapshot needs; newer images only add unused files.

@@ -42,7 +42,7 @@ struct DoctorChecks {
                                 fix: "run `atelier migrate` (or start `atelier serve`, which migrates)")
         }
         do {
-            try await Self.bounded { _ = try await (app.db as! any SQLDatabase).raw("SELECT 1 AS one").all() }
+            try await Self.bounded { _ = try await app.db.sql.raw("SELECT 1 AS one").all() }
         } catch {
             return DoctorResult(check: "database", status: .fail, detail: "unreachable: \(Self.describe(error))",
                                 fix: "check DATABASE_URL (host, port, user, password, database) and that the server runs")

@@ -42,7 +42,7 @@ enum MigrationState: Equatable {
 extension Application {
     /// Reads the state without changing anything (not even Fluent's bookkeeping table).
     func migrationState() async throws -> MigrationState {
-        let sql = db as! any SQLDatabase
+        let sql = db.sql
         let table = MigrationLog.schema
         let exists: Bool
         switch atelier.config.database {

@@ -9,31 +9,10 @@ struct JobEventPublisher: Sendable {
     let database: any Database
     let hub: JobEventHub
     let clock: AtelierClock
-    let offline: Bool
+    /// Turns events into their stored payload and webhook data (the HTTP layer's `JobEventJSON`).
+    let renderer: any JobEventRendering
     let relay: PostgresEventRelay?
     let metrics: AtelierMetrics
-
-    private struct Payload: Encodable {
-        var type: String
-        var jobID: UUID
-        var seq: Int
-        var job: JobDTO
-        var image: ImageDTO?
-
-        enum CodingKeys: String, CodingKey {
-            case type, seq, job, image
-            case jobID = "job_id"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(type, forKey: .type)
-            try c.encode(jobID.uuidString.lowercased(), forKey: .jobID)
-            try c.encode(seq, forKey: .seq)
-            try c.encode(job, forKey: .job)
-            try c.encode(image, forKey: .image)
-        }
-    }
 
     /// Takes the job's next `seq`, stores the event and delivers it.
     @discardableResult
@@ -56,11 +35,8 @@ struct JobEventPublisher: Sendable {
     /// the change and its event commit together (a crash cannot keep one without the other, and it saves commits);
     /// `deliver` the event once the transaction has committed.
     func record(_ type: String, jobID: UUID, image: ImageRecord? = nil, on database: any Database) async throws -> RecordedEvent? {
-        // One statement takes the next sequence number and reads the job as it is after the change.
-        guard let row = try await (database as! any SQLDatabase)
-            .raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING *").first()
-        else { return nil }
-        return try await record(type, job: try row.decode(fluentModel: JobRecord.self), image: image, on: database)
+        guard let job = try await JobLifecycle.takeSeq(jobID, on: database) else { return nil }
+        return try await record(type, job: job, image: image, on: database)
     }
 
     /// Stores the event for `job`, whose `seq` is already taken, on `database`. `images` are the job's image rows
@@ -71,10 +47,8 @@ struct JobEventPublisher: Sendable {
     ) async throws -> RecordedEvent {
         let jobID = try job.requireID()
         let images = if let known { known } else { try await ImageRecord.query(on: database).filter(\.$job.$id == jobID).all() }
-        let payload = Payload(
-            type: type, jobID: jobID, seq: job.seq, job: JobDTO(job, images: images, offline: offline, now: clock.now()),
-            image: image.map(ImageDTO.init))
-        let text = String(decoding: try JSONEncoder.api.encode(payload), as: UTF8.self)
+        let content = JobEventContent(type: type, job: job, images: images, image: image, at: clock.now())
+        let text = try renderer.payload(content)
         let record = JobEventRecord(jobID: jobID, owner: job.owner, seq: job.seq, type: type, payload: text, now: clock.now())
         if let relay {
             try await relay.store(record, on: database)
@@ -83,7 +57,7 @@ struct JobEventPublisher: Sendable {
         }
         if WebhookEvent.jobEvents.contains(type) {
             // The outbox rows commit with the event (and the change it records) when `database` is a transaction.
-            try await WebhookOutbox(database: database, clock: clock).enqueue(type, owner: job.owner, data: ["job": payload.job])
+            try await WebhookOutbox(database: database, clock: clock).enqueue(type, owner: job.owner, data: renderer.webhookData(content))
         }
         return RecordedEvent(event: JobEvent(record), kind: job.kind, status: job.status, errorCode: job.errorCode)
     }

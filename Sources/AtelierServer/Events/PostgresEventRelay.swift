@@ -36,7 +36,7 @@ final class PostgresEventRelay: Sendable {
     /// transaction PostgreSQL sends the notification at the commit.
     func store(_ record: JobEventRecord, on database: any Database) async throws {
         let message = "e|\(instanceID)|\(record.jobID.uuidString.lowercased())|\(record.seq)"
-        try await (database as! any SQLDatabase).raw("""
+        try await database.sql.raw("""
             WITH stored AS (
                 INSERT INTO job_events (id, job_id, owner, seq, type, payload, created_at)
                 VALUES (\(bind: record.id ?? UUID()), \(bind: record.jobID), \(bind: record.owner), \(bind: record.seq),
@@ -57,7 +57,7 @@ final class PostgresEventRelay: Sendable {
     }
 
     private func notify(_ message: String) async throws {
-        try await (database as! any SQLDatabase).raw("SELECT pg_notify(\(bind: Self.channel), \(bind: message))").run()
+        try await database.sql.raw("SELECT pg_notify(\(bind: Self.channel), \(bind: message))").run()
     }
 
     /// Listens until the task is canceled, reconnecting after failures.

@@ -56,8 +56,7 @@ final class Housekeeping: Sendable {
         let deleter = JobDeleter(database: database, blobs: blobs, clock: clock)
         var count = 0
         while true {
-            let jobs = try await JobRecord.query(on: database).filter(\.$createdAt < cutoff)
-                .filter(\.$status ~~ ["succeeded", "failed", "canceled"]).limit(100).all()
+            let jobs = try await JobLifecycle.purgeable(before: cutoff, limit: 100, on: database)
             for job in jobs { try await deleter.delete(job) }
             count += jobs.count
             if jobs.count < 100 { return count }

@@ -15,8 +15,7 @@ struct JobAdmission {
                 "moderation", "moderation=low is only available to verified accounts; use auto, or ask an admin to verify you.",
                 code: "moderation_not_allowed")
         }
-        var subjects = ["img:\(caller.owner)"]
-        if let key = caller.keyID { subjects.append("img:key:\(key.uuidString.lowercased())") }
+        let subjects = RateLimitSubject.caller(.images, owner: caller.owner, key: caller.keyID)
         let decision = try await RateLimiter(database: req.db, clock: req.atelier.clock)
             .hit(subjects, cost: params.n, limit: caller.limits.imagesPerMinute)
         guard decision.allowed else { throw decision.refusal("images") }

@@ -25,7 +25,7 @@ struct PreviewFormatSettings: Sendable, Equatable {
     }
 
     static func enabled(_ database: any Database, config: AtelierConfig) async throws -> PreviewFormatSettings {
-        let row = try await (database as! any SQLDatabase)
+        let row = try await database.sql
             .raw("SELECT value FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.previewFormats.rawValue)").first()
         return PreviewFormatSettings(forced: config.previewFormats, admin: stored(try row?.decode(column: "value", as: String.self)))
     }

@@ -19,10 +19,11 @@ struct RateLimiter: Sendable {
     }
 
     /// Adds `cost` hits to each subject and decides against `limit`; the most used subject decides.
-    func hit(_ subjects: [String], cost: Int = 1, limit: Int) async throws -> Decision {
+    func hit(_ subjects: [RateLimitSubject], cost: Int = 1, limit: Int) async throws -> Decision {
+        let subjects = subjects.map(\.stored)
         let now = clock.now()
         let start = Int64(now) / Self.window * Self.window
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         let values = subjects.map { subject -> SQLQueryString in "(\(bind: subject), \(bind: start), \(bind: Int64(cost)))" }
         let rows = subjects.isEmpty ? [] : try await sql.raw("""
             INSERT INTO rate_counters (subject, window_start, hits) VALUES \(SQLList(values, separator: SQLRaw(", ")))
@@ -38,7 +39,7 @@ struct RateLimiter: Sendable {
     /// Drops windows older than an hour.
     func purge() async throws {
         let cutoff = Int64(clock.now()) - 3600
-        try await (database as! any SQLDatabase).raw("DELETE FROM rate_counters WHERE window_start < \(bind: cutoff)").run()
+        try await database.sql.raw("DELETE FROM rate_counters WHERE window_start < \(bind: cutoff)").run()
     }
 }
 

@@ -21,7 +21,7 @@ struct RuntimeSettings: Sendable, Equatable {
     }
 
     static func load(_ database: any Database, access: AtelierConfig.Access) async throws -> RuntimeSettings {
-        let rows = try await (database as! any SQLDatabase).raw("SELECT name, value FROM app_settings").all()
+        let rows = try await database.sql.raw("SELECT name, value FROM app_settings").all()
         var values: [String: String] = [:]
         for row in rows { values[try row.decode(column: "name", as: String.self)] = try row.decode(column: "value", as: String.self) }
         let cap = values[Name.globalDailyCapNano.rawValue].map { $0 == "none" ? nil : Int64($0) } ?? access.globalDailyCapNano
@@ -35,7 +35,7 @@ struct RuntimeSettings: Sendable, Equatable {
 
     /// Stores one setting (an upsert that works on SQLite and PostgreSQL).
     static func store(_ name: Name, _ value: String, on database: any Database) async throws {
-        try await (database as! any SQLDatabase).raw("""
+        try await database.sql.raw("""
             INSERT INTO app_settings (name, value) VALUES (\(bind: name.rawValue), \(bind: value))
             ON CONFLICT (name) DO UPDATE SET value = excluded.value
             """).run()

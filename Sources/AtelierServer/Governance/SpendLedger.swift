@@ -15,7 +15,7 @@ struct SpendLedger: Sendable {
     /// spend rows stay locked only from these updates to the commit.
     let database: any Database
 
-    var sql: any SQLDatabase { database as! any SQLDatabase }
+    var sql: any SQLDatabase { database.sql }
 
     func reserve(jobID: UUID, owner: String, amount: Int64?, budget: SpendBudget, now: Double) async throws {
         if amount == nil && budget.hasCap {

@@ -24,6 +24,16 @@ public final class ImageRecord: Model, @unchecked Sendable {
 
     public init() {}
 
+    /// The typed role; an unknown value in the row is a `StoredValueError` naming it, never a default.
+    var imageRole: Role {
+        get throws {
+            guard let role = Role(rawValue: role) else {
+                throw StoredValueError(table: "images", column: "role", rowID: id, value: role)
+            }
+            return role
+        }
+    }
+
     public init(
         id: UUID = UUID(), jobID: UUID, owner: String, role: Role, index: Int, blobKey: String, thumbnailKey: String?,
         format: String, width: Int, height: Int, bytes: Int, now: Double

@@ -18,18 +18,15 @@ struct JobDeleter: Sendable {
         self.clock = clock
     }
 
-    func delete(_ job: JobRecord) async throws {
-        let jobID = try job.requireID()
-        let images = try await job.$images.get(reload: true, on: database)
-        try await database.transaction { db in
-            try await ImageRecord.query(on: db).filter(\.$job.$id == jobID).delete()
-            try await JobEventRecord.query(on: db).filter(\.$jobID == jobID).delete()
-            try await JobRecord.query(on: db).filter(\.$id == jobID).delete()
-        }
+    /// Deletes a finished job (`JobLifecycle.delete`); false when it is not finished.
+    @discardableResult
+    func delete(_ job: JobRecord) async throws -> Bool {
+        guard let images = try await JobLifecycle.delete(try job.requireID(), on: database) else { return false }
         let store = ImageStore(database: database, blobs: blobs, clock: clock)
         for image in images {
             let shared = try await ImageRecord.query(on: database).filter(\.$blobKey == image.blobKey).count()
             if shared == 0 { await store.deleteBlobs(of: image) }
         }
+        return true
     }
 }

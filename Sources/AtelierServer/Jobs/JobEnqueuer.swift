@@ -21,8 +21,8 @@ struct JobInput: Sendable {
     var thumbnail: Data? = nil
 }
 
-/// Creates jobs: stores inputs, writes the job and its input rows in one transaction, publishes `job.queued`
-/// and wakes the workers. Honours Idempotency-Key.
+/// Creates jobs: stores the inputs' blobs, then `JobLifecycle.enqueue` commits the job, its input rows, its
+/// reservation and `job.queued` together; wakes the workers. Honours Idempotency-Key.
 struct JobEnqueuer: Sendable {
     let app: Application
 
@@ -46,7 +46,8 @@ struct JobEnqueuer: Sendable {
         let jobID = try job.requireID()
         let store = ImageStore(database: app.db, blobs: services.blobs, clock: services.clock)
         var records: [ImageRecord] = []
-        let queued: JobEventPublisher.RecordedEvent
+        let lifecycle = app.lifecycle()
+        let queued: JobLifecycle.Published
         do {
             for input in inputs {
                 switch input.source {
@@ -65,18 +66,7 @@ struct JobEnqueuer: Sendable {
                         height: image.height, bytes: image.bytes, now: now))
                 }
             }
-            let rows = records
-            let publisher = app.publisher()
-            job.seq = 1  // `job.queued`, stored with the job
-            queued = try await app.db.transaction { db in
-                try await job.create(on: db)
-                for record in rows { try await record.create(on: db) }
-                let event = try await publisher.record("job.queued", job: job, images: rows, on: db)
-                // Last, so the spend rows stay locked (PostgreSQL) only until the commit right after.
-                try await SpendLedger(database: db).reserve(
-                    jobID: jobID, owner: owner, amount: job.estimatedCostNano, budget: budget, now: now)
-                return event
-            }
+            queued = try await lifecycle.enqueue(job, images: records, budget: budget)
         } catch {
             if let refusal = error as? APIError, refusal.code == "spend_cap_reached" {
                 await WebhookNotices(database: app.db, clock: services.clock)
@@ -96,7 +86,7 @@ struct JobEnqueuer: Sendable {
             throw error
         }
         services.metrics.jobEnqueued(kind: kind.rawValue)
-        await app.publisher().deliver(queued)
+        await lifecycle.deliver(queued)
         await services.hub.wakeWorkers()
         try? await services.relay?.announceWork()
         return (job, true)

@@ -3,7 +3,8 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// The jobs table used as a queue: claiming, leases, back-off and lease recovery.
+/// The jobs table used as a queue: which job a claim takes (fair between owners) and back-off. The claim's row
+/// write, leases and their recovery are transitions of `JobLifecycle`.
 /// Claiming is one UPDATE … WHERE id = (SELECT …) statement: on PostgreSQL the inner select takes the row with
 /// `FOR UPDATE SKIP LOCKED`; SQLite runs the statement as one serialized write.
 struct JobQueue: Sendable {
@@ -15,7 +16,7 @@ struct JobQueue: Sendable {
     /// The upstream's shared rate-limit state: claims skip models no key has room for (nil: nothing skipped).
     var gate: UpstreamGate? = nil
 
-    private var sql: any SQLDatabase { database as! any SQLDatabase }
+    private var sql: any SQLDatabase { database.sql }
     private var isPostgres: Bool { sql.dialect.name == "postgresql" }
 
     /// Takes the next due job for `workerID`, preferring owners with the fewest running jobs (round-robin),
@@ -61,15 +62,8 @@ struct JobQueue: Sendable {
                 WHERE o.owner IS NOT NULL AND COALESCE(r.n, 0) < \(bind: settings.perOwnerLimit))
             SELECT h.id FROM heads h JOIN jobs j ON j.id = h.id ORDER BY h.n, j.run_after, j.created_at LIMIT 1
             """
-        let query: SQLQueryString = """
-            UPDATE jobs SET status = 'running', lease_owner = \(bind: workerID),
-                lease_expires = \(bind: now + settings.leaseSeconds), attempts = attempts + 1,
-                started_at = COALESCE(started_at, \(bind: now)), seq = seq + 1
-            WHERE status = 'queued' AND id = (\(candidate))
-                AND NOT EXISTS (SELECT 1 FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.killSwitch.rawValue) AND value = 'true')
-            RETURNING *
-            """
-        return try await sql.raw(query).first()?.decode(fluentModel: JobRecord.self)
+        return try await JobLifecycle.claim(
+            candidate: candidate, workerID: workerID, leaseSeconds: settings.leaseSeconds, now: now, on: sql)
     }
 
     /// Owners whose next job a PostgreSQL claim locks (skipping rows other claimers hold): enough for the workers
@@ -89,91 +83,6 @@ struct JobQueue: Sendable {
 
     private var running: SQLQueryString {
         "running AS (SELECT owner, COUNT(*) AS n FROM jobs WHERE status = 'running' GROUP BY owner)"
-    }
-
-    /// Extends the leases of this worker's running jobs; returns the ids it should stop: cancellation was
-    /// requested, or the lease was lost (expired and requeued or claimed by another worker), so the upstream
-    /// call is not paid for twice.
-    func renewLeases(workerID: String, jobIDs: [UUID]) async throws -> [UUID] {
-        guard !jobIDs.isEmpty else { return [] }
-        let expires = clock.now() + settings.leaseSeconds
-        try await JobRecord.query(on: database)
-            .filter(\.$id ~~ jobIDs).filter(\.$leaseOwner == workerID).filter(\.$status == JobStatus.running.rawValue)
-            .set(\.$leaseExpires, to: expires)
-            .update()
-        let jobs = try await JobRecord.query(on: database).filter(\.$id ~~ jobIDs).all()
-        let held = Set(jobs.filter { $0.leaseOwner == workerID && $0.jobStatus == .running && !$0.cancelRequested }.compactMap(\.id))
-        return jobIDs.filter { !held.contains($0) }
-    }
-
-    /// Jobs whose worker died (lease expired) go back to the queue; returns their ids. Those that already used
-    /// all their attempts fail instead (see `recoverExpired`), so a job that kills its worker cannot loop forever.
-    func requeueExpired() async throws -> [UUID] {
-        try await recoverExpired().requeued
-    }
-
-    /// Expired leases: jobs whose cancellation was requested end canceled, jobs with attempts left are requeued,
-    /// the others fail with `lease_expired`.
-    func recoverExpired() async throws -> (requeued: [UUID], canceled: [UUID], failed: [UUID]) {
-        let now = clock.now()
-        let canceled = try await sql.raw("""
-            UPDATE jobs SET status = 'canceled', lease_owner = NULL, lease_expires = NULL, finished_at = \(bind: now),
-                error_code = 'canceled', error_message = 'Canceled by the user.', error_retryable = \(bind: false)
-            WHERE status = 'running' AND lease_expires < \(bind: now) AND cancel_requested = \(bind: true)
-            RETURNING id
-            """).all()
-        let failed = try await sql.raw("""
-            UPDATE jobs SET status = 'failed', lease_owner = NULL, lease_expires = NULL, finished_at = \(bind: now),
-                error_code = 'lease_expired', error_retryable = \(bind: false),
-                error_message = 'The worker running this job stopped responding on every attempt (it may have crashed on this job).'
-            WHERE status = 'running' AND lease_expires < \(bind: now) AND attempts >= max_attempts
-            RETURNING id
-            """).all()
-        let rows = try await sql.raw("""
-            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL, run_after = \(bind: now)
-            WHERE status = 'running' AND lease_expires < \(bind: now)
-            RETURNING id
-            """).all()
-        let ids = { (rows: [any SQLRow]) in try rows.map { try $0.decode(column: "id", as: UUID.self) } }
-        return (try ids(rows), try ids(canceled), try ids(failed))
-    }
-
-    /// Gives the job back to the queue after a retryable failure, to run after `delay` seconds.
-    func release(_ id: UUID, workerID: String, delay: Double, error: ProviderError) async throws -> Bool {
-        let count = try await sql.raw("""
-            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL,
-                run_after = \(bind: clock.now() + delay), error_code = \(bind: error.code),
-                error_message = \(bind: error.message), error_retryable = \(bind: true)
-            WHERE id = \(bind: id) AND lease_owner = \(bind: workerID) AND status = 'running'
-            RETURNING id
-            """).all().count
-        return count == 1
-    }
-
-    /// Gives the job back to the queue without counting the attempt, because the upstream has no room for it yet
-    /// (a 429 or pacing): it keeps its place in line; claims skip its model while every key is paused for it.
-    /// Returns the row with the `seq` for its `job.waiting` event (the claim's, when `job.running` was not published).
-    func deferForRateLimit(
-        _ id: UUID, workerID: String, until: Double, message: String, takeSeq: Bool
-    ) async throws -> JobRecord? {
-        let now = clock.now()
-        return try await sql.raw("""
-            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL, seq = seq + \(bind: takeSeq ? 1 : 0),
-                attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
-                rate_limit_until = \(bind: until), rate_limited_since = COALESCE(rate_limited_since, \(bind: now)),
-                error_code = 'rate_limited', error_message = \(bind: message), error_retryable = \(bind: true)
-            WHERE id = \(bind: id) AND lease_owner = \(bind: workerID) AND status = 'running'
-            RETURNING *
-            """).first()?.decode(fluentModel: JobRecord.self)
-    }
-
-    /// Releases a lease without counting the attempt (graceful shutdown).
-    func abandon(_ id: UUID, workerID: String) async throws {
-        try await sql.raw("""
-            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL,
-                attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
-            WHERE id = \(bind: id) AND lease_owner = \(bind: workerID) AND status = 'running'
-            """).run()
     }
 
     /// Exponential back-off with full jitter, never sooner than the upstream asked.

@@ -53,7 +53,6 @@ public final class JobRecord: Model, @unchecked Sendable {
         self.id = id
         self.owner = owner
         self.kind = kind.rawValue
-        self.status = JobStatus.queued.rawValue
         self.prompt = params.prompt
         self.model = params.model
         self.params = params
@@ -67,8 +66,9 @@ public final class JobRecord: Model, @unchecked Sendable {
         self.createdAt = now
     }
 
-    public var jobStatus: JobStatus { JobStatus(rawValue: status) ?? .failed }
-    public var jobKind: JobKind { JobKind(rawValue: kind) ?? .generate }
+    /// The typed status; an unknown value in the row is a `StoredValueError` naming it, never a default.
+    public var jobStatus: JobStatus { get throws { try JobStatus(row: self) } }
+    public var jobKind: JobKind { get throws { try JobKind(row: self) } }
 }
 
 /// Options of edit and auto-mask jobs beyond the image parameters.

@@ -19,22 +19,18 @@ extension JobRunner {
                 return .finished
             }
             if isShuttingDown() {
-                if try await chargeBeforeRunningAgain(job, charge: meter.charge(canceled: true)) {
-                    try await context.queue.abandon(jobID, workerID: workerID)
-                }
+                try await requeue(job, .abandon(announce: false), charge: meter.charge(canceled: true))
                 return .abandoned
             }
         }
         let attempts = fresh?.attempts ?? job.attempts
         if error.isRetryable && attempts < job.maxAttempts {
-            guard try await chargeBeforeRunningAgain(job, charge: meter.charge(canceled: false)) else { return .finished }
             let delay = context.queue.backoff(attempt: attempts, error: error)
             context.logger.info("retrying job", metadata: [
                 "job": "\(jobID)", "attempt": "\(attempts)", "delay_s": "\(delay)", "reason": "\(error.code)",
             ])
-            if try await context.queue.release(jobID, workerID: workerID, delay: delay, error: error) {
+            if try await requeue(job, .retryLater(delay: delay, error: error), charge: meter.charge(canceled: false)) {
                 context.metrics.jobRetried(reason: error.code)
-                try await context.publisher.publish("job.queued", jobID: jobID)
             }
             return .finished
         }
@@ -42,17 +38,20 @@ extension JobRunner {
         return .finished
     }
 
-    /// An attempt that cost money is charged before the job runs again, and the next attempt reserves the estimate
-    /// again. When that would pass a cap the job fails here (charged for this attempt) and false is returned.
-    func chargeBeforeRunningAgain(_ job: JobRecord, charge: AttemptCharge) async throws -> Bool {
-        guard charge != .none else { return true }
+    /// Back to the queue (`JobLifecycle.requeue`). An attempt that cost money is charged in the same transaction
+    /// and the next attempt reserves the estimate again; when that would pass a cap the job fails instead (charged
+    /// for this attempt) and false is returned. False too when the lease was lost.
+    @discardableResult
+    func requeue(_ job: JobRecord, _ how: JobLifecycle.Requeue, charge: AttemptCharge = .none) async throws -> Bool {
         let jobID = try job.requireID()
+        let amount: Int64?? = charge == .none ? nil : .some(cost(of: charge, model: job.model))
         do {
-            try await context.database.transaction { db in
-                try await SpendLedger(database: db).chargeAttemptAndReserveNext(
-                    jobID: jobID, cost: cost(of: charge, model: job.model), now: context.clock.now())
+            guard let requeued = try await context.lifecycle.requeue(jobID, workerID: workerID, how, charge: amount)
+            else { return false }
+            if charge != .none {
+                context.metrics.spend(model: job.model, nanoDollars: cost(of: charge, model: job.model) ?? job.estimatedCostNano ?? 0, images: 0)
             }
-            context.metrics.spend(model: job.model, nanoDollars: cost(of: charge, model: job.model) ?? job.estimatedCostNano ?? 0, images: 0)
+            await context.lifecycle.deliver(requeued)
             return true
         } catch let error as APIError where error.code == "spend_cap_reached" {
             let message = "The upstream failed after it had started (this attempt was charged), "
@@ -85,26 +84,11 @@ extension JobRunner {
         _ jobID: UUID, model: String, status: JobStatus, code: String, message: String, retryable: Bool, charge: AttemptCharge,
         refundAttempt: Bool = false
     ) async throws {
-        let ended = try await context.database.transaction { db -> JobEventPublisher.RecordedEvent? in
-            let rows = try await (db as! any SQLDatabase).raw("""
-            UPDATE jobs SET status = \(bind: status.rawValue), lease_owner = NULL, lease_expires = NULL,
-                attempts = attempts - \(bind: refundAttempt ? 1 : 0),
-                finished_at = \(bind: context.clock.now()), error_code = \(bind: code),
-                error_message = \(bind: message), error_retryable = \(bind: retryable),
-                upstream_key = COALESCE(CAST(\(bind: context.upstreamKey) AS TEXT), upstream_key)
-            WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
-            RETURNING id
-            """).all()
-            guard rows.count == 1 else { return nil }
-            let ledger = SpendLedger(database: db)
-            if charge == .none {
-                try await ledger.release(jobID: jobID, now: context.clock.now())
-            } else {
-                let overruns = try await ledger.settle(jobID: jobID, cost: cost(of: charge, model: model), now: context.clock.now())
-                overruns.forEach(context.metrics.spendOverrun)
-            }
-            return try await context.publisher.record("job.\(status.rawValue)", jobID: jobID, on: db)
+        let ending = JobLifecycle.Ending(
+            status: status, code: code, message: message, retryable: retryable, costNano: cost(of: charge, model: model),
+            release: charge == .none, refundAttempt: refundAttempt, upstreamKey: context.upstreamKey)
+        if let ended = try await context.lifecycle.end(jobID, workerID: workerID, ending) {
+            await context.lifecycle.deliver(ended)
         }
-        if let ended { await context.publisher.deliver(ended) }
     }
 }

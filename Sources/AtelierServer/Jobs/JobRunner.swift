@@ -46,7 +46,7 @@ struct JobRunner: Sendable {
                 return .finished
             }
             context.metrics.queueWait(seconds: context.clock.now() - max(job.runAfter, job.createdAt))
-            try await context.publisher.publish("job.running", job: job)
+            try await context.publisher.publish(JobEventType.running.rawValue, job: job)
             do {
                 let started = ContinuousClock.now
                 let outcome: JobOutcome
@@ -79,54 +79,36 @@ struct JobRunner: Sendable {
 
     private func handle(_ job: JobRecord, context: WorkerContext) async throws -> JobOutcome {
         let onPartial = PartialImageRecorder(context: context, job: job)
-        switch job.jobKind {
+        switch try JobKind(row: job) {
         case .generate: return try await GenerateHandler(context: context).run(job, onPartial: onPartial.record)
         case .edit: return try await EditHandler(context: context).run(job, onPartial: onPartial.record)
         case .autoMask: return try await AutoMaskHandler(context: context).run(job)
         }
     }
 
-    /// Commits images, usage, cost and the final status in one transaction, only while this worker holds the lease,
-    /// so a re-run after a lost lease can never add a second set of images or a second charge.
+    /// Commits images, usage, cost and the final status in one transaction (`JobLifecycle.succeed`), only while this
+    /// worker holds the lease, so a re-run after a lost lease can never add a second set of images or a second charge.
     /// `unstored`: the answer reached a compatible-route caller but could not be stored; the job still succeeds
     /// (`result.stored = false`, the error on the job, a `job.storage_failed` event before `job.succeeded`).
     private func complete(_ job: JobRecord, with outcome: JobOutcome, unstored: JobFailure? = nil) async throws {
         let jobID = try job.requireID()
         let cost = outcome.usage.flatMap { context.costs.cost(of: $0, model: job.model) }.map(CostCalculator.nanoDollars)
-        let succeeded = try await context.database.transaction { db -> (JobEventPublisher.RecordedEvent?, JobEventPublisher.RecordedEvent)? in
-            let sql = db as! any SQLDatabase
-            let rows = try await sql.raw("""
-                UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
-                    finished_at = \(bind: context.clock.now()), upstream_request_id = \(bind: outcome.requestID),
-                    cost_nano = \(bind: cost), error_code = \(bind: unstored?.code), error_message = \(bind: unstored.map { _ in
-                        "The image reached its caller but could not be stored." }), error_retryable = \(bind: unstored.map { _ in false }),
-                    upstream_key = \(bind: context.upstreamKey)
-                WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
-                RETURNING id
-                """).all()
-            guard rows.count == 1 else { return nil }
-            let overruns = try await SpendLedger(database: db).settle(jobID: jobID, cost: cost, now: context.clock.now())
-            overruns.forEach(context.metrics.spendOverrun)
-            try await JobRecord.query(on: db).filter(\.$id == jobID)
-                .set(\.$result, to: outcome.result).set(\.$usage, to: outcome.usage)
-                .update()
-            for image in outcome.images { try await image.create(on: db) }
-            let storageFailed = unstored == nil ? nil : try await context.publisher.record("job.storage_failed", jobID: jobID, on: db)
-            return try await context.publisher.record("job.succeeded", jobID: jobID, on: db).map { (storageFailed, $0) }
-        }
-        guard let (storageFailed, succeeded) = succeeded else {
+        let lifecycle = context.lifecycle
+        var success = JobLifecycle.Success(outcome: outcome, costNano: cost, upstreamKey: context.upstreamKey)
+        success.unstored = unstored
+        guard let succeeded = try await lifecycle.succeed(jobID, kind: try JobKind(row: job), workerID: workerID, with: success)
+        else {
             context.logger.warning("lease lost before commit; discarding this attempt's images", metadata: ["job": "\(jobID)"])
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
             return
         }
-        let outputs = outcome.images.filter { $0.role == ImageRecord.Role.output.rawValue }.count
+        let outputs = try outcome.images.filter { try $0.imageRole == .output }.count
         context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outputs)
         if let key = context.upstreamKey { context.metrics.upstreamSpend(key: key, nanoDollars: cost ?? 0, images: outputs) }
         if let unstored {
             context.logger.error("an answered image could not be stored", metadata: ["job": "\(jobID)", "error": "\(unstored.message)"])
         }
-        if let storageFailed { await context.publisher.deliver(storageFailed) }
-        await context.publisher.deliver(succeeded)
+        await lifecycle.deliver(succeeded)
         // Output thumbnails are made when first asked for (`GET /v1/images/{id}/thumbnail`): made here they took
         // CPU from the next jobs on a small machine (added latency 28–31 → 16–18 ms at 1 concurrent request), and
         // API callers mostly never look at them.

@@ -77,16 +77,17 @@ public final class JobWorker: Sendable {
         while !Task.isCancelled {
             do {
                 let ids = running.jobIDs
-                for canceled in try await context.queue.renewLeases(workerID: id, jobIDs: ids) { cancel(canceled) }
-                let (requeued, canceled, failed) = try await context.queue.recoverExpired()
+                let lifecycle = context.lifecycle
+                for canceled in try await lifecycle.heartbeat(workerID: id, jobIDs: ids, leaseSeconds: settings.leaseSeconds) {
+                    cancel(canceled)
+                }
+                // Each expired job's new status, release and event are committed and delivered here.
+                let (requeued, _, failed) = try await lifecycle.expireLeases()
                 for jobID in requeued {
                     context.logger.warning("requeued a job whose lease expired", metadata: ["job": "\(jobID)"])
-                    try await context.publisher.publish("job.queued", jobID: jobID)
                 }
-                for jobID in canceled { try await context.publisher.publish("job.canceled", jobID: jobID) }
                 for jobID in failed {
-                    context.logger.error("a job's lease expired on its last attempt; failing it", metadata: ["job": "\(jobID)"])
-                    try await context.publisher.publish("job.failed", jobID: jobID)
+                    context.logger.error("a job's lease expired on its last attempt; failed it", metadata: ["job": "\(jobID)"])
                 }
                 if !requeued.isEmpty { await hub.wakeWorkers() }
                 context.housekeeping.startIfDue()

@@ -30,6 +30,7 @@ struct WorkerContext: Sendable {
     /// As it stands now: a job claimed after its model's shutdown date fails without reaching the upstream.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
     var costs: CostCalculator { CostCalculator(registry: liveRegistry.current) }
+    var lifecycle: JobLifecycle { JobLifecycle(database: database, publisher: publisher) }
     var images: ImageStore { ImageStore(database: database, blobs: blobs, clock: clock) }
 
     /// The upstream call, timed for `atelier_upstream_seconds` (so Atelier's own share of a job's time shows).

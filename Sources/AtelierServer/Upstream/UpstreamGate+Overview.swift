@@ -75,7 +75,7 @@ extension UpstreamGate {
         var upstream = self.upstream
         upstream.rules = stored + upstream.rules
         let now = clock.now()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         var status: [String: (String, String?, Double)] = [:]
         for row in try await sql.raw("SELECT label, status, message, fingerprint, changed_at FROM upstream_keys").all() {
             let label = try row.decode(column: "label", as: String.self)

@@ -27,7 +27,7 @@ struct UpstreamGate: Sendable {
     /// What a bucket allows when no limit is set (never runs out).
     static let unlimited = 1e12
 
-    var sql: any SQLDatabase { database as! any SQLDatabase }
+    var sql: any SQLDatabase { database.sql }
     private var least: String { sql.dialect.name == "postgresql" ? "LEAST" : "MIN" }
 
     /// Keys that may be used: configured and not stopped.

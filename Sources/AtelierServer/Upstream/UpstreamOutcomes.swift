@@ -27,7 +27,7 @@ struct UpstreamOutcomes: Sendable {
             try await gate.setStatus(.quotaExhausted, key: key, message: error.message)
             context.metrics.upstreamKeyStopped(key: key, reason: "quota_exhausted")
             context.logger.error("upstream key out of quota; stopped until an admin resumes it", metadata: ["upstream_key": "\(key)"])
-            try await context.publisher.publish("spend.quota_exhausted", jobID: try job.requireID())
+            try await context.publisher.publish(JobEventType.quotaExhausted.rawValue, jobID: try job.requireID())
             try await runner.fail(
                 job, code: error.code,
                 message: error.message + " Atelier stopped using upstream key '\(key)' until an administrator resumes it (Admin → Upstream keys).",
@@ -46,9 +46,7 @@ struct UpstreamOutcomes: Sendable {
                     retryable: false)
             } else {
                 // Another key may run it: back to the queue without spending an attempt.
-                let jobID = try job.requireID()
-                try await context.queue.abandon(jobID, workerID: workerID)
-                try await context.publisher.publish("job.queued", jobID: jobID)
+                try await runner.requeue(job, .abandon(announce: true))
             }
             return true
         default:
@@ -70,11 +68,9 @@ struct UpstreamOutcomes: Sendable {
             return
         }
         let message = "Waiting for OpenAI's rate limit, about \(Int(seconds.rounded(.up))) s."
-        guard let row = try await context.queue.deferForRateLimit(
-            try job.requireID(), workerID: workerID, until: now + seconds, message: message, takeSeq: takeSeq)
-        else { return }
+        let wait = JobLifecycle.Requeue.waitForRoom(until: now + seconds, message: message, takeSeq: takeSeq)
+        guard try await runner.requeue(job, wait) else { return }
         context.metrics.rateLimitWait(reason: reason)
-        try await context.publisher.publish("job.waiting", job: row)
     }
 
     static func duration(_ seconds: Double) -> String {

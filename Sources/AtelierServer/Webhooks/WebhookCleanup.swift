@@ -7,16 +7,16 @@ import SQLKit
 enum WebhookCleanup {
     static func delete(endpoint id: UUID, on db: any Database) async throws {
         try await delete(deliveries: "webhook_id = \(bind: id)", on: db)
-        try await (db as! any SQLDatabase).raw("DELETE FROM webhooks WHERE id = \(bind: id)").run()
+        try await db.sql.raw("DELETE FROM webhooks WHERE id = \(bind: id)").run()
     }
 
     static func delete(owner: String, on db: any Database) async throws {
         try await delete(deliveries: "owner = \(bind: owner) OR event_owner = \(bind: owner)", on: db)
-        try await (db as! any SQLDatabase).raw("DELETE FROM webhooks WHERE owner = \(bind: owner)").run()
+        try await db.sql.raw("DELETE FROM webhooks WHERE owner = \(bind: owner)").run()
     }
 
     private static func delete(deliveries condition: SQLQueryString, on db: any Database) async throws {
-        let sql = db as! any SQLDatabase
+        let sql = db.sql
         try await sql.raw("DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE \(condition))").run()
         try await sql.raw("DELETE FROM webhook_deliveries WHERE \(condition)").run()
     }

@@ -28,7 +28,7 @@ final class WebhookDispatcher: Sendable {
             secrets: WebhookSecretBox(key: settings.encryptionKey), timeoutSeconds: settings.timeoutSeconds, clock: clock)
     }
 
-    private var sql: any SQLDatabase { database as! any SQLDatabase }
+    private var sql: any SQLDatabase { database.sql }
 
     /// Claims and sends until the task is canceled, keeping up to `concurrency` attempts in flight; looks for due
     /// deliveries every `pollSeconds` and whenever an attempt ends.
@@ -110,7 +110,7 @@ final class WebhookDispatcher: Sendable {
         let finished: Double? = outcome == .pending ? nil : now
         let leaseOwner = id
         try await database.transaction { db in
-            let updated = try await (db as! any SQLDatabase).raw("""
+            let updated = try await db.sql.raw("""
                 UPDATE webhook_deliveries SET status = \(bind: outcome.rawValue), next_attempt_at = \(bind: next),
                     lease_owner = NULL, last_status = \(bind: result.statusCode), last_error = \(bind: result.error),
                     finished_at = \(bind: finished)

@@ -40,7 +40,7 @@ struct WebhookOutbox: Sendable {
         let now = clock.now()
         let body = String(decoding: try JSONEncoder.api.encode(
             Envelope(type: type, timestamp: Date(timeIntervalSince1970: now), owner: owner, data: data)), as: UTF8.self)
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         var queued = 0
         for endpoint in endpoints {
             queued += try await sql.raw("""

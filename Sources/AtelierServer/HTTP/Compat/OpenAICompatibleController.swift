@@ -63,7 +63,7 @@ struct OpenAICompatibleController: RouteCollection {
     private func finished(_ req: Request, job: JobRecord?) async throws -> Response {
         guard let job else { throw APIError.notFound("job") }
         let jobID = try job.requireID()
-        switch job.jobStatus {
+        switch try job.jobStatus {
         case .succeeded:
             let images = try await Self.outputs(of: job, on: req)
             let store = ImageStore(database: req.db, blobs: req.atelier.blobs, clock: req.atelier.clock)

@@ -69,7 +69,7 @@ struct OpenAIEventStream {
             sent.insert(image.id ?? UUID())
             try await writer.write(.buffer(try await event("\(prefix).partial_image", image, partial: image.index)))
         }
-        switch job.jobStatus {
+        switch try job.jobStatus {
         case .queued, .running:
             return false
         case .succeeded:

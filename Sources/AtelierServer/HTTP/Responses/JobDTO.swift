@@ -96,10 +96,10 @@ struct JobDTO: Content {
         usage = job.usage
         costUSD = job.costNano.map(CostCalculator.dollars(nano:))
         estimatedCostUSD = job.estimatedCostNano.map(CostCalculator.dollars(nano:))
-        let finishedWithoutSuccess = job.jobStatus == .failed || job.jobStatus == .canceled
-        let unstored = job.jobStatus == .succeeded && job.result?.stored == false
+        let finishedWithoutSuccess = [JobStatus.failed.rawValue, JobStatus.canceled.rawValue].contains(job.status)
+        let unstored = job.status == JobStatus.succeeded.rawValue && job.result?.stored == false
         error = job.errorCode.flatMap { code in
-            (finishedWithoutSuccess || job.jobStatus == .queued || unstored)
+            (finishedWithoutSuccess || job.status == JobStatus.queued.rawValue || unstored)
                 ? ErrorInfo(code: code, message: job.errorMessage ?? code, retryable: job.errorRetryable ?? false) : nil
         }
         attempts = job.attempts
@@ -111,7 +111,7 @@ struct JobDTO: Content {
         self.offline = offline
         upstreamKey = job.upstreamKey
         waiting = job.rateLimitUntil.flatMap { until in
-            guard job.jobStatus == .queued else { return nil }
+            guard job.status == JobStatus.queued.rawValue else { return nil }
             let seconds = max(0, Int((until - now).rounded(.up)))
             return WaitInfo(
                 reason: "rate_limit", seconds: seconds, until: Date(timeIntervalSince1970: until),

@@ -75,7 +75,7 @@ struct AdminController: RouteCollection {
         let count = min(max(req.query[Int.self, at: "days"] ?? 30, 1), 366)
         let now = req.atelier.clock.now()
         let days = (0..<count).reversed().map { SpendBudget.periods(at: now - Double($0) * 86_400).day }
-        let rows = try await (req.db as! any SQLDatabase).raw("""
+        let rows = try await req.db.sql.raw("""
             SELECT subject, period, amount_nano FROM spend_periods WHERE period >= \(bind: days[0]) AND LENGTH(period) = 10
             """).all()
         var amounts: [String: [String: Int64]] = [:]

@@ -15,27 +15,13 @@ struct AdminSpendController: RouteCollection {
     /// Cancels every queued job (retries waiting for their back-off too) and releases their reservations; running
     /// jobs are left to finish. `{"canceled": n}`.
     @Sendable func cancelQueued(req: Request) async throws -> Response {
-        let now = req.atelier.clock.now()
-        let publisher = req.application.publisher()
+        let lifecycle = req.application.lifecycle()
         var canceled = 0
         while true {
-            let events = try await req.db.transaction { db -> [JobEventPublisher.RecordedEvent] in
-                let ids = try await (db as! any SQLDatabase).raw("""
-                    UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now),
-                        error_code = 'canceled', error_message = 'Canceled by an administrator.', error_retryable = \(bind: false)
-                    WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' LIMIT 200) AND status = 'queued'
-                    RETURNING id
-                    """).all().map { try $0.decode(column: "id", as: UUID.self) }
-                var events: [JobEventPublisher.RecordedEvent] = []
-                for id in ids {
-                    try await SpendLedger(database: db).release(jobID: id, now: now)
-                    if let event = try await publisher.record("job.canceled", jobID: id, on: db) { events.append(event) }
-                }
-                return events
-            }
-            for event in events { await publisher.deliver(event) }
-            canceled += events.count
-            if events.isEmpty { break }
+            let batch = try await lifecycle.cancelQueued(limit: 200, message: "Canceled by an administrator.")
+            await lifecycle.deliver(batch)
+            canceled += batch.events.count
+            if batch.events.isEmpty { break }
         }
         req.logger.notice("admin canceled every queued job", metadata: ["count": "\(canceled)"])
         let response = Response(status: .ok)
@@ -62,7 +48,7 @@ struct AdminSpendController: RouteCollection {
     @Sendable func overruns(req: Request) async throws -> Response {
         let hours = req.query[Int.self, at: "hours"] ?? 24
         guard (1...720).contains(hours) else { throw APIError.invalid("hours", "hours must be 1 to 720.") }
-        let rows = try await (req.db as! any SQLDatabase).raw("""
+        let rows = try await req.db.sql.raw("""
             SELECT job_id, subject, period, cap_nano, amount_nano, created_at FROM spend_overruns
             WHERE created_at >= \(bind: req.atelier.clock.now() - Double(hours) * 3600)
             ORDER BY created_at DESC LIMIT 100

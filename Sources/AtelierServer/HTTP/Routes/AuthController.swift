@@ -54,7 +54,7 @@ struct AuthController: RouteCollection {
         let email = (try? UserAccounts.normalized(email: body.email)) ?? String(body.email.lowercased().prefix(254))
         let address = req.remoteAddress?.ipAddress ?? "unknown"
         let decision = try await RateLimiter(database: req.db, clock: req.atelier.clock)
-            .hit(["login:ip:\(address)"], limit: req.atelier.config.access.loginAttemptsPerMinute)
+            .hit([.loginAddress(address)], limit: req.atelier.config.access.loginAttemptsPerMinute)
         guard decision.allowed else { throw decision.refusal("sign-in attempts from this address") }
         let throttle = LoginThrottle(database: req.db, clock: req.atelier.clock)
         try await throttle.check(email: email, address: address)

@@ -23,7 +23,7 @@ struct EventController: RouteCollection {
         let backlog = try await JobEventRecord.query(on: req.db)
             .filter(\.$jobID == jobID).filter(\.$seq > after).sort(\.$seq).all().map(JobEvent.init)
         let current = try await JobRecord.find(jobID, on: req.db)
-        if current?.jobStatus.isFinished ?? true, backlog.isEmpty {
+        if try current?.jobStatus.isFinished ?? true, backlog.isEmpty {
             await req.atelier.hub.unsubscribe(subscription.0)
             return Response(status: .noContent)  // tells EventSource not to reconnect
         }

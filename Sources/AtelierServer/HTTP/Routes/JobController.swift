@@ -35,7 +35,7 @@ struct JobController: RouteCollection {
     /// With `?wait=N` (seconds, ≤ 60) answers as soon as the job ends, or as it stands after N seconds.
     @Sendable func show(req: Request) async throws -> Response {
         var job = try await req.ownedJob()
-        if let wait = req.query[Double.self, at: "wait"], wait > 0, !job.jobStatus.isFinished {
+        if let wait = req.query[Double.self, at: "wait"], wait > 0, try !job.jobStatus.isFinished {
             job = try await JobResponder(req: req).waitForEnd(try job.requireID(), seconds: min(wait, JobResponder.maxWaitSeconds)) ?? job
         }
         return try await JobPresenter(req: req).dto(job).encodeResponse(status: .ok, for: req)
@@ -44,56 +44,36 @@ struct JobController: RouteCollection {
     @Sendable func cancel(req: Request) async throws -> Response {
         let job = try await req.ownedJob()
         let jobID = try job.requireID()
-        guard !job.jobStatus.isFinished else {
+        guard try !job.jobStatus.isFinished else {
             throw APIError.conflict("The job already ended as \(job.status); only queued or running jobs can be canceled.", code: "job_finished")
         }
-        let publisher = req.application.publisher()
-        // A queued job ends here: its status, the released reservation, its event and its webhook deliveries commit together.
-        let canceledQueued = try await req.db.transaction { db -> JobEventPublisher.RecordedEvent? in
-            let rows = try await (db as! any SQLDatabase).raw("""
-                UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: req.atelier.clock.now()),
-                    error_code = 'canceled', error_message = 'Canceled by the user.', error_retryable = \(bind: false)
-                WHERE id = \(bind: jobID) AND status = 'queued' RETURNING id
-                """).all()
-            guard rows.count == 1 else { return nil }
-            try await SpendLedger(database: db).release(jobID: jobID, now: req.atelier.clock.now())
-            return try await publisher.record("job.canceled", jobID: jobID, on: db)
+        // A queued job ends here (status, released reservation, event and webhook deliveries commit together); a
+        // running one is marked, and its worker is asked to stop.
+        let lifecycle = req.application.lifecycle()
+        guard let canceled = try await lifecycle.cancel(jobID) else {
+            throw APIError.conflict("The job has already ended; only queued or running jobs can be canceled.", code: "job_finished")
         }
-        if let canceledQueued {
-            await publisher.deliver(canceledQueued)
-        } else {
-            let sql = req.db as! any SQLDatabase
-            try await sql.raw("UPDATE jobs SET cancel_requested = \(bind: true) WHERE id = \(bind: jobID) AND status = 'running'").run()
-            req.application.jobWorker?.cancel(jobID)
-        }
+        await lifecycle.deliver(canceled)
+        if try canceled.job.map(JobStatus.init(row:)) == .running { req.application.jobWorker?.cancel(jobID) }
         return try await show(req: req)
     }
 
     @Sendable func retry(req: Request) async throws -> Response {
         let job = try await req.ownedJob()
         let jobID = try job.requireID()
-        guard job.jobStatus == .failed || job.jobStatus == .canceled else {
+        guard try [.failed, .canceled].contains(job.jobStatus) else {
             throw APIError.conflict("Only failed or canceled jobs can be retried; this one is \(job.status).", code: "job_not_retryable")
         }
         if let shutDown = req.atelier.registry.retirement(of: job.model) { throw shutDown.apiError }
         let admission = JobAdmission(req: req)
         let budget = try await admission.admit(job.params, settings: try await admission.checkKillSwitch())
-        let requeued = try await req.db.transaction { db in
-            let rows = try await (db as! any SQLDatabase).raw("""
-            UPDATE jobs SET status = 'queued', attempts = 0, cancel_requested = \(bind: false), run_after = \(bind: req.atelier.clock.now()),
-                finished_at = NULL, error_code = NULL, error_message = NULL, error_retryable = NULL
-            WHERE id = \(bind: jobID) AND status IN ('failed', 'canceled') RETURNING id
-            """).all()
-            if rows.isEmpty { throw APIError.conflict("The job is no longer failed or canceled.", code: "job_not_retryable") }
-            try await SpendLedger(database: db).reserve(
-                jobID: jobID, owner: job.owner, amount: job.estimatedCostNano, budget: budget, now: req.atelier.clock.now())
-            return rows.count
-        }
-        if requeued == 1 {
-            try await req.application.publisher().publish("job.queued", jobID: jobID)
-            await req.atelier.hub.wakeWorkers()
-            try? await req.atelier.relay?.announceWork()
-        }
+        let lifecycle = req.application.lifecycle()
+        guard let requeued = try await lifecycle.retry(
+            jobID, owner: job.owner, estimatedCostNano: job.estimatedCostNano, budget: budget)
+        else { throw APIError.conflict("The job is no longer failed or canceled.", code: "job_not_retryable") }
+        await lifecycle.deliver(requeued)
+        await req.atelier.hub.wakeWorkers()
+        try? await req.atelier.relay?.announceWork()
         return try await show(req: req)
     }
 
@@ -108,7 +88,7 @@ struct JobController: RouteCollection {
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let job = try await req.ownedJob()
-        guard job.jobStatus.isFinished else {
+        guard try job.jobStatus.isFinished else {
             throw APIError.conflict("The job is still \(job.status); cancel it before deleting.", code: "job_not_finished")
         }
         try await JobDeleter(app: req.application).delete(job)

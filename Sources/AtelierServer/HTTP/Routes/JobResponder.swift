@@ -25,7 +25,7 @@ struct JobResponder {
                 current = read ?? job
             }
         }
-        let status: HTTPResponseStatus = current.jobStatus.isFinished && req.query[Double.self, at: "wait"] != nil ? .ok : .accepted
+        let status: HTTPResponseStatus = try current.jobStatus.isFinished && req.query[Double.self, at: "wait"] != nil ? .ok : .accepted
         let answer: Response
         if let response { answer = response } else {
             answer = try await JobPresenter(req: req).dto(current).encodeResponse(status: status, for: req)
@@ -55,7 +55,7 @@ struct JobResponder {
         let hub = req.atelier.hub
         let (subscription, events) = await hub.subscribe(.init(owner: nil, jobID: jobID))
         defer { Task { await hub.unsubscribe(subscription) } }
-        if let job = try await JobRecord.find(jobID, on: req.db), job.jobStatus.isFinished { return .read(job) }
+        if let job = try await JobRecord.find(jobID, on: req.db), try job.jobStatus.isFinished { return .read(job) }
         let timeout = Task {
             try? await Task.sleep(for: .seconds(seconds))
             await hub.unsubscribe(subscription)

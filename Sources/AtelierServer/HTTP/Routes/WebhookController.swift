@@ -90,7 +90,7 @@ struct WebhookController: RouteCollection {
                 .filter(\.$id == deliveryID).filter(\.$webhookID == hook.requireID()).first()
         else { throw APIError.notFound("delivery") }
         let now = req.atelier.clock.now()
-        let updated = try await (req.db as! any SQLDatabase).raw("""
+        let updated = try await req.db.sql.raw("""
             UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = \(bind: now), window_start = \(bind: now),
                 lease_owner = NULL, finished_at = NULL
             WHERE id = \(bind: deliveryID) AND status <> 'pending'

@@ -1,0 +1,394 @@
+import AtelierCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// The job state machine: the only code that changes a job's status (`grep "status = '"` finds the writes here
+/// and nowhere else). Each transition is one function that, in one transaction, checks the allowed from-states
+/// in its `WHERE`, writes the row once, moves the money (`SpendLedger`), stores the event with its `seq` (taken
+/// by the same statement that writes the row), and returns what to deliver after the commit (`deliver`). A
+/// transition whose from-state does not hold changes nothing and returns nil.
+///
+///     queued ──claim──▶ running ──succeed──▶ succeeded
+///       ▲  ╲              │ ╲──fail / cancel / expire (no attempts left)──▶ failed, canceled
+///       │   cancel        │                                                   │
+///       └──retry later, wait, abandon, expire──┘        retry ◀──────────────┘
+///     finished ──delete / purge──▶ gone
+struct JobLifecycle: Sendable {
+    let database: any Database
+    let clock: AtelierClock
+    let publisher: JobEventPublisher
+    /// Tests only: called after each step inside a transition's transaction (see `Step`).
+    var faultAfter: (@Sendable (Step) throws -> Void)?
+
+    init(database: any Database, publisher: JobEventPublisher, faultAfter: (@Sendable (Step) throws -> Void)? = nil) {
+        self.database = database
+        self.clock = publisher.clock
+        self.publisher = publisher
+        self.faultAfter = faultAfter
+    }
+
+    // MARK: Requests
+
+    /// A new job with its input image rows, its `job.queued` event (seq 1) and its reservation.
+    func enqueue(_ job: JobRecord, images: [ImageRecord], budget: SpendBudget) async throws -> Published {
+        try await database.transaction { db in
+            job.status = JobStatus.queued.rawValue
+            job.seq = 1
+            try await job.create(on: db)
+            for image in images { try await image.create(on: db) }
+            try step(.rowWritten)
+            let event = try await publisher.record(JobEventType.queued.rawValue, job: job, images: images, on: db)
+            try step(.eventStored)
+            // Last, so the spend rows stay locked (PostgreSQL) only until the commit right after.
+            try await SpendLedger(database: db).reserve(
+                jobID: try job.requireID(), owner: job.owner, amount: job.estimatedCostNano, budget: budget, now: clock.now())
+            try step(.moneyMoved)
+            return Published(events: [event], job: job)
+        }
+    }
+
+    /// Cancels a queued job: status, released reservation and `job.canceled` commit together. A running job is only
+    /// marked (`cancel_requested`); its worker stops it and ends it with `end(… .canceled …)`. Nil when finished.
+    func cancel(_ jobID: UUID, message: String = "Canceled by the user.") async throws -> Published? {
+        let now = clock.now()
+        let queued = try await database.transaction { db -> Published? in
+            guard let job = try job(try await sql(db).raw("""
+                UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now), seq = seq + 1,
+                    error_code = 'canceled', error_message = \(bind: message), error_retryable = \(bind: false)
+                WHERE id = \(bind: jobID) AND status = 'queued' RETURNING *
+                """).first()) else { return nil }
+            try step(.rowWritten)
+            try await SpendLedger(database: db).release(jobID: jobID, now: now)
+            try step(.moneyMoved)
+            let event = try await publisher.record(JobEventType.canceled.rawValue, job: job, on: db)
+            try step(.eventStored)
+            return Published(events: [event], job: job)
+        }
+        if let queued { return queued }
+        guard let running = try job(try await sql(database).raw("""
+            UPDATE jobs SET cancel_requested = \(bind: true) WHERE id = \(bind: jobID) AND status = 'running' RETURNING *
+            """).first()) else { return nil }
+        return Published(job: running)
+    }
+
+    /// Cancels up to `limit` queued jobs (retries waiting for their back-off too), each with its release and event.
+    func cancelQueued(limit: Int, message: String) async throws -> Published {
+        let now = clock.now()
+        return try await database.transaction { db in
+            let rows = try await sql(db).raw("""
+                UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now), seq = seq + 1,
+                    error_code = 'canceled', error_message = \(bind: message), error_retryable = \(bind: false)
+                WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' LIMIT \(bind: limit)) AND status = 'queued'
+                RETURNING *
+                """).all()
+            try step(.rowWritten)
+            var published = Published()
+            for row in rows {
+                let job = try row.decode(fluentModel: JobRecord.self)
+                try await SpendLedger(database: db).release(jobID: try job.requireID(), now: now)
+                published.events.append(try await publisher.record(JobEventType.canceled.rawValue, job: job, on: db))
+            }
+            try step(.moneyMoved)
+            try step(.eventStored)
+            return published
+        }
+    }
+
+    /// A failed or canceled job runs again from its first attempt, with a new reservation and `job.queued`.
+    func retry(_ jobID: UUID, owner: String, estimatedCostNano: Int64?, budget: SpendBudget) async throws -> Published? {
+        let now = clock.now()
+        return try await database.transaction { db -> Published? in
+            guard let job = try job(try await sql(db).raw("""
+                UPDATE jobs SET status = 'queued', attempts = 0, cancel_requested = \(bind: false), run_after = \(bind: now),
+                    finished_at = NULL, error_code = NULL, error_message = NULL, error_retryable = NULL, seq = seq + 1
+                WHERE id = \(bind: jobID) AND status IN ('failed', 'canceled') RETURNING *
+                """).first()) else { return nil }
+            try step(.rowWritten)
+            try await SpendLedger(database: db).reserve(
+                jobID: jobID, owner: owner, amount: estimatedCostNano, budget: budget, now: now)
+            try step(.moneyMoved)
+            let event = try await publisher.record(JobEventType.queued.rawValue, job: job, on: db)
+            try step(.eventStored)
+            return Published(events: [event], job: job)
+        }
+    }
+
+    /// Ends every queued or running job of an account being deleted (canceled, reservations released) without
+    /// events: the account's events, jobs and webhooks are deleted right after. Returns the jobs that were running.
+    func endForDeletedAccount(owner: String) async throws -> [UUID] {
+        let now = clock.now()
+        return try await database.transaction { db in
+            let rows = try await sql(db).raw("""
+                UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now),
+                    lease_owner = NULL, lease_expires = NULL
+                WHERE owner = \(bind: owner) AND status IN ('queued', 'running') RETURNING id, lease_owner
+                """).all()
+            try step(.rowWritten)
+            var running: [UUID] = []
+            for row in rows {
+                let id = try row.decode(column: "id", as: UUID.self)
+                try await SpendLedger(database: db).release(jobID: id, now: now)
+                if try row.decode(column: "lease_owner", as: String?.self) != nil { running.append(id) }
+            }
+            try step(.moneyMoved)
+            return running
+        }
+    }
+
+    /// Removes a finished job with its events and image rows; returns the image rows (`JobDeleter` then removes
+    /// the blobs no other image uses). Nil when the job is not finished (or already gone).
+    static func delete(
+        _ jobID: UUID, on database: any Database, faultAfter: (@Sendable (Step) throws -> Void)? = nil
+    ) async throws -> [ImageRecord]? {
+        try await database.transaction { db -> [ImageRecord]? in
+            let sql = db.sql
+            guard try await sql.raw("""
+                SELECT id FROM jobs WHERE id = \(bind: jobID) AND status IN ('succeeded', 'failed', 'canceled')
+                """).first() != nil else { return nil }
+            let images = try await ImageRecord.query(on: db).filter(\.$job.$id == jobID).all()
+            try await sql.raw("DELETE FROM images WHERE job_id = \(bind: jobID)").run()
+            try await sql.raw("DELETE FROM job_events WHERE job_id = \(bind: jobID)").run()
+            try await sql.raw("DELETE FROM jobs WHERE id = \(bind: jobID)").run()
+            try faultAfter?(.rowWritten)
+            return images
+        }
+    }
+
+    /// Finished jobs created before `cutoff` (retention purges them with `delete`).
+    static func purgeable(before cutoff: Double, limit: Int, on database: any Database) async throws -> [JobRecord] {
+        try await JobRecord.query(on: database).filter(\.$createdAt < cutoff)
+            .filter(\.$status ~~ [JobStatus.succeeded, .failed, .canceled].map(\.rawValue)).limit(limit).all()
+    }
+
+    // MARK: Worker
+
+    /// Takes the job `candidate` selects (see `JobQueue.claim`) for `workerID`: running, leased, one more attempt,
+    /// and its `seq` taken for `job.running` (which the runner stores once it knows the model may run). One
+    /// statement, so no transaction; nothing is claimed while the admin's kill switch is on.
+    static func claim(
+        candidate: SQLQueryString, workerID: String, leaseSeconds: Double, now: Double, on sql: any SQLDatabase
+    ) async throws -> JobRecord? {
+        try await sql.raw("""
+            UPDATE jobs SET status = 'running', lease_owner = \(bind: workerID),
+                lease_expires = \(bind: now + leaseSeconds), attempts = attempts + 1,
+                started_at = COALESCE(started_at, \(bind: now)), seq = seq + 1
+            WHERE status = 'queued' AND id = (\(candidate))
+                AND NOT EXISTS (SELECT 1 FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.killSwitch.rawValue) AND value = 'true')
+            RETURNING *
+            """).first()?.decode(fluentModel: JobRecord.self)
+    }
+
+    /// Heartbeat: extends the leases `workerID` holds; returns the ids it should stop (cancellation requested, or
+    /// the lease lost to expiry or another worker), so the upstream call is not paid for twice.
+    func heartbeat(workerID: String, jobIDs: [UUID], leaseSeconds: Double) async throws -> [UUID] {
+        guard !jobIDs.isEmpty else { return [] }
+        let held = try await sql(database).raw("""
+            UPDATE jobs SET lease_expires = \(bind: clock.now() + leaseSeconds)
+            WHERE id IN (\(binds: jobIDs)) AND lease_owner = \(bind: workerID) AND status = 'running'
+            RETURNING id, cancel_requested
+            """).all().filter { try !$0.decode(column: "cancel_requested", as: Bool.self) }
+        let kept = Set(try held.map { try $0.decode(column: "id", as: UUID.self) })
+        return jobIDs.filter { !kept.contains($0) }
+    }
+
+    /// What a successful attempt leaves: its output rows (blobs already stored), usage, exact cost.
+    struct Success: Sendable {
+        var outcome: JobOutcome
+        var costNano: Int64?
+        var upstreamKey: String?
+        /// The image reached a compatible-route caller but could not be stored (the fast path): the job succeeds
+        /// with the error on it and `job.storage_failed` just before `job.succeeded`.
+        var unstored: JobFailure? = nil
+    }
+
+    /// Commits the outcome while `workerID` holds the lease: one row write (status, result, usage, cost), the
+    /// output rows, the settlement and `job.succeeded` built from the values in hand. Nil when the lease was lost
+    /// (a re-run can never add a second set of images or a second charge).
+    func succeed(_ jobID: UUID, kind: JobKind, workerID: String, with success: Success) async throws -> Published? {
+        let now = clock.now()
+        let outcome = success.outcome
+        return try await database.transaction { db -> Published? in
+            guard let job = try job(try await sql(db).raw("""
+                UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
+                    seq = seq + \(bind: success.unstored == nil ? 1 : 2),
+                    finished_at = \(bind: now), upstream_request_id = \(bind: outcome.requestID),
+                    cost_nano = \(bind: success.costNano), error_code = \(bind: success.unstored?.code),
+                    error_message = \(bind: success.unstored.map { _ in "The image reached its caller but could not be stored." }),
+                    error_retryable = \(bind: success.unstored.map { _ in false }),
+                    upstream_key = \(bind: success.upstreamKey), result = \(bind: outcome.result), usage = \(bind: outcome.usage)
+                WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
+                RETURNING *
+                """).first()) else { return nil }
+            for image in outcome.images { try await image.create(on: db) }
+            try step(.rowWritten)
+            let overruns = try await SpendLedger(database: db).settle(jobID: jobID, cost: success.costNano, now: now)
+            try step(.moneyMoved)
+            // A generate job has no input rows: its images are the outputs in hand.
+            let inputs = kind == .generate ? [] : try await ImageRecord.query(on: db).filter(\.$job.$id == jobID)
+                .filter(\.$role != ImageRecord.Role.output.rawValue).all()
+            var events: [JobEventPublisher.RecordedEvent] = []
+            if success.unstored != nil {
+                job.seq -= 1  // the seq taken just before `job.succeeded`'s
+                events.append(try await publisher.record(
+                    JobEventType.storageFailed.rawValue, job: job, images: inputs + outcome.images, on: db))
+                job.seq += 1
+            }
+            events.append(try await publisher.record(JobEventType.succeeded.rawValue, job: job, images: inputs + outcome.images, on: db))
+            try step(.eventStored)
+            return Published(events: events, overruns: overruns, job: job)
+        }
+    }
+
+    /// How a running attempt ends without success, and what it is charged.
+    struct Ending: Sendable {
+        var status: JobStatus
+        var code: String
+        var message: String
+        var retryable: Bool
+        /// Settled at this amount (nil: the reservation) unless `release`.
+        var costNano: Int64?
+        /// Nothing was spent upstream: the reservation is given back.
+        var release: Bool
+        /// The attempt was no real failure (it waited too long for the rate limit).
+        var refundAttempt = false
+        var upstreamKey: String?
+    }
+
+    /// Ends a running job as failed or canceled while `workerID` holds its lease, with its money and event.
+    func end(_ jobID: UUID, workerID: String, _ ending: Ending) async throws -> Published? {
+        precondition(ending.status == .failed || ending.status == .canceled)
+        let now = clock.now()
+        return try await database.transaction { db -> Published? in
+            guard let job = try job(try await sql(db).raw("""
+                UPDATE jobs SET status = \(bind: ending.status.rawValue), lease_owner = NULL, lease_expires = NULL,
+                    attempts = attempts - \(bind: ending.refundAttempt ? 1 : 0), seq = seq + 1,
+                    finished_at = \(bind: now), error_code = \(bind: ending.code),
+                    error_message = \(bind: ending.message), error_retryable = \(bind: ending.retryable),
+                    upstream_key = COALESCE(CAST(\(bind: ending.upstreamKey) AS TEXT), upstream_key)
+                WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
+                RETURNING *
+                """).first()) else { return nil }
+            try step(.rowWritten)
+            let ledger = SpendLedger(database: db)
+            var overruns: [SpendLedger.Overrun] = []
+            if ending.release {
+                try await ledger.release(jobID: jobID, now: now)
+            } else {
+                overruns = try await ledger.settle(jobID: jobID, cost: ending.costNano, now: now)
+            }
+            try step(.moneyMoved)
+            let event = try await publisher.record(JobEventType(ending: ending.status).rawValue, job: job, on: db)
+            try step(.eventStored)
+            return Published(events: [event], overruns: overruns, job: job)
+        }
+    }
+
+    /// How a running job goes back to the queue.
+    enum Requeue: Sendable {
+        /// After a retryable failure, to run after `delay` seconds (`job.queued`).
+        case retryLater(delay: Double, error: ProviderError)
+        /// The upstream has no room yet: keeps its place without spending an attempt (`job.waiting`).
+        /// `takeSeq` false: the claim's `seq` is used, as `job.running` was never stored.
+        case waitForRoom(until: Double, message: String, takeSeq: Bool)
+        /// Released without spending the attempt (graceful shutdown: no event; a refused key: `job.queued`).
+        case abandon(announce: Bool)
+    }
+
+    /// Back to the queue while `workerID` holds the lease. `charge`: what the attempt cost upstream is charged first
+    /// and the next attempt reserves the estimate again (refused with `spend_cap_reached` when that passes a cap:
+    /// nothing changes then, and the caller fails the job).
+    func requeue(_ jobID: UUID, workerID: String, _ how: Requeue, charge: Int64?? = nil) async throws -> Published? {
+        let now = clock.now()
+        let write: SQLQueryString
+        let event: JobEventType?
+        switch how {
+        case .retryLater(let delay, let error):
+            event = .queued
+            write = """
+                run_after = \(bind: now + delay), error_code = \(bind: error.code), seq = seq + 1,
+                error_message = \(bind: error.message), error_retryable = \(bind: true)
+                """
+        case .waitForRoom(let until, let message, let takeSeq):
+            event = .waiting
+            write = """
+                seq = seq + \(bind: takeSeq ? 1 : 0), attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+                rate_limit_until = \(bind: until), rate_limited_since = COALESCE(rate_limited_since, \(bind: now)),
+                error_code = 'rate_limited', error_message = \(bind: message), error_retryable = \(bind: true)
+                """
+        case .abandon(let announce):
+            event = announce ? .queued : nil
+            write = "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, seq = seq + \(bind: announce ? 1 : 0)"
+        }
+        return try await database.transaction { db -> Published? in
+            guard let job = try job(try await sql(db).raw("""
+                UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL, \(write)
+                WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
+                RETURNING *
+                """).first()) else { return nil }
+            try step(.rowWritten)
+            if let charge {
+                try await SpendLedger(database: db).chargeAttemptAndReserveNext(jobID: jobID, cost: charge, now: now)
+            }
+            try step(.moneyMoved)
+            var published = Published(job: job)
+            if let event { published.events.append(try await publisher.record(event.rawValue, job: job, on: db)) }
+            try step(.eventStored)
+            return published
+        }
+    }
+
+    /// Expired leases (the worker died): jobs whose cancellation was requested end canceled, jobs with attempts
+    /// left are requeued, the others fail with `lease_expired` (so a job that kills its worker cannot loop
+    /// forever). Each job in its own transaction with its release and event.
+    func expireLeases() async throws -> (requeued: [UUID], canceled: [UUID], failed: [UUID]) {
+        let now = clock.now()
+        let expired = try await sql(database).raw("""
+            SELECT id FROM jobs WHERE status = 'running' AND lease_expires < \(bind: now)
+            """).all().map { try $0.decode(column: "id", as: UUID.self) }
+        var result: (requeued: [UUID], canceled: [UUID], failed: [UUID]) = ([], [], [])
+        for jobID in expired {
+            let published = try await database.transaction { db -> Published? in
+                guard let job = try job(try await sql(db).raw("""
+                    UPDATE jobs SET lease_owner = NULL, lease_expires = NULL, seq = seq + 1,
+                        status = CASE WHEN cancel_requested THEN 'canceled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                        run_after = CASE WHEN cancel_requested OR attempts >= max_attempts THEN run_after ELSE \(bind: now) END,
+                        finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts THEN \(bind: now) ELSE finished_at END,
+                        error_retryable = CASE WHEN cancel_requested OR attempts >= max_attempts THEN \(bind: false) ELSE error_retryable END,
+                        error_code = CASE WHEN cancel_requested THEN 'canceled' WHEN attempts >= max_attempts THEN 'lease_expired' ELSE error_code END,
+                        error_message = CASE WHEN cancel_requested THEN 'Canceled by the user.'
+                            WHEN attempts >= max_attempts THEN \(bind: Self.leaseExpiredMessage) ELSE error_message END
+                    WHERE id = \(bind: jobID) AND status = 'running' AND lease_expires < \(bind: now)
+                    RETURNING *
+                    """).first()) else { return nil }
+                try step(.rowWritten)
+                let status = try JobStatus(row: job)
+                if status != .queued { try await SpendLedger(database: db).release(jobID: jobID, now: now) }
+                try step(.moneyMoved)
+                let event = try await publisher.record((status == .queued ? .queued : JobEventType(ending: status)).rawValue, job: job, on: db)
+                try step(.eventStored)
+                return Published(events: [event], job: job)
+            }
+            guard let published else { continue }
+            await deliver(published)
+            switch try published.job.map(JobStatus.init(row:)) {
+            case .queued: result.requeued.append(jobID)
+            case .canceled: result.canceled.append(jobID)
+            default: result.failed.append(jobID)
+            }
+        }
+        return result
+    }
+
+    static let leaseExpiredMessage =
+        "The worker running this job stopped responding on every attempt (it may have crashed on this job)."
+
+    /// Takes the job's next event `seq` for an event that changes no status (a partial image, a key out of quota)
+    /// and reads the job as it is, in one statement. Transitions take theirs in the statement that writes the row.
+    static func takeSeq(_ jobID: UUID, on database: any Database) async throws -> JobRecord? {
+        try await database.sql.raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING *").first()?
+            .decode(fluentModel: JobRecord.self)
+    }
+
+    func sql(_ db: any Database) -> any SQLDatabase { db.sql }
+}
