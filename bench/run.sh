@@ -2,6 +2,8 @@
 # Queue and gateway benchmarks (not tests): prints markdown tables. See bench/README.md.
 #   bash bench/run.sh dispatch                 # (a) SQLite, and PostgreSQL when TEST_DATABASE_URL is set
 #   bash bench/run.sh latency [REQUESTS]       # (b) added latency through Atelier vs the stand-in, 1 and 64 concurrent
+#     ROUTE=compat: through POST /v1/images/generations (image bytes back) instead of /v1/generate?wait;
+#     WIDTH=16: 1 and 16 concurrent; NOISE=1: the stand-in answers incompressible (≈3 MB at 1024x1024) PNGs
 #   bash bench/run.sh capacity JOBS LATENCY_MS # (c) in-flight capacity (e.g. 2000 30000), 1536x1024 images
 #   bash bench/run.sh job-memory [JOBS]        # (d) peak memory of one 1536x1024 job vs its image (pattern and noise)
 # CONFIG=release uses .build/release (build it first: swift build -c release --product atelier --product atelier-bench).
@@ -22,10 +24,11 @@ wait_http() { # URL, bounded deadline
 }
 start_pair() { # LATENCY_MS CONCURRENCY
   sp=$(port) ap=$(port)
-  "$bin" stand-in --port "$sp" --latency-ms "$1" >"$tmp/standin.log" 2>&1 & pids+=($!)
+  noise=(); [[ -n "${NOISE:-}" ]] && noise=(--noise-images)
+  "$bin" stand-in --port "$sp" --latency-ms "$1" "${noise[@]}" >"$tmp/standin.log" 2>&1 & pids+=($!)
   wait_http "http://127.0.0.1:$sp/_standin/stats"
   OPENAI_API_KEY=sk-bench OPENAI_BASE_URL="http://127.0.0.1:$sp/v1" DATA_DIR="$tmp/data" ATELIER_AUTH=off \
-    RATE_LIMIT_REQUESTS_PER_MINUTE=1000000 RATE_LIMIT_IMAGES_PER_MINUTE=1000000 LOG_LEVEL=error \
+    RATE_LIMIT_REQUESTS_PER_MINUTE=1000000 RATE_LIMIT_IMAGES_PER_MINUTE=1000000 MAX_OPEN_STREAMS_PER_USER=10000 LOG_LEVEL=error \
     WORKER_CONCURRENCY="$2" WORKER_PER_OWNER_LIMIT="$2" DATABASE_URL="${BENCH_DATABASE_URL:-}" \
     "$bin" serve --hostname 127.0.0.1 --port "$ap" >"$tmp/serve.log" 2>&1 & serve_pid=$!; pids+=($serve_pid)
   wait_http "http://127.0.0.1:$ap/healthz"
@@ -42,8 +45,9 @@ case "$mode" in
     ;;
   latency)
     start_pair 0 64
-    echo "### (b) generate→succeeded through Atelier (?wait) vs direct stand-in call ($config build, $(nproc) cores, SQLite, 1024x1024 low)"
-    "$bench" latency --atelier "http://127.0.0.1:$ap" --standin "http://127.0.0.1:$sp" --requests "${2:-256}" 2>/dev/null
+    echo "### (b) ${ROUTE:-native} route${NOISE:+, noise images}: through Atelier vs direct stand-in call ($config build, $(nproc) cores, SQLite, 1024x1024 low)"
+    "$bench" latency --atelier "http://127.0.0.1:$ap" --standin "http://127.0.0.1:$sp" --requests "${2:-256}" \
+      --route "${ROUTE:-native}" --widths "${WIDTH:-64}" 2>/dev/null
     echo; echo "peak RSS of atelier serve: $(rss "$serve_pid") MiB; stand-in: $(rss "${pids[0]}") MiB"
     ;;
   capacity)

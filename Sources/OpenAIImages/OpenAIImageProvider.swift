@@ -25,9 +25,10 @@ public struct OpenAIImageProvider: ImageProvider {
         _ request: ProviderRequest, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws(ProviderError) -> ProviderResult {
         let fields = Self.fields(for: request)
-        guard request.isEdit else { return try await client.generate(fields, onPartial: onPartial) }
+        let tap = request.responseTap
+        guard request.isEdit else { return try await client.generate(fields, tap: tap, onPartial: onPartial) }
         return try await client.edit(
-            fields, images: request.images, mask: request.mask, markup: request.markup, onPartial: onPartial)
+            fields, images: request.images, mask: request.mask, markup: request.markup, tap: tap, onPartial: onPartial)
     }
 }
 

@@ -9,7 +9,7 @@ import NIOHTTP1
 extension OpenAIImagesClient {
     func execute(
         _ request: HTTPClientRequest, stream: Bool, eventPrefix: String, box: RequestIDBox, logger: Logger,
-        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+        tap: ProviderResponseTap? = nil, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws -> ProviderResult {
         let deadline = NIODeadline.now() + .nanoseconds(configuration.timeout.nanoseconds + 1_000_000_000)
         let response = try await httpClient.execute(request, deadline: deadline, logger: logger)
@@ -21,19 +21,33 @@ extension OpenAIImagesClient {
             do { body = try await response.body.collect(upTo: 4 << 20) } catch { throw BodyError(underlying: error) }
             throw OpenAIErrorMapper.map(status: status, body: Data(body.readableBytesView), headers: response.headers)
         }
-        let isEventStream = response.headers.first(name: "content-type")?.lowercased().contains("text/event-stream") ?? false
-        var result = if isEventStream {
-            try await readStream(response, eventPrefix: eventPrefix, requestID: requestID, onPartial: onPartial)
-        } else {
-            try ImagesResponseDecoder.decode(try await extractImages(from: response))
+        let contentType = response.headers.first(name: "content-type") ?? "application/json"
+        let isEventStream = contentType.lowercased().contains("text/event-stream")
+        // Only a tap whose caller is listening gets the body (no copies for jobs nobody waits on this way).
+        let tap = tap.flatMap { $0.start(contentType: contentType) ? $0 : nil }
+        var result: ProviderResult
+        do {
+            result = if isEventStream {
+                try await readStream(response, eventPrefix: eventPrefix, requestID: requestID, tap: tap, onPartial: onPartial)
+            } else {
+                try ImagesResponseDecoder.decode(try await extractImages(from: response, tap: tap))
+            }
+        } catch let error as BodyError {
+            tap?.send(.cutShort)
+            throw error
+        } catch {
+            // The body arrived whole (the tap has all of it) but says something went wrong.
+            tap?.send(.end)
+            throw error
         }
+        tap?.send(.end)
         result.requestID = requestID
         result.rateLimitReset = RetryAfter.exhaustedReset(from: response.headers)
         return result
     }
 
     /// Reads the body chunk by chunk, decoding each `b64_json` as it arrives: the body is never held whole.
-    private func extractImages(from response: HTTPClientResponse) async throws -> Base64FieldExtractor.Extracted {
+    private func extractImages(from response: HTTPClientResponse, tap: ProviderResponseTap?) async throws -> Base64FieldExtractor.Extracted {
         let length = response.headers.first(name: "content-length").flatMap(Int.init)
         if let length, length > maxResponseBytes { throw BodyError(underlying: NIOTooManyBytesError(maxBytes: maxResponseBytes)) }
         var extractor = Base64FieldExtractor(key: "b64_json", expectedBytes: length)
@@ -42,6 +56,7 @@ extension OpenAIImagesClient {
             for try await chunk in response.body {
                 received += chunk.readableBytes
                 guard received <= maxResponseBytes else { throw NIOTooManyBytesError(maxBytes: maxResponseBytes) }
+                tap?.send(.bytes(chunk.withUnsafeReadableBytes { Data($0) }))
                 extractor.feed(chunk)
             }
         } catch { throw BodyError(underlying: error) }
@@ -49,7 +64,7 @@ extension OpenAIImagesClient {
     }
 
     private func readStream(
-        _ response: HTTPClientResponse, eventPrefix: String, requestID: String?,
+        _ response: HTTPClientResponse, eventPrefix: String, requestID: String?, tap: ProviderResponseTap?,
         onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws -> ProviderResult {
         var parser = SSEParser()
@@ -58,6 +73,7 @@ extension OpenAIImagesClient {
         while true {
             let chunk: ByteBuffer?
             do { chunk = try await iterator.next() } catch { throw BodyError(underlying: error) }
+            if let chunk { tap?.send(.bytes(chunk.withUnsafeReadableBytes { Data($0) })) }
             let events = chunk.map { parser.feed($0) } ?? parser.finish()
             for event in events {
                 try await handle(event, into: &result, onPartial: onPartial)

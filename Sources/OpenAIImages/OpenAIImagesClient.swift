@@ -21,7 +21,8 @@ public struct OpenAIImagesClient: Sendable {
 
     /// `POST /images/generations` (JSON). Streams when `fields.partialImages > 0`.
     public func generate(
-        _ fields: ImagesRequestFields, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
+        _ fields: ImagesRequestFields, tap: ProviderResponseTap? = nil,
+        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
     ) async throws(ProviderError) -> ProviderResult {
         var object: [String: Any] = [:]
         for (name, value) in fields.wireFields(forEdit: false) {
@@ -41,13 +42,13 @@ public struct OpenAIImagesClient: Sendable {
         }
         return try await perform(
             path: "/images/generations", body: .bytes(ByteBuffer(bytes: json)), contentType: "application/json",
-            stream: fields.streams, eventPrefix: "image_generation", onPartial: onPartial)
+            stream: fields.streams, eventPrefix: "image_generation", tap: tap, onPartial: onPartial)
     }
 
     /// `POST /images/edits` (multipart): one image as part `image`, several as repeated `image[]`, plus `mask`, `markup`.
     public func edit(
         _ fields: ImagesRequestFields, images: [ImageUpload], mask: ImageUpload? = nil, markup: ImageUpload? = nil,
-        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
+        tap: ProviderResponseTap? = nil, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
     ) async throws(ProviderError) -> ProviderResult {
         guard !images.isEmpty else {
             throw .invalidRequest(message: "an edit needs at least one image", param: "image", code: nil)
@@ -64,7 +65,7 @@ public struct OpenAIImagesClient: Sendable {
         return try await perform(
             path: "/images/edits", body: .stream(multipart.stream(), length: .known(Int64(multipart.byteCount))),
             contentType: multipart.contentType,
-            stream: fields.streams, eventPrefix: "image_edit", onPartial: onPartial)
+            stream: fields.streams, eventPrefix: "image_edit", tap: tap, onPartial: onPartial)
     }
 
     /// Sets `svg[reasoning][effort]` as `{"svg": {"reasoning": {"effort": …}}}` (the SDK's JSON shape of its
@@ -99,7 +100,7 @@ public struct OpenAIImagesClient: Sendable {
 
     private func perform(
         path: String, body: HTTPClientRequest.Body, contentType: String, stream: Bool, eventPrefix: String,
-        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+        tap: ProviderResponseTap?, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws(ProviderError) -> ProviderResult {
         let request = makeRequest(path: path, body: body, contentType: contentType, stream: stream)
         let started = ContinuousClock.now
@@ -112,7 +113,8 @@ public struct OpenAIImagesClient: Sendable {
             let result = try await withThrowingTaskGroup(of: ProviderResult.self) { group in
                 group.addTask {
                     try await self.execute(
-                        request, stream: stream, eventPrefix: eventPrefix, box: box, logger: log, onPartial: onPartial)
+                        request, stream: stream, eventPrefix: eventPrefix, box: box, logger: log, tap: tap,
+                        onPartial: onPartial)
                 }
                 group.addTask {
                     try await Task.sleep(for: timeout)

@@ -15,12 +15,15 @@ func latency() async throws {
     let standIn = option("standin", "http://127.0.0.1:8090")
     let requests = Int(option("requests", "256")) ?? 256
     let size = option("size", "1024x1024")
+    // `--route compat`: OpenAI's `POST /v1/images/generations` through Atelier (the image bytes come back);
+    // otherwise `POST /v1/generate?wait` (the job JSON only).
+    let compat = option("route", "native") == "compat"
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)))
     let body: [String: String] = ["prompt": "latency", "model": "gpt-image-2", "size": size, "quality": "low"]
     let errors = Atomic<Int>(0)
     print("| concurrency | requests | direct p50 (ms) | direct p99 (ms) | Atelier p50 (ms) | Atelier p99 (ms) | added p50 (ms) | added p99 (ms) | errors |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for width in [1, 64] {
+    for width in (Int(option("widths", "")).map { [1, $0] } ?? [1, 64]) {
         let count = width == 1 ? max(20, requests / 4) : requests
         // warm-up
         _ = try await timedConcurrently(width, width: width) { _ in _ = try await post(client, "\(standIn)/v1/images/generations", body) }
@@ -29,8 +32,9 @@ func latency() async throws {
             if status != 200 { errors.add(1, ordering: .relaxed) }
         }
         let through = try await timedConcurrently(count, width: width) { _ in
-            let (status, json) = try await post(client, "\(atelier)/v1/generate?wait=600", body)
-            if status != 200 || json["status"] as? String != "succeeded" { errors.add(1, ordering: .relaxed) }
+            let (status, json) = try await post(client, "\(atelier)" + (compat ? "/v1/images/generations" : "/v1/generate?wait=600"), body)
+            let ok = compat ? (json["data"] as? [Any])?.count == 1 : json["status"] as? String == "succeeded"
+            if status != 200 || !ok { errors.add(1, ordering: .relaxed) }
         }
         let d50 = percentile(direct, 0.5), d99 = percentile(direct, 0.99)
         let a50 = percentile(through, 0.5), a99 = percentile(through, 0.99)

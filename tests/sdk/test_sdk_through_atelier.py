@@ -22,10 +22,14 @@ from test_sdk_parity import free_port, png
 openai = pytest.importorskip("openai")
 
 
-def get_json(url, key):
+def get_bytes(url, key):
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    with urllib.request.urlopen(request, timeout=70) as response:
+        return response.read()
+
+
+def get_json(url, key):
+    return json.loads(get_bytes(url, key))
 
 
 def wait_for(url, process, what):
@@ -89,9 +93,12 @@ def test_generate_through_atelier_lands_in_history_with_cost(client, atelier):
     assert base64.b64decode(result.data[0].b64_json)[:8] == b"\x89PNG\r\n\x1a\n"
     assert result.usage.output_tokens > 0 and result.size == "1024x1024" and result.quality == "low"
     job_id = raw.headers["x-atelier-job-id"]
-    job = get_json(f"{base}/v1/jobs/{job_id}", key)
+    # The answer is the upstream's own bytes, forwarded before the job commits (write-behind): wait for the job,
+    # then find the very image the SDK got stored in history.
+    job = get_json(f"{base}/v1/jobs/{job_id}?wait=60", key)
     assert job["status"] == "succeeded" and job["params"]["prompt"] == "a lighthouse through the SDK"
     assert job["cost_usd"] > 0 and job["usage"]["output_tokens"] == result.usage.output_tokens
+    assert get_bytes(base + job["images"][0]["url"], key) == base64.b64decode(result.data[0].b64_json)
 
 
 def test_edit_with_two_images_and_a_mask(client):
@@ -131,7 +138,7 @@ def test_svg_and_gif_through_atelier_when_the_environment_enables_them(client, a
     svg = raw.parse()
     assert b"<svg" in base64.b64decode(svg.data[0].b64_json) and svg.output_format == "svg"
     assert svg.svg_usage.model == "gpt-5.6-terra" and svg.svg_usage.reasoning_tokens == 4000
-    job = get_json(f"{base}/v1/jobs/{raw.headers['x-atelier-job-id']}", key)
+    job = get_json(f"{base}/v1/jobs/{raw.headers['x-atelier-job-id']}?wait=60", key)
     assert job["usage"]["svg_usage"]["output_tokens"] == svg.svg_usage.output_tokens and job["cost_usd"] > 0
     gif = client.images.generate(prompt="a loop", model="gpt-image-2", size="1024x1024", quality="low",
                                  output_format="gif", frame_count=2)

@@ -60,6 +60,8 @@ public struct ProviderRequest: Sendable, Equatable {
     public var safetyIdentifier: String?
     /// The label of the upstream key to send this call with (`OPENAI_API_KEYS`); nil = the only or first key.
     public var upstreamKey: String? = nil
+    /// Receives the upstream's successful answer as it arrives (providers that call no upstream ignore it).
+    public var responseTap: ProviderResponseTap? = nil
 
     public init(
         parameters: ImageParameters, images: [ImageUpload] = [], mask: ImageUpload? = nil,

@@ -14,6 +14,8 @@ public struct AtelierServices: Sendable {
     /// The configured registry with the admin's overrides (enabled, prices) applied.
     public let liveRegistry: LiveModelRegistry
     public let metrics: AtelierMetrics
+    /// Compatible-route callers waiting for their upstream answer on this instance (the fast path).
+    let responseTaps = ResponseTaps()
 
     /// The registry as it stands now (shut-down models retired, near ones deprecated): requests check against it.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
@@ -78,6 +80,7 @@ extension Application {
                 database: db, blobs: services.blobs, clock: services.clock, access: services.config.access,
                 registry: services.liveRegistry))
         context.gate = gate
+        context.responseTaps = services.responseTaps
         return JobWorker(context: context, hub: services.hub, settings: services.config.worker)
     }
 }

@@ -6,6 +6,8 @@ enum JobEventType: String, CaseIterable, Sendable {
     case running = "job.running"
     case partialImage = "job.partial_image"
     case waiting = "job.waiting"
+    /// Just before `job.succeeded`: the image reached its compatible-route caller but could not be stored.
+    case storageFailed = "job.storage_failed"
     case succeeded = "job.succeeded"
     case failed = "job.failed"
     case canceled = "job.canceled"

@@ -25,6 +25,8 @@ final class AttemptMeter: Sendable {
     }
 
     var partials: Int { state.withLock { $0.partials } }
+    /// The usage the upstream reported, once its call returned.
+    var usage: Usage? { state.withLock { $0.usage } }
 
     /// How the attempt that ended without success is charged. A cancel after the upstream call started is
     /// charged (the upstream bills a request it started); a failure is charged only when the upstream did work

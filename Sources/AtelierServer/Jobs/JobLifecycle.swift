@@ -197,6 +197,9 @@ struct JobLifecycle: Sendable {
         var outcome: JobOutcome
         var costNano: Int64?
         var upstreamKey: String?
+        /// The image reached a compatible-route caller but could not be stored (the fast path): the job succeeds
+        /// with the error on it and `job.storage_failed` just before `job.succeeded`.
+        var unstored: JobFailure? = nil
     }
 
     /// Commits the outcome while `workerID` holds the lease: one row write (status, result, usage, cost), the
@@ -207,9 +210,12 @@ struct JobLifecycle: Sendable {
         let outcome = success.outcome
         return try await database.transaction { db -> Published? in
             guard let job = try job(try await sql(db).raw("""
-                UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL, seq = seq + 1,
+                UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
+                    seq = seq + \(bind: success.unstored == nil ? 1 : 2),
                     finished_at = \(bind: now), upstream_request_id = \(bind: outcome.requestID),
-                    cost_nano = \(bind: success.costNano), error_code = NULL, error_message = NULL, error_retryable = NULL,
+                    cost_nano = \(bind: success.costNano), error_code = \(bind: success.unstored?.code),
+                    error_message = \(bind: success.unstored.map { _ in "The image reached its caller but could not be stored." }),
+                    error_retryable = \(bind: success.unstored.map { _ in false }),
                     upstream_key = \(bind: success.upstreamKey), result = \(bind: outcome.result), usage = \(bind: outcome.usage)
                 WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
                 RETURNING *
@@ -221,9 +227,16 @@ struct JobLifecycle: Sendable {
             // A generate job has no input rows: its images are the outputs in hand.
             let inputs = kind == .generate ? [] : try await ImageRecord.query(on: db).filter(\.$job.$id == jobID)
                 .filter(\.$role != ImageRecord.Role.output.rawValue).all()
-            let event = try await publisher.record(JobEventType.succeeded.rawValue, job: job, images: inputs + outcome.images, on: db)
+            var events: [JobEventPublisher.RecordedEvent] = []
+            if success.unstored != nil {
+                job.seq -= 1  // the seq taken just before `job.succeeded`'s
+                events.append(try await publisher.record(
+                    JobEventType.storageFailed.rawValue, job: job, images: inputs + outcome.images, on: db))
+                job.seq += 1
+            }
+            events.append(try await publisher.record(JobEventType.succeeded.rawValue, job: job, images: inputs + outcome.images, on: db))
             try step(.eventStored)
-            return Published(events: [event], overruns: overruns, job: job)
+            return Published(events: events, overruns: overruns, job: job)
         }
     }
 

@@ -102,9 +102,11 @@ public struct JobResultInfo: Codable, Sendable, Equatable {
     public var quality: String?
     public var background: String?
     public var outputFormat: String?
+    /// false when the image reached its caller (the compatible routes' fast path) but could not be stored.
+    public var stored: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
-        case size, quality, background
+        case size, quality, background, stored
         case outputFormat = "output_format"
     }
 

@@ -37,6 +37,8 @@ struct JobRunner: Sendable {
         let log = context.logger
         guard let jobID = job.id else { return .finished }
         let meter = AttemptMeter()
+        // A compatible-route caller of this instance may be sent this attempt's answer as it arrives (the fast path).
+        let tap = context.responseTaps?.tap(for: jobID)
         do {
             // Queued before its model's shutdown date, claimed after it: refused here, never sent upstream.
             if let shutDown = context.registry.retirement(of: job.model) {
@@ -47,7 +49,14 @@ struct JobRunner: Sendable {
             try await context.publisher.publish(JobEventType.running.rawValue, job: job)
             do {
                 let started = ContinuousClock.now
-                let outcome = try await handle(job, context: context.measured(by: meter))
+                let outcome: JobOutcome
+                do {
+                    outcome = try await handle(job, context: context.measured(by: meter, tap: tap?.tap))
+                } catch let error where tap?.forwarded == true && !(error is ProviderError) && !(error is CancellationError) {
+                    // The caller has its image; storing it failed. Never lost silently, never run upstream again.
+                    try await complete(job, with: unstoredOutcome(meter), unstored: JobFailure(code: "storage_failed", message: "\(error)"))
+                    return .finished
+                }
                 context.metrics.attempt(kind: job.kind, duration: ContinuousClock.now - started)
                 try await complete(job, with: outcome)
                 return .finished
@@ -79,11 +88,14 @@ struct JobRunner: Sendable {
 
     /// Commits images, usage, cost and the final status in one transaction (`JobLifecycle.succeed`), only while this
     /// worker holds the lease, so a re-run after a lost lease can never add a second set of images or a second charge.
-    private func complete(_ job: JobRecord, with outcome: JobOutcome) async throws {
+    /// `unstored`: the answer reached a compatible-route caller but could not be stored; the job still succeeds
+    /// (`result.stored = false`, the error on the job, a `job.storage_failed` event before `job.succeeded`).
+    private func complete(_ job: JobRecord, with outcome: JobOutcome, unstored: JobFailure? = nil) async throws {
         let jobID = try job.requireID()
         let cost = outcome.usage.flatMap { context.costs.cost(of: $0, model: job.model) }.map(CostCalculator.nanoDollars)
         let lifecycle = context.lifecycle
-        let success = JobLifecycle.Success(outcome: outcome, costNano: cost, upstreamKey: context.upstreamKey)
+        var success = JobLifecycle.Success(outcome: outcome, costNano: cost, upstreamKey: context.upstreamKey)
+        success.unstored = unstored
         guard let succeeded = try await lifecycle.succeed(jobID, kind: try JobKind(row: job), workerID: workerID, with: success)
         else {
             context.logger.warning("lease lost before commit; discarding this attempt's images", metadata: ["job": "\(jobID)"])
@@ -93,10 +105,19 @@ struct JobRunner: Sendable {
         let outputs = try outcome.images.filter { try $0.imageRole == .output }.count
         context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outputs)
         if let key = context.upstreamKey { context.metrics.upstreamSpend(key: key, nanoDollars: cost ?? 0, images: outputs) }
+        if let unstored {
+            context.logger.error("an answered image could not be stored", metadata: ["job": "\(jobID)", "error": "\(unstored.message)"])
+        }
         await lifecycle.deliver(succeeded)
         // Output thumbnails are made when first asked for (`GET /v1/images/{id}/thumbnail`): made here they took
         // CPU from the next jobs on a small machine (added latency 28–31 → 16–18 ms at 1 concurrent request), and
         // API callers mostly never look at them.
     }
 
+    /// What the attempt's usage says, without images: the job is charged exactly as if they had been stored.
+    private func unstoredOutcome(_ meter: AttemptMeter) -> JobOutcome {
+        var result = JobResultInfo(size: nil, quality: nil, background: nil, outputFormat: nil)
+        result.stored = false
+        return JobOutcome(images: [], usage: meter.usage, requestID: nil, result: result)
+    }
 }

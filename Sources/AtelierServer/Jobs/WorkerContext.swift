@@ -22,6 +22,10 @@ struct WorkerContext: Sendable {
     var gate: UpstreamGate? = nil
     /// The key the running job was admitted on (`UpstreamGate.admit`); its calls go out with it.
     var upstreamKey: String? = nil
+    /// Compatible-route callers of this instance waiting for their job's upstream answer (`ResponseTaps`).
+    var responseTaps: ResponseTaps? = nil
+    /// Set by `JobRunner` for the attempt it runs: where the upstream's answer is forwarded as it arrives.
+    var responseTap: ProviderResponseTap? = nil
 
     /// As it stands now: a job claimed after its model's shutdown date fails without reaching the upstream.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
@@ -38,6 +42,7 @@ struct WorkerContext: Sendable {
         attempt?.upstreamStarted()
         var request = request
         request.upstreamKey = upstreamKey
+        request.responseTap = responseTap
         do {
             let result = try await provider.run(request) { [attempt] partial in
                 attempt?.partialArrived()
@@ -62,10 +67,11 @@ struct WorkerContext: Sendable {
 }
 
 extension WorkerContext {
-    /// This context with `meter` recording one attempt's upstream call.
-    func measured(by meter: AttemptMeter) -> WorkerContext {
+    /// This context with `meter` recording one attempt's upstream call and `tap` seeing its answer.
+    func measured(by meter: AttemptMeter, tap: ProviderResponseTap?) -> WorkerContext {
         var copy = self
         copy.attempt = meter
+        copy.responseTap = tap
         return copy
     }
 }

@@ -47,17 +47,22 @@ struct OpenAICompatibleController: RouteCollection {
 
     private func answer(_ req: Request, job: JobRecord, stream: Bool, prefix: String) async throws -> Response {
         let jobID = try job.requireID()
-        let response = stream
-            ? OpenAIEventStream(req: req, jobID: jobID, prefix: prefix, maxWaitSeconds: Self.maxWaitSeconds).response()
-            : try await finished(req, jobID: jobID)
+        let response: Response
+        switch try await UpstreamPassThrough.first(req, jobID: jobID, wantsEventStream: stream, seconds: Self.maxWaitSeconds) {
+        case .forwarded(let forwarded):
+            response = forwarded
+        case .stored(let job):
+            response = stream
+                ? OpenAIEventStream(req: req, jobID: jobID, prefix: prefix, maxWaitSeconds: Self.maxWaitSeconds).response()
+                : try await finished(req, job: job)
+        }
         response.headers.replaceOrAdd(name: "x-atelier-job-id", value: jobID.uuidString.lowercased())
         return response
     }
 
-    private func finished(_ req: Request, jobID: UUID) async throws -> Response {
-        guard let job = try await JobResponder(req: req).waitForEnd(jobID, seconds: Self.maxWaitSeconds) else {
-            throw APIError.notFound("job")
-        }
+    private func finished(_ req: Request, job: JobRecord?) async throws -> Response {
+        guard let job else { throw APIError.notFound("job") }
+        let jobID = try job.requireID()
         switch try job.jobStatus {
         case .succeeded:
             let images = try await Self.outputs(of: job, on: req)

@@ -101,8 +101,9 @@ struct JobDTO: Content {
         costUSD = job.costNano.map(CostCalculator.dollars(nano:))
         estimatedCostUSD = job.estimatedCostNano.map(CostCalculator.dollars(nano:))
         let finishedWithoutSuccess = [JobStatus.failed.rawValue, JobStatus.canceled.rawValue].contains(job.status)
+        let unstored = job.status == JobStatus.succeeded.rawValue && job.result?.stored == false
         error = job.errorCode.flatMap { code in
-            (finishedWithoutSuccess || job.status == JobStatus.queued.rawValue)
+            (finishedWithoutSuccess || job.status == JobStatus.queued.rawValue || unstored)
                 ? ErrorInfo(code: code, message: job.errorMessage ?? code, retryable: job.errorRetryable ?? false) : nil
         }
         attempts = job.attempts

@@ -10,29 +10,59 @@ struct JobResponder {
     func respond(job: JobRecord, created: Bool) async throws -> Response {
         let jobID = try job.requireID()
         var current = job
+        var response: Response?
         if let wait = req.query[Double.self, at: "wait"], wait > 0 {
-            current = try await waitForEnd(jobID, seconds: min(wait, Self.maxWaitSeconds)) ?? job
+            switch try await waitForEndEvent(jobID, seconds: min(wait, Self.maxWaitSeconds)) {
+            case .event(let event):
+                // The terminal event carries the job as the API shows it: no second read.
+                if let json = EventJobJSON.job(in: event.payload) {
+                    response = Response(status: .ok, body: .init(buffer: ByteBuffer(bytes: json)))
+                    response?.headers.contentType = .json
+                } else {
+                    current = try await JobRecord.find(jobID, on: req.db) ?? job
+                }
+            case .read(let read):
+                current = read ?? job
+            }
         }
         let status: HTTPResponseStatus = try current.jobStatus.isFinished && req.query[Double.self, at: "wait"] != nil ? .ok : .accepted
-        let response = try await JobPresenter(req: req).dto(current).encodeResponse(status: status, for: req)
-        response.headers.replaceOrAdd(name: .location, value: "/v1/jobs/\(jobID.uuidString.lowercased())")
-        if !created { response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true") }
-        return response
+        let answer: Response
+        if let response { answer = response } else {
+            answer = try await JobPresenter(req: req).dto(current).encodeResponse(status: status, for: req)
+        }
+        answer.headers.replaceOrAdd(name: .location, value: "/v1/jobs/\(jobID.uuidString.lowercased())")
+        if !created { answer.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true") }
+        return answer
     }
 
     /// The job once it has ended, or as it stands after `seconds`.
     func waitForEnd(_ jobID: UUID, seconds: Double) async throws -> JobRecord? {
+        switch try await waitForEndEvent(jobID, seconds: seconds) {
+        case .event: try await JobRecord.find(jobID, on: req.db)
+        case .read(let job): job
+        }
+    }
+
+    enum Ended {
+        /// The terminal event, as it was published.
+        case event(JobEvent)
+        /// The job as read: it had ended before the wait began, or had not ended after `seconds`.
+        case read(JobRecord?)
+    }
+
+    /// The job's terminal event, or the job as read when it had already ended or the wait ran out.
+    func waitForEndEvent(_ jobID: UUID, seconds: Double) async throws -> Ended {
         let hub = req.atelier.hub
         let (subscription, events) = await hub.subscribe(.init(owner: nil, jobID: jobID))
         defer { Task { await hub.unsubscribe(subscription) } }
-        if let job = try await JobRecord.find(jobID, on: req.db), try job.jobStatus.isFinished { return job }
+        if let job = try await JobRecord.find(jobID, on: req.db), try job.jobStatus.isFinished { return .read(job) }
         let timeout = Task {
             try? await Task.sleep(for: .seconds(seconds))
             await hub.unsubscribe(subscription)
         }
         defer { timeout.cancel() }
-        for await event in events where event.isTerminal { break }
-        return try await JobRecord.find(jobID, on: req.db)
+        for await event in events where event.isTerminal { return .event(event) }
+        return .read(try await JobRecord.find(jobID, on: req.db))
     }
 }
 

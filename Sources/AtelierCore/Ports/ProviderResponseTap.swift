@@ -1,0 +1,28 @@
+import Foundation
+
+/// Sees the upstream's successful response body as it arrives, before anything is decoded or stored: the
+/// OpenAI-compatible routes forward these bytes to their caller while the job stores the same answer.
+/// `send` never waits (the job's storage must not depend on how fast a caller reads).
+public final class ProviderResponseTap: Sendable, Equatable {
+    public enum Part: Sendable {
+        /// A 2xx head arrived with this content type.
+        case start(contentType: String)
+        case bytes(Data)
+        /// The body arrived whole.
+        case end
+        /// The body was cut short (connection lost, timeout, cancellation) after `start`.
+        case cutShort
+    }
+
+    private let receive: @Sendable (Part) -> Bool
+
+    /// `receive` answers whether it wants the rest of the body (only its answer to `.start` counts).
+    public init(_ receive: @escaping @Sendable (Part) -> Bool) { self.receive = receive }
+
+    /// Sends the head: true if the body is wanted (someone is listening), false if the tap can be dropped.
+    public func start(contentType: String) -> Bool { receive(.start(contentType: contentType)) }
+
+    public func send(_ part: Part) { _ = receive(part) }
+
+    public static func == (lhs: ProviderResponseTap, rhs: ProviderResponseTap) -> Bool { lhs === rhs }
+}

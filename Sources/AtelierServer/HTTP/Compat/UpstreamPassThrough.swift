@@ -1,0 +1,60 @@
+import AtelierCore
+import Foundation
+import Vapor
+
+/// The fast path of `POST /v1/images/generations|edits`: the caller's answer is the upstream's own response body,
+/// forwarded chunk by chunk as it arrives, while the worker decodes, stores and commits the same bytes. The
+/// answer waits on neither Atelier's fsync nor its commit. See "The fast path" in docs/ARCHITECTURE.md.
+enum UpstreamPassThrough {
+    enum First {
+        /// The upstream's answer, being forwarded.
+        case forwarded(Response)
+        /// No answer to forward (the job ended first, or the upstream answered in the other framing): the stored
+        /// job (nil if it is gone), still running when the wait timed out.
+        case stored(JobRecord?)
+    }
+
+    /// Waits for whichever comes first: an attempt's 2xx head from the upstream, or the job's end.
+    static func first(_ req: Request, jobID: UUID, wantsEventStream: Bool, seconds: Double) async throws -> First {
+        let taps = req.atelier.responseTaps
+        let listener = taps.listen(jobID)
+        let ended = Task {
+            defer { taps.stopListening(jobID) }
+            return try await JobResponder(req: req).waitForEnd(jobID, seconds: seconds)
+        }
+        var heads = listener.head.makeAsyncIterator()
+        let head = await withTaskCancellationHandler {
+            await heads.next()
+        } onCancel: {
+            taps.stopListening(jobID)
+        }
+        guard case .upstream(let contentType)? = head else { return .stored(try await ended.value) }
+        guard contentType.lowercased().contains("text/event-stream") == wantsEventStream else {
+            // e.g. `stream=true` without partial images: the upstream answered JSON; answer from the stored job.
+            return .stored(try await ended.value)
+        }
+        ended.cancel()
+        return .forwarded(response(contentType: contentType, body: listener.body))
+    }
+
+    private struct CutShort: Error {}
+
+    private static func response(contentType: String, body: AsyncStream<ProviderResponseTap.Part>) -> Response {
+        let response = Response(status: .ok)
+        response.headers.replaceOrAdd(name: .contentType, value: contentType)
+        if contentType.contains("event-stream") { response.headers.replaceOrAdd(name: .cacheControl, value: "no-cache") }
+        response.body = .init(asyncStream: { writer in
+            for await part in body {
+                switch part {
+                case .bytes(let data): try await writer.write(.buffer(data.withUnsafeBytes { ByteBuffer(bytes: $0) }))
+                case .end: return try await writer.write(.end)
+                case .cutShort, .start: break
+                }
+                if case .cutShort = part { break }
+            }
+            // Cut short: the caller sees a broken response (as it would from OpenAI) and its SDK retries.
+            try await writer.write(.error(CutShort()))
+        })
+        return response
+    }
+}

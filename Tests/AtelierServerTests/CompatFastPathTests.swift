@@ -1,0 +1,108 @@
+import AtelierCore
+@testable import AtelierServer
+import AtelierTesting
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+/// The compatible routes' fast path: the caller's answer is the upstream's bytes as they arrive, while the worker
+/// stores and commits them behind it; a storage failure after the answer leaves a succeeded, charged, flagged job.
+@Suite struct CompatFastPathTests {
+    @Test func theAnswerArrivesWhileTheOutputIsStillUnstoredAndIsWhatGetsStored() async throws {
+        let writes = OutputWrites(failing: false)
+        try await Self.generate(writes: writes) { app, standIn, response in
+            let b64 = try #require(response.json[path: "data.0.b64_json"] as? String)
+            let answered = try #require(Data(base64Encoded: b64))
+            #expect(answered.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            let jobID = try #require(response.headers.first(name: "x-atelier-job-id"))
+            // The output's write is held, so the job cannot have committed: the answer did not wait for it.
+            #expect(try await app.job(jobID)["status"] as? String == "running")
+            await writes.open()
+            let job = try await app.send(.GET, "v1/jobs/\(jobID)?wait=30").json
+            #expect(job["status"] as? String == "succeeded", "\(job)")
+            #expect(job[path: "result.stored"] == nil && (job["cost_usd"] as? Double ?? 0) > 0)
+            let url = try #require(job[path: "images.0.url"] as? String)
+            let stored = try await app.send(.GET, String(url.dropFirst()))
+            #expect(Data(stored.body.readableBytesView) == answered, "the stored image is the one answered")
+            #expect(try await standIn.stats()["generations"] as? Int == 1)
+        }
+    }
+
+    @Test func aStorageFailureAfterTheAnswerEndsSucceededUnstoredChargedAndNotRunAgain() async throws {
+        let writes = OutputWrites(failing: true)
+        try await Self.generate(writes: writes) { app, standIn, response in
+            #expect((response.json[path: "data.0.b64_json"] as? String)?.isEmpty == false)
+            let jobID = try #require(response.headers.first(name: "x-atelier-job-id"))
+            let job = try await app.send(.GET, "v1/jobs/\(jobID)?wait=30").json
+            #expect(job["status"] as? String == "succeeded", "\(job)")
+            #expect(job[path: "result.stored"] as? Bool == false)
+            #expect(job[path: "error.code"] as? String == "storage_failed")
+            #expect((job[path: "usage.output_tokens"] as? Int ?? 0) > 0 && (job["cost_usd"] as? Double ?? 0) > 0)
+            #expect((job["images"] as? [Any])?.isEmpty == true)
+            let types = try await JobEventRecord.query(on: app.db).filter(\.$jobID == UUID(uuidString: jobID)!)
+                .sort(\.$seq).all().map(\.type)
+            #expect(types.suffix(2) == ["job.storage_failed", "job.succeeded"], "\(types)")
+            #expect(try await standIn.stats()["generations"] as? Int == 1, "never sent upstream twice")
+            #expect(await writes.attempted == 1)
+        }
+    }
+
+    /// One `POST /v1/images/generations` through the real client and the stand-in, with a worker running and
+    /// output writes going through `writes`.
+    static func generate(
+        writes: OutputWrites, _ body: (Application, StandInServer, TestingHTTPResponse) async throws -> Void
+    ) async throws {
+        try await StandInServer.run { standIn in
+            try await withTestApp(try UpstreamEndToEndTests.config(standIn), overrides: .init(blobs: HeldBlobStore(writes: writes))) { app in
+                let worker = app.makeJobWorker()
+                let running = Task { await worker.run() }
+                defer { running.cancel() }
+                let response = try await app.postJSON("v1/images/generations", [
+                    "prompt": "a lighthouse", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
+                ])
+                #expect(response.status == .ok, "\(response.json)")
+                try await body(app, standIn, response)
+            }
+        }
+    }
+}
+
+/// Output writes that wait until opened, or fail like a full disk.
+actor OutputWrites {
+    let failing: Bool
+    private var held: [CheckedContinuation<Void, Never>] = []
+    private var opened = false
+    private(set) var attempted = 0
+
+    init(failing: Bool) { self.failing = failing }
+
+    func arrive() async throws {
+        attempted += 1
+        if failing { throw BlobStoreError.io("no space left on device") }
+        if opened { return }
+        await withCheckedContinuation { held.append($0) }
+    }
+
+    func open() {
+        opened = true
+        held.forEach { $0.resume() }
+        held = []
+    }
+}
+
+/// A blob store whose output images go through `OutputWrites` (inputs, partials and thumbnails do not).
+struct HeldBlobStore: BlobStore {
+    let inner = InMemoryBlobStore()
+    let writes: OutputWrites
+
+    func put(_ data: Data, at key: BlobKey) async throws {
+        if key.value.contains("/output-") { try await writes.arrive() }
+        try await inner.put(data, at: key)
+    }
+
+    func get(_ key: BlobKey) async throws -> Data { try await inner.get(key) }
+    func delete(_ key: BlobKey) async throws { try await inner.delete(key) }
+    func exists(_ key: BlobKey) async throws -> Bool { try await inner.exists(key) }
+}

@@ -1,0 +1,71 @@
+import AtelierCore
+import Foundation
+import Synchronization
+import Testing
+
+@testable import OpenAIImages
+
+/// The client hands a listening tap the upstream's body exactly as it arrived, and nothing to a tap nobody listens to.
+@Suite("Response tap")
+struct ResponseTapTests {
+    final class Collected: Sendable {
+        let parts = Mutex<(head: String?, body: Data, ended: Bool, other: Int)>((nil, Data(), false, 0))
+        let listening: Bool
+        init(listening: Bool) { self.listening = listening }
+
+        var tap: ProviderResponseTap {
+            ProviderResponseTap { [self] part in
+                parts.withLock { state in
+                    switch part {
+                    case .start(let type): state.head = type
+                    case .bytes(let data): state.body.append(data)
+                    case .end: state.ended = true
+                    case .cutShort: state.other += 1
+                    }
+                }
+                return listening
+            }
+        }
+    }
+
+    @Test func aListeningTapGetsTheWholeBodyAsSentAndTheResultIsDecodedFromTheSameBytes() async throws {
+        try await Harness.run { h in
+            let collected = Collected(listening: true)
+            var request = ProviderRequest(parameters: ImageParameters(prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low"))
+            request.responseTap = collected.tap
+            let result = try await h.provider(h.configuration()).run(request) { _ in }
+            let (head, body, ended, other) = collected.parts.withLock { $0 }
+            #expect(head?.hasPrefix("application/json") == true && ended && other == 0)
+            let wire = try JSONDecoder().decode(OpenAIWire.ImagesResponse.self, from: body)
+            #expect(wire.data?.first?.b64_json.flatMap { Data(base64Encoded: $0) } == result.images.first)
+            #expect(wire.usage?.domain == result.usage)
+        }
+    }
+
+    @Test func aStreamedAnswerReachesTheTapAsTheEventStream() async throws {
+        try await Harness.run { h in
+            let collected = Collected(listening: true)
+            var request = ProviderRequest(parameters: ImageParameters(
+                prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low", partialImages: 2))
+            request.responseTap = collected.tap
+            _ = try await h.provider(h.configuration()).run(request) { _ in }
+            let (head, body, ended, _) = collected.parts.withLock { $0 }
+            #expect(head?.hasPrefix("text/event-stream") == true && ended)
+            let text = String(decoding: body, as: UTF8.self)
+            #expect(text.components(separatedBy: "event: image_generation.partial_image").count == 3)
+            #expect(text.contains("event: image_generation.completed"))
+        }
+    }
+
+    @Test func aTapNobodyListensToGetsOnlyTheHead() async throws {
+        try await Harness.run { h in
+            let collected = Collected(listening: false)
+            var request = ProviderRequest(parameters: ImageParameters(prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low"))
+            request.responseTap = collected.tap
+            let result = try await h.provider(h.configuration()).run(request) { _ in }
+            #expect(result.images.count == 1)
+            let (head, body, ended, _) = collected.parts.withLock { $0 }
+            #expect(head != nil && body.isEmpty && !ended)
+        }
+    }
+}
