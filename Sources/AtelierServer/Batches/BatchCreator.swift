@@ -31,7 +31,7 @@ struct BatchCreator: Sendable {
                 let ledger = SpendLedger(database: db)
                 var pending: [JobRecord] = []
                 func flush() async throws {
-                    try await Self.insert(pending, on: db)
+                    try await JobLifecycle.enqueueBatchJobs(pending, on: db)
                     try await ledger.recordBatchReservations(
                         pending.map { ($0.id!, $0.estimatedCostNano ?? 0) }, owner: owner, budget: budget, now: now)
                     pending.removeAll(keepingCapacity: true)
@@ -68,23 +68,5 @@ struct BatchCreator: Sendable {
             try? await services.relay?.announceWork()
         }
         return batch
-    }
-
-    /// One multi-row INSERT of new queued jobs, only the columns a new job sets (the rest are NULL), binding the
-    /// same values Fluent would (its model encoding is the slow part of a big batch).
-    private static func insert(_ jobs: [JobRecord], on db: any Database) async throws {
-        let rows: [SQLQueryString] = jobs.map { job in
-            """
-            (\(bind: job.id!), \(bind: job.owner), \(bind: job.kind), \(bind: job.status), \(bind: job.prompt), \(bind: job.model),
-             \(bind: job.params), \(bind: job.attempts), \(bind: job.maxAttempts), \(bind: job.runAfter), \(bind: job.cancelRequested),
-             \(bind: job.seq), \(bind: job.favorite), \(bind: job.estimatedCostNano), \(bind: job.createdAt), \(bind: job.batchID),
-             \(bind: job.batchIndex), \(bind: job.batchRow), \(bind: job.batchVars))
-            """
-        }
-        try await (db as! any SQLDatabase).raw("""
-            INSERT INTO jobs (id, owner, kind, status, prompt, model, params, attempts, max_attempts, run_after, cancel_requested,
-                seq, favorite, estimated_cost_nano, created_at, batch_id, batch_index, batch_row, batch_vars)
-            VALUES \(SQLList(rows))
-            """).run()
     }
 }

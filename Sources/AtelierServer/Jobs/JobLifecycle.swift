@@ -73,13 +73,14 @@ struct JobLifecycle: Sendable {
     }
 
     /// Cancels up to `limit` queued jobs (retries waiting for their back-off too), each with its release and event.
-    func cancelQueued(limit: Int, message: String) async throws -> Published {
+    func cancelQueued(limit: Int, message: String, batchID: UUID? = nil) async throws -> Published {
         let now = clock.now()
         return try await database.transaction { db in
             let rows = try await sql(db).raw("""
                 UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now), seq = seq + 1,
                     error_code = 'canceled', error_message = \(bind: message), error_retryable = \(bind: false)
-                WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' LIMIT \(bind: limit)) AND status = 'queued'
+                WHERE id IN (SELECT id FROM jobs WHERE status = 'queued'\(batchID.map { SQLQueryString(" AND batch_id = \(bind: $0)") } ?? "")
+                    LIMIT \(bind: limit)) AND status = 'queued'
                 RETURNING *
                 """).all()
             try step(.rowWritten)
@@ -391,4 +392,59 @@ struct JobLifecycle: Sendable {
     }
 
     func sql(_ db: any Database) -> any SQLDatabase { db.sql }
+}
+
+extension JobLifecycle {
+    /// Enqueues a chunk of a batch inside the caller's transaction: one multi-row INSERT of new queued jobs, only
+    /// the columns a new job sets (the rest are NULL), binding the same values Fluent would (its model encoding is
+    /// the slow part of a big batch). Batch jobs
+    /// store no `job.queued` event (a 10,000-row batch would write 10,000); their events start at `job.running`.
+    static func enqueueBatchJobs(_ jobs: [JobRecord], on db: any Database) async throws {
+        let rows: [SQLQueryString] = jobs.map { job in
+            """
+            (\(bind: job.id!), \(bind: job.owner), \(bind: job.kind), 'queued', \(bind: job.prompt), \(bind: job.model),
+             \(bind: job.params), \(bind: job.attempts), \(bind: job.maxAttempts), \(bind: job.runAfter), \(bind: job.cancelRequested),
+             \(bind: job.seq), \(bind: job.favorite), \(bind: job.estimatedCostNano), \(bind: job.createdAt), \(bind: job.batchID),
+             \(bind: job.batchIndex), \(bind: job.batchRow), \(bind: job.batchVars))
+            """
+        }
+        try await db.sql.raw("""
+            INSERT INTO jobs (id, owner, kind, status, prompt, model, params, attempts, max_attempts, run_after, cancel_requested,
+                seq, favorite, estimated_cost_nano, created_at, batch_id, batch_index, batch_row, batch_vars)
+            VALUES \(SQLList(rows))
+            """).run()
+    }
+
+    /// Asks every running job of a batch to stop (their workers end them); returns their ids.
+    func requestCancelRunning(batchID: UUID) async throws -> [UUID] {
+        try await sql(database).raw("""
+            UPDATE jobs SET cancel_requested = \(bind: true) WHERE batch_id = \(bind: batchID) AND status = 'running' RETURNING id
+            """).all().map { try $0.decode(column: "id", as: UUID.self) }
+    }
+
+    /// Up to `limit` failed jobs of a batch run again from their first attempt, each with a new reservation and
+    /// `job.queued`, in one transaction.
+    func retryFailed(batchID: UUID, owner: String, limit: Int, budget: SpendBudget) async throws -> Published {
+        let now = clock.now()
+        return try await database.transaction { db in
+            let rows = try await sql(db).raw("""
+                UPDATE jobs SET status = 'queued', attempts = 0, cancel_requested = \(bind: false), run_after = \(bind: now),
+                    finished_at = NULL, error_code = NULL, error_message = NULL, error_retryable = NULL, seq = seq + 1
+                WHERE id IN (SELECT id FROM jobs WHERE batch_id = \(bind: batchID) AND status = 'failed' LIMIT \(bind: limit))
+                    AND status = 'failed'
+                RETURNING *
+                """).all()
+            try step(.rowWritten)
+            var published = Published()
+            for row in rows {
+                let job = try row.decode(fluentModel: JobRecord.self)
+                try await SpendLedger(database: db).reserve(
+                    jobID: try job.requireID(), owner: owner, amount: job.estimatedCostNano, budget: budget, now: now)
+                published.events.append(try await publisher.record(JobEventType.queued.rawValue, job: job, on: db))
+            }
+            try step(.moneyMoved)
+            try step(.eventStored)
+            return published
+        }
+    }
 }
