@@ -2,14 +2,14 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "atelier",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "atelier", targets: ["atelier"]),
+        .executable(name: "atelier", targets: ["atelier"])
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
@@ -103,7 +103,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "image-bench", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),
-        .executableTarget(name: "atelier-bench", dependencies: ["AtelierServer", "AtelierTesting", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "atelier-bench",
+            dependencies: ["AtelierServer", "AtelierTesting", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "AtelierCoreTests", dependencies: ["AtelierCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),
         .testTarget(
@@ -113,7 +116,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ObjectStorageTests",
-            dependencies: ["ObjectStorage", "AtelierCore", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: swiftSettings),
+            dependencies: ["ObjectStorage", "AtelierCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AtelierServerTests",
             dependencies: [

@@ -29,6 +29,9 @@ while True:
 PY
 export TEST_S3_URL="http://127.0.0.1:$s3port"
 
+echo "==> Swift formatting (swift format lint --strict, .swift-format)"
+bash scripts/check-format.sh
+
 echo "==> build"
 swift build --build-tests
 

@@ -30,8 +30,9 @@ public struct APIRequest: Sendable, Equatable {
     public static func get(_ path: String) -> APIRequest { APIRequest(method: .GET, path: path) }
 
     public static func postJSON(_ path: String, _ object: [String: Any]) throws -> APIRequest {
-        APIRequest(method: .POST, path: path, contentType: "application/json",
-                   body: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        APIRequest(
+            method: .POST, path: path, contentType: "application/json",
+            body: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
 }
 

@@ -20,7 +20,8 @@ public enum AtelierMCPServer {
         await server.withMethodHandler(CallTool.self) { params in
             let progress: ProgressReport? = params._meta?.progressToken.map { token in
                 { progress, message in
-                    try? await notifier.server?.notify(ProgressNotification.message(.init(progressToken: token, progress: progress, message: message)))
+                    try? await notifier.server?.notify(
+                        ProgressNotification.message(.init(progressToken: token, progress: progress, message: message)))
                 }
             }
             return try await tools.call(params.name, arguments: params.arguments ?? [:], progress: progress)

@@ -30,7 +30,9 @@ public struct AtelierTools: Sendable {
             let args = try ToolArguments(tool: name, values: arguments, allowed: allowed)
             return try await run(name, args, progress: progress)
         } catch let failure as APIFailure {
-            return CallTool.Result(content: [.text(text: Self.describe(failure), annotations: nil, _meta: nil)], structuredContent: .some(failure.value), isError: true)
+            return CallTool.Result(
+                content: [.text(text: Self.describe(failure), annotations: nil, _meta: nil)], structuredContent: .some(failure.value),
+                isError: true)
         }
     }
 
@@ -40,7 +42,8 @@ public struct AtelierTools: Sendable {
         case "generate_image":
             return try await finish(try await api.object(try .postJSON("/v1/generate", args.json(options))), args, progress)
         case "edit_image":
-            return try await finish(try await api.object(try EditForms.edit(args, options: Set(schemas.imageOptions(for: .edits).keys))), args, progress)
+            return try await finish(
+                try await api.object(try EditForms.edit(args, options: Set(schemas.imageOptions(for: .edits).keys))), args, progress)
         case "create_mask":
             return try await finish(try await api.object(try EditForms.mask(args)), args, progress)
         case "get_job":
@@ -59,9 +62,10 @@ public struct AtelierTools: Sendable {
             return Self.data(.object(try await api.object(try .postJSON("/v1/estimate", args.json(options)))))
         default:  // list_models
             var models = try await api.object(.get("/v1/models"))
-            models["data"] = .array((models["data"]?.arrayValue ?? []).map { model in
-                .object((model.objectValue ?? [:]).filter { $0.key != "output_tokens" })
-            })
+            models["data"] = .array(
+                (models["data"]?.arrayValue ?? []).map { model in
+                    .object((model.objectValue ?? [:]).filter { $0.key != "output_tokens" })
+                })
             return Self.data(.object(models))
         }
     }
@@ -74,7 +78,8 @@ public struct AtelierTools: Sendable {
     }
 
     private static func data(_ value: Value) -> CallTool.Result {
-        CallTool.Result(content: [.text(text: JobResult.text(value), annotations: nil, _meta: nil)], structuredContent: .some(value), isError: false)
+        CallTool.Result(
+            content: [.text(text: JobResult.text(value), annotations: nil, _meta: nil)], structuredContent: .some(value), isError: false)
     }
 
     static func describe(_ failure: APIFailure) -> String {

@@ -17,7 +17,8 @@ struct ImageResources {
                 let format = image["format"]?.stringValue ?? "png"
                 return Resource(
                     name: String(prompt.prefix(80)), uri: Self.scheme + id,
-                    description: "\(image["width"]?.intValue ?? 0)×\(image["height"]?.intValue ?? 0) \(format) from job \(job["id"]?.stringValue ?? "")",
+                    description:
+                        "\(image["width"]?.intValue ?? 0)×\(image["height"]?.intValue ?? 0) \(format) from job \(job["id"]?.stringValue ?? "")",
                     mimeType: "image/\(format)", size: image["bytes"]?.intValue)
             }
         }

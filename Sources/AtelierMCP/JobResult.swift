@@ -15,7 +15,10 @@ struct JobResult {
             for image in job["images"]?.arrayValue ?? [] {
                 guard let id = image.objectValue?["id"]?.stringValue else { continue }
                 let response = try await api.call(.get(fullImage ? "/v1/images/\(id)" : "/v1/images/\(id)/thumbnail"))
-                content.append(.image(data: response.body.base64EncodedString(), mimeType: response.contentType ?? "image/webp", annotations: nil, _meta: nil))
+                content.append(
+                    .image(
+                        data: response.body.base64EncodedString(), mimeType: response.contentType ?? "image/webp", annotations: nil,
+                        _meta: nil))
             }
         }
         return CallTool.Result(content: content, structuredContent: .some(summary), isError: status == "failed" || status == "canceled")

@@ -20,9 +20,10 @@ public enum StdioMCP {
                 throw StdioMCPError(message: "Cannot reach Atelier at \(baseURL) (\(error)); set ATELIER_URL to a running server.")
             }
             if me.status == 401 {
-                throw StdioMCPError(message: apiKey == nil
-                    ? "Atelier at \(baseURL) needs an API key: set ATELIER_API_KEY (create one on the account page)."
-                    : "Atelier refused ATELIER_API_KEY: \(APIFailure(me).message)")
+                throw StdioMCPError(
+                    message: apiKey == nil
+                        ? "Atelier at \(baseURL) needs an API key: set ATELIER_API_KEY (create one on the account page)."
+                        : "Atelier refused ATELIER_API_KEY: \(APIFailure(me).message)")
             }
             let tools = try await AtelierTools.load(api: api)
             let server = await AtelierMCPServer.make(tools: tools, version: version)

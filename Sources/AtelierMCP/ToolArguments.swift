@@ -42,8 +42,11 @@ struct ToolArguments {
     func int(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
         guard let value = values[name], !value.isNull else { return fallback }
         guard let number = value.intValue ?? value.doubleValue.flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }),
-              range.contains(number) else {
-            throw APIFailure(status: 400, code: "invalid_value", message: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).", field: name)
+            range.contains(number)
+        else {
+            throw APIFailure(
+                status: 400, code: "invalid_value",
+                message: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).", field: name)
         }
         return number
     }
@@ -74,7 +77,8 @@ struct ToolArguments {
             let payload = text.hasPrefix("data:") ? String(text.drop { $0 != "," }.dropFirst()) : text
             if let data = Data(base64Encoded: payload, options: .ignoreUnknownCharacters), !data.isEmpty { return data }
         }
-        throw APIFailure(status: 400, code: "invalid_image", message: "\(field) must be an image as base64 (PNG, JPEG or WebP).", field: field)
+        throw APIFailure(
+            status: 400, code: "invalid_image", message: "\(field) must be an image as base64 (PNG, JPEG or WebP).", field: field)
     }
 
     static func wrongType(_ name: String, _ expected: String) -> APIFailure {

@@ -30,11 +30,13 @@ public struct ToolSchemas: Sendable {
             "output_compression": integer(0, 100, "0..100, jpeg and webp only."),
             "partial_images": integer(0, serving.map(\.maxPartialImages).max() ?? 0, "Previews streamed while the image is made."),
         ]
-        let choices: [(String, KeyPath<ImageModel, [String]>, String)] = [
-            ("quality", \.qualities, "Rendering quality."), ("background", \.backgrounds, "Background."),
-            ("output_format", \.outputFormats, "File format of the result."), ("moderation", \.moderations, "Moderation level (low for verified accounts only)."),
-            ("complexity", \.complexities, "Scene complexity, for models that take it."),
-        ] + (endpoint == .edits ? [("input_fidelity", \.inputFidelities, "How closely to keep the input's details.")] : [])
+        let choices: [(String, KeyPath<ImageModel, [String]>, String)] =
+            [
+                ("quality", \.qualities, "Rendering quality."), ("background", \.backgrounds, "Background."),
+                ("output_format", \.outputFormats, "File format of the result."),
+                ("moderation", \.moderations, "Moderation level (low for verified accounts only)."),
+                ("complexity", \.complexities, "Scene complexity, for models that take it."),
+            ] + (endpoint == .edits ? [("input_fidelity", \.inputFidelities, "How closely to keep the input's details.")] : [])
         for (name, path, description) in choices {
             let values = Self.union(serving.map { $0[keyPath: path] })
             if !values.isEmpty { properties[name] = choice(values, description) }
@@ -66,7 +68,9 @@ func choice(_ values: [String], _ description: String) -> Value {
 }
 
 func integer(_ minimum: Int, _ maximum: Int, _ description: String, default value: Int? = nil) -> Value {
-    var schema: [String: Value] = ["type": "integer", "minimum": .int(minimum), "maximum": .int(maximum), "description": .string(description)]
+    var schema: [String: Value] = [
+        "type": "integer", "minimum": .int(minimum), "maximum": .int(maximum), "description": .string(description),
+    ]
     if let value { schema["default"] = .int(value) }
     return .object(schema)
 }

@@ -44,7 +44,7 @@ struct ImageHeader: Equatable {
 
     /// Signature, then the IHDR chunk: length(4) "IHDR" width(4) height(4).
     private static func png(_ b: UnsafeRawBufferPointer) -> (Int, Int)? {
-        guard b.count >= 24, be(b, 12, 4) == 0x4948_4452 /* IHDR */ else { return nil }
+        guard b.count >= 24, be(b, 12, 4) == 0x4948_4452 else { return nil }  // "IHDR"
         guard let w = be(b, 16, 4), let h = be(b, 20, 4) else { return nil }
         return (w, h)
     }
@@ -76,7 +76,8 @@ struct ImageHeader: Equatable {
         switch chunk {
         case "VP8 ":
             guard b[23] == 0x9D, b[24] == 0x01, b[25] == 0x2A,
-                  let w = le(b, 26, 2), let h = le(b, 28, 2) else { return nil }
+                let w = le(b, 26, 2), let h = le(b, 28, 2)
+            else { return nil }
             return (w & 0x3FFF, h & 0x3FFF)
         case "VP8L":
             guard b[20] == 0x2F, let bits = le(b, 21, 4) else { return nil }

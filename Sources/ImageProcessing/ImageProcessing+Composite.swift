@@ -55,7 +55,7 @@ extension ImageProcessing {
         let kernel = (-r...r).map { i in exp(-Double(i * i) / (2 * sigma * sigma)) }
         let blurred = try region.convolvedSeparable(kernel)  // float: ≈127.5 on the boundary, ≈255 at ≥ r inside
         // 2b − 254: the +1 of headroom absorbs float error so depth ≥ r gives exactly 255 (cast clips and truncates).
-        let ramp = try blurred.linear(2, -254).castUChar()   // ~1 at the boundary → 255 at depth r
-        return try ramp.and(region)                           // outside the region: exactly 0
+        let ramp = try blurred.linear(2, -254).castUChar()  // ~1 at the boundary → 255 at depth r
+        return try ramp.and(region)  // outside the region: exactly 0
     }
 }

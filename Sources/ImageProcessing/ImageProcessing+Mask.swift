@@ -16,7 +16,8 @@ extension ImageProcessing {
         try checkMaskShape(mask, baseWidth: baseWidth, baseHeight: baseHeight)
         if mask.hasAlpha {
             if format == .png, stored.orientation <= 1, mask.width == baseWidth, mask.height == baseHeight,
-               mask.bands == 4, vips_image_get_format(mask.pointer) == VIPS_FORMAT_UCHAR {
+                mask.bands == 4, vips_image_get_format(mask.pointer) == VIPS_FORMAT_UCHAR
+            {
                 return data
             }
             let rgba = try mask.rgba8().resized(toWidth: baseWidth, height: baseHeight)
@@ -53,7 +54,9 @@ extension ImageProcessing {
     }
 
     /// One-band uchar "keep" alpha at width×height: 0 = edit, 255 = keep (alpha masks keep their soft values).
-    static func maskAlpha(_ mask: VipsImageHandle, width: Int, height: Int, editColor: MaskEditColor) throws(ImageProcessingError) -> VipsImageHandle {
+    static func maskAlpha(_ mask: VipsImageHandle, width: Int, height: Int, editColor: MaskEditColor) throws(ImageProcessingError)
+        -> VipsImageHandle
+    {
         if mask.hasAlpha {
             let rgba = try mask.rgba8()
             return try rgba.extractBand(3).resized(toWidth: width, height: height)

@@ -89,10 +89,11 @@ extension ImageProcessing {
 
     /// The same from a stored file: GIF and SVG are read whole (bounded by `maxSVGBytes` and the pixel budget).
     public static func outputThumbnail(fileAt path: String, longestEdge: Int = 384) throws -> Data {
-        let head = FileHandle(forReadingAtPath: path).flatMap { handle in
-            defer { try? handle.close() }
-            return try? handle.read(upToCount: 4096)
-        } ?? Data()
+        let head =
+            FileHandle(forReadingAtPath: path).flatMap { handle in
+                defer { try? handle.close() }
+                return try? handle.read(upToCount: 4096)
+            } ?? Data()
         guard outputKind(head) != nil else { return try thumbnail(fileAt: path, longestEdge: longestEdge) }
         return try outputThumbnail(Data(contentsOf: URL(fileURLWithPath: path)), longestEdge: longestEdge)
     }

@@ -44,8 +44,9 @@ extension ImageProcessing {
                 if shape.isMultiple(of: 2) {
                     atelier_draw_circle(canvas.pointer, inkBuffer.baseAddress, Int32(inkBuffer.count), cx, cy, Int32(max(size, 1)))
                 } else {
-                    atelier_draw_rect(canvas.pointer, inkBuffer.baseAddress, Int32(inkBuffer.count),
-                                      cx - Int32(size), cy - Int32(size / 2), Int32(max(size * 2, 1)), Int32(max(size, 1)))
+                    atelier_draw_rect(
+                        canvas.pointer, inkBuffer.baseAddress, Int32(inkBuffer.count),
+                        cx - Int32(size), cy - Int32(size / 2), Int32(max(size * 2, 1)), Int32(max(size, 1)))
                 }
             }
             guard status == 0 else { throw ImageProcessingError.corrupt(Vips.takeError(fallback: "drawing failed")) }
@@ -58,7 +59,8 @@ extension ImageProcessing {
                 atelier_draw_circle(canvas.pointer, $0.baseAddress, 4, Int32(width / 4), Int32(height / 4), r)
             }
             let bandStatus = band.withUnsafeBufferPointer {
-                atelier_draw_rect(canvas.pointer, $0.baseAddress, 4, 0, Int32(height - max(height / 8, 1)), Int32(width), Int32(max(height / 8, 1)))
+                atelier_draw_rect(
+                    canvas.pointer, $0.baseAddress, 4, 0, Int32(height - max(height / 8, 1)), Int32(width), Int32(max(height / 8, 1)))
             }
             guard holeStatus == 0, bandStatus == 0 else {
                 throw ImageProcessingError.corrupt(Vips.takeError(fallback: "drawing failed"))
@@ -78,9 +80,10 @@ extension ImageProcessing {
         let smallWidth = max(1, width / grain), smallHeight = max(1, height / grain)
         var bands: [VipsImageHandle] = []
         for channel in 0..<3 {
-            bands.append(try VipsImageHandle.make("gaussnoise") {
-                atelier_gaussnoise(Int32(smallWidth), Int32(smallHeight), 40, 128, seed &+ Int32(channel), $0)
-            })
+            bands.append(
+                try VipsImageHandle.make("gaussnoise") {
+                    atelier_gaussnoise(Int32(smallWidth), Int32(smallHeight), 40, 128, seed &+ Int32(channel), $0)
+                })
         }
         let rgb = try bands[0].bandjoin(bands[1]).bandjoin(bands[2]).castUChar().interpretation(VIPS_INTERPRETATION_sRGB)
         return try Vips.encode(try rgb.resized(toWidth: width, height: height), as: format)

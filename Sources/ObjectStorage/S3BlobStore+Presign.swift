@@ -15,8 +15,10 @@ extension S3BlobStore {
         }
 
         var query: [(String, String)] {
-            [("response-content-type", contentType), ("response-content-disposition", contentDisposition),
-             ("response-cache-control", cacheControl)].compactMap { name, value in value.map { (name, $0) } }
+            [
+                ("response-content-type", contentType), ("response-content-disposition", contentDisposition),
+                ("response-cache-control", cacheControl),
+            ].compactMap { name, value in value.map { (name, $0) } }
         }
     }
 

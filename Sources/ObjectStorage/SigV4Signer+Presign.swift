@@ -14,13 +14,14 @@ extension SigV4Signer {
         method: String = "GET", host: String, path: String, query: [(String, String)] = [], expiresSeconds: Int, date: Date
     ) -> String {
         let amzDate = Self.timestamp(date)
-        let parameters = query + [
-            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
-            ("X-Amz-Credential", "\(accessKeyID)/\(credentialScope(day: String(amzDate.prefix(8))))"),
-            ("X-Amz-Date", amzDate),
-            ("X-Amz-Expires", String(min(max(expiresSeconds, 1), Self.maxPresignSeconds))),
-            ("X-Amz-SignedHeaders", "host"),
-        ]
+        let parameters =
+            query + [
+                ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+                ("X-Amz-Credential", "\(accessKeyID)/\(credentialScope(day: String(amzDate.prefix(8))))"),
+                ("X-Amz-Date", amzDate),
+                ("X-Amz-Expires", String(min(max(expiresSeconds, 1), Self.maxPresignSeconds))),
+                ("X-Amz-SignedHeaders", "host"),
+            ]
         let canonicalQuery = Self.canonicalQuery(parameters)
         let canonicalRequest = [
             method, Self.canonicalPath(path), canonicalQuery, "host:\(Self.trim(host))\n", "host", "UNSIGNED-PAYLOAD",

@@ -38,7 +38,8 @@ public struct SigV4Signer: Sendable {
         let scope = credentialScope(day: day)
         return [
             "x-amz-date": amzDate, "x-amz-content-sha256": payloadHash,
-            "Authorization": "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope),SignedHeaders=\(names.joined(separator: ";")),Signature=\(signature)",
+            "Authorization":
+                "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope),SignedHeaders=\(names.joined(separator: ";")),Signature=\(signature)",
         ]
     }
 

@@ -45,9 +45,10 @@ struct MultipartBody {
             case .text(let value):
                 pieces.append(.text("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"\r\n\r\n\(value)\r\n"))
             case .file(let file):
-                pieces.append(.text(
-                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"; "
-                        + "filename=\"\(Self.quoted(file.filename))\"\r\nContent-Type: \(file.contentType)\r\n\r\n"))
+                pieces.append(
+                    .text(
+                        "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"; "
+                            + "filename=\"\(Self.quoted(file.filename))\"\r\nContent-Type: \(file.contentType)\r\n\r\n"))
                 pieces.append(.bytes(file.bytes))
                 pieces.append(.text("\r\n"))
             }

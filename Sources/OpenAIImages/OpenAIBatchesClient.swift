@@ -32,7 +32,9 @@ public struct OpenAIBatchesClient: Sendable {
     }
 
     /// `POST /batches` for `endpoint` (e.g. "/v1/images/generations") with a 24 h window.
-    public func createBatch(inputFileID: String, endpoint: String, metadata: [String: String] = [:]) async throws(ProviderError) -> OpenAIBatch {
+    public func createBatch(inputFileID: String, endpoint: String, metadata: [String: String] = [:]) async throws(ProviderError)
+        -> OpenAIBatch
+    {
         var object: [String: Any] = ["input_file_id": inputFileID, "endpoint": endpoint, "completion_window": "24h"]
         if !metadata.isEmpty { object["metadata"] = metadata }
         let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
@@ -83,7 +85,9 @@ public struct OpenAIBatchesClient: Sendable {
     }
 
     /// Sends one request and returns the response when its status is 2xx (otherwise throws the mapped error).
-    private func send(_ method: HTTPMethod, _ path: String, body: HTTPClientRequest.Body?, contentType: String?) async throws -> HTTPClientResponse {
+    private func send(_ method: HTTPMethod, _ path: String, body: HTTPClientRequest.Body?, contentType: String?) async throws
+        -> HTTPClientResponse
+    {
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.apiKey)")
@@ -100,13 +104,18 @@ public struct OpenAIBatchesClient: Sendable {
             let data = try await response.body.collect(upTo: 4 << 20)
             var mapped = OpenAIErrorMapper.map(status: status, body: Data(data.readableBytesView), headers: response.headers)
             // A 404 here is a missing file or batch, not a missing model.
-            if status == 404, case .modelNotFound(let message) = mapped { mapped = .invalidRequest(message: message, param: nil, code: "not_found") }
+            if status == 404, case .modelNotFound(let message) = mapped {
+                mapped = .invalidRequest(message: message, param: nil, code: "not_found")
+            }
             logger.warning(
                 "openai batches call failed",
-                metadata: ["path": "\(method.rawValue) \(path)", "status": "\(status)", "request_id": "\(requestID)", "error": "\(mapped.code)"])
+                metadata: [
+                    "path": "\(method.rawValue) \(path)", "status": "\(status)", "request_id": "\(requestID)", "error": "\(mapped.code)",
+                ])
             throw mapped
         }
-        logger.debug("openai batches call", metadata: ["path": "\(method.rawValue) \(path)", "status": "\(status)", "request_id": "\(requestID)"])
+        logger.debug(
+            "openai batches call", metadata: ["path": "\(method.rawValue) \(path)", "status": "\(status)", "request_id": "\(requestID)"])
         return response
     }
 }

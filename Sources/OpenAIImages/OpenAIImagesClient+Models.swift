@@ -16,7 +16,8 @@ extension OpenAIImagesClient {
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "Atelier/1.0 (OpenAIImages)")
         do {
-            let response = try await httpClient.execute(request, timeout: .nanoseconds(min(configuration.timeout.nanoseconds, 30_000_000_000)), logger: logger)
+            let response = try await httpClient.execute(
+                request, timeout: .nanoseconds(min(configuration.timeout.nanoseconds, 30_000_000_000)), logger: logger)
             let body = try await response.body.collect(upTo: 8 << 20)
             let status = Int(response.status.code)
             guard (200..<300).contains(status) else {

@@ -27,11 +27,12 @@ extension OpenAIImagesClient {
         let tap = tap.flatMap { $0.start(contentType: contentType) ? $0 : nil }
         var result: ProviderResult
         do {
-            result = if isEventStream {
-                try await readStream(response, eventPrefix: eventPrefix, requestID: requestID, tap: tap, onPartial: onPartial)
-            } else {
-                try ImagesResponseDecoder.decode(try await extractImages(from: response, tap: tap))
-            }
+            result =
+                if isEventStream {
+                    try await readStream(response, eventPrefix: eventPrefix, requestID: requestID, tap: tap, onPartial: onPartial)
+                } else {
+                    try ImagesResponseDecoder.decode(try await extractImages(from: response, tap: tap))
+                }
         } catch let error as BodyError {
             tap?.send(.cutShort)
             throw error
@@ -47,7 +48,8 @@ extension OpenAIImagesClient {
     }
 
     /// Reads the body chunk by chunk, decoding each `b64_json` as it arrives: the body is never held whole.
-    private func extractImages(from response: HTTPClientResponse, tap: ProviderResponseTap?) async throws -> Base64FieldExtractor.Extracted {
+    private func extractImages(from response: HTTPClientResponse, tap: ProviderResponseTap?) async throws -> Base64FieldExtractor.Extracted
+    {
         let length = response.headers.first(name: "content-length").flatMap(Int.init)
         if let length, length > maxResponseBytes { throw BodyError(underlying: NIOTooManyBytesError(maxBytes: maxResponseBytes)) }
         var extractor = Base64FieldExtractor(key: "b64_json", expectedBytes: length)

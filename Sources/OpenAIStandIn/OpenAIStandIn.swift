@@ -35,7 +35,8 @@ public enum OpenAIStandIn {
         app.on(.POST, "_standin", "faults", body: .collect(maxSize: "1mb")) { req async throws -> Response in
             let request: StandInFaultRequest
             do {
-                request = try JSONDecoder().decode(StandInFaultRequest.self, from: Data(req.body.data?.readableBytesView ?? ByteBuffer().readableBytesView))
+                request = try JSONDecoder().decode(
+                    StandInFaultRequest.self, from: Data(req.body.data?.readableBytesView ?? ByteBuffer().readableBytesView))
             } catch {
                 return APIError(status: .badRequest, message: "Invalid faults body: \(error)").response(requestID: "req_standin")
             }
@@ -62,7 +63,10 @@ public enum OpenAIStandIn {
         }
         app.on(.POST, "_standin", "quota", body: .collect(maxSize: "64kb")) { req async -> Response in
             struct Body: Decodable { var exhausted: Bool; var key: String? }
-            guard let body = try? JSONDecoder().decode(Body.self, from: Data(req.body.data?.readableBytesView ?? ByteBuffer().readableBytesView)) else {
+            guard
+                let body = try? JSONDecoder().decode(
+                    Body.self, from: Data(req.body.data?.readableBytesView ?? ByteBuffer().readableBytesView))
+            else {
                 return APIError(status: .badRequest, message: "Body must be {\"exhausted\": bool, \"key\"?: string}.")
                     .response(requestID: "req_standin")
             }
@@ -106,7 +110,8 @@ struct StandInService: Sendable {
         var parsed: ParsedCall?
         var parseError: APIError?
         do {
-            parsed = try endpoint == .generations
+            parsed =
+                try endpoint == .generations
                 ? StandInParser.parseJSON(req.body.data)
                 : StandInParser.parseMultipart(req.body.data, contentType: req.headers.contentType)
         } catch {
@@ -128,7 +133,9 @@ struct StandInService: Sendable {
                 case .truncate: truncate = true
                 case .streamError: streamError = true
                 case .invalidJSON:
-                    return rawResponse(status: .ok, body: "{\"created\": 1, \"data\": [{\"b64_json\": \"iVBOR", requestID: requestID, contentType: "application/json", honestLength: true)
+                    return rawResponse(
+                        status: .ok, body: "{\"created\": 1, \"data\": [{\"b64_json\": \"iVBOR", requestID: requestID,
+                        contentType: "application/json", honestLength: true)
                 case .badBase64:
                     return rawResponse(
                         status: .ok, body: "{\"created\":1,\"data\":[{\"b64_json\":\"***not base64***\"}],\"output_format\":\"png\"}",
@@ -147,11 +154,12 @@ struct StandInService: Sendable {
                     type: "server_error")
             }
             let usage = Self.usage(for: call, registry: registry)
-            let response = if call.stream {
-                streamResponse(call, usage: usage, requestID: requestID, truncate: truncate, streamError: streamError)
-            } else {
-                try await jsonImagesResponse(call, usage: usage, requestID: requestID, truncate: truncate, started: started)
-            }
+            let response =
+                if call.stream {
+                    streamResponse(call, usage: usage, requestID: requestID, truncate: truncate, streamError: streamError)
+                } else {
+                    try await jsonImagesResponse(call, usage: usage, requestID: requestID, truncate: truncate, started: started)
+                }
             for (name, value) in limitHeaders { response.headers.add(name: name, value: value) }
             return response
         } catch let error as APIError {
@@ -173,13 +181,15 @@ struct StandInService: Sendable {
         guard let key, !key.isEmpty else {
             throw APIError(
                 status: .unauthorized,
-                message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                message:
+                    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
                 code: "invalid_api_key")
         }
         if let expected = options.apiKey.map({ Set([$0]) }) ?? options.apiKeys, !expected.contains(key) {
             throw APIError(
                 status: .unauthorized,
-                message: "Incorrect API key provided: \(Self.redact(key)). You can find your API key at https://platform.openai.com/account/api-keys.",
+                message:
+                    "Incorrect API key provided: \(Self.redact(key)). You can find your API key at https://platform.openai.com/account/api-keys.",
                 code: "invalid_api_key")
         }
     }
@@ -200,7 +210,8 @@ struct StandInService: Sendable {
             if let ms = fault.retryAfterMs { headers.append(("retry-after-ms", String(ms))) }
             return APIError(
                 status: .tooManyRequests,
-                message: "Rate limit reached for gpt-image in organization org-standin on images per min (IPM): Limit 5, Used 5, Requested 1. Please try again in \(seconds)s.",
+                message:
+                    "Rate limit reached for gpt-image in organization org-standin on images per min (IPM): Limit 5, Used 5, Requested 1. Please try again in \(seconds)s.",
                 type: "requests", code: "rate_limit_exceeded", headers: headers)
         case .serverError:
             return APIError(
@@ -219,14 +230,16 @@ struct StandInService: Sendable {
         case .notVerified:
             return APIError(
                 status: .forbidden,
-                message: "Your organization must be verified to use the model `gpt-image-2`. Please go to: https://platform.openai.com/settings/organization/general and click on Verify Organization.",
+                message:
+                    "Your organization must be verified to use the model `gpt-image-2`. Please go to: https://platform.openai.com/settings/organization/general and click on Verify Organization.",
                 code: "organization_must_be_verified")
         case .modelNotFound:
             return .modelNotFound("gpt-image-standin")
         case .moderationBlocked:
             return APIError(
                 status: .badRequest,
-                message: "Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID. safety_violations=[violence].",
+                message:
+                    "Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID. safety_violations=[violence].",
                 type: "image_generation_user_error", code: "moderation_blocked",
                 extraJSON: ["moderation_details": "{\"moderation_stage\":\"input\",\"categories\":[\"violence\"]}"])
         case .invalidRequest:

@@ -108,7 +108,8 @@ extension StandInService {
     }
 
     static func jsonFragment(_ object: Any, usage: String? = nil) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         let text = String(decoding: data, as: UTF8.self)
         guard let usage else { return text }
         return "{\"usage\":\(usage)," + text.dropFirst()
@@ -150,7 +151,9 @@ extension StandInService {
         let buffer = try await imagesResponseBody(call, usage: usage)
         var headers = baseHeaders(requestID: requestID, contentType: "application/json")
         let elapsed = ContinuousClock.now - started
-        headers.add(name: "openai-processing-ms", value: String(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+        headers.add(
+            name: "openai-processing-ms",
+            value: String(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
         if truncate {
             // Promise the whole body, send half, then end: the client sees a body cut short.
             let full = buffer.readableBytes
@@ -191,7 +194,8 @@ extension StandInService {
                             ]
                             try await writer.write(.buffer(Self.event("\(prefix).partial_image", meta: meta, image: data)))
                             if streamError {
-                                let error = "{\"type\":\"error\",\"error\":{\"message\":\"The server had an error while generating the image.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}"
+                                let error =
+                                    "{\"type\":\"error\",\"error\":{\"message\":\"The server had an error while generating the image.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}"
                                 try await writer.write(.buffer(ByteBuffer(string: "event: error\ndata: \(error)\n\n")))
                                 try await writer.write(.end)
                                 return
@@ -211,7 +215,8 @@ extension StandInService {
                             .buffer(Self.event("\(prefix).completed", meta: meta, image: data, usage: usage)))
                     }
                     if streamError {
-                        let error = "{\"type\":\"error\",\"error\":{\"message\":\"The server had an error while generating the image.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}"
+                        let error =
+                            "{\"type\":\"error\",\"error\":{\"message\":\"The server had an error while generating the image.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}"
                         try await writer.write(.buffer(ByteBuffer(string: "event: error\ndata: \(error)\n\n")))
                     }
                     try await writer.write(.end)

@@ -11,7 +11,9 @@ extension StandInBatchRoutes {
         guard let purpose = try parsed.string("purpose") else { throw APIError.missing("purpose") }
         guard Self.purposes.contains(purpose) else {
             throw APIError.invalidValue(
-                "purpose", "Invalid value for 'purpose': '\(purpose)'. Supported values are: \(Self.purposes.map { "'\($0)'" }.joined(separator: ", ")).")
+                "purpose",
+                "Invalid value for 'purpose': '\(purpose)'. Supported values are: \(Self.purposes.map { "'\($0)'" }.joined(separator: ", "))."
+            )
         }
         guard parsed.files.count == 1, let part = parsed.files.first, part.name == "file" else {
             throw parsed.files.first.map { APIError.unknownParameter($0.name) } ?? APIError.missing("file")
@@ -24,9 +26,11 @@ extension StandInBatchRoutes {
     }
 
     func create(_ req: Request) async throws -> [String: Any] {
-        guard let data = req.body.data, let object = (try? JSONSerialization.jsonObject(with: Data(data.readableBytesView))) as? [String: Any]
+        guard let data = req.body.data,
+            let object = (try? JSONSerialization.jsonObject(with: Data(data.readableBytesView))) as? [String: Any]
         else {
-            throw APIError(status: .badRequest, message: "We could not parse the JSON body of your request. The OpenAI API expects a JSON object.")
+            throw APIError(
+                status: .badRequest, message: "We could not parse the JSON body of your request. The OpenAI API expects a JSON object.")
         }
         for key in object.keys where !["input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after"].contains(key) {
             throw APIError.unknownParameter(key)
@@ -35,11 +39,13 @@ extension StandInBatchRoutes {
         guard let endpoint = object["endpoint"] as? String else { throw APIError.missing("endpoint") }
         guard Self.endpoints.contains(endpoint) else {
             throw APIError.invalidValue(
-                "endpoint", "Invalid value for 'endpoint': '\(endpoint)'. This stand-in supports \(Self.endpoints.joined(separator: ", ")).")
+                "endpoint", "Invalid value for 'endpoint': '\(endpoint)'. This stand-in supports \(Self.endpoints.joined(separator: ", "))."
+            )
         }
         guard let window = object["completion_window"] as? String else { throw APIError.missing("completion_window") }
         guard window == "24h" else {
-            throw APIError.invalidValue("completion_window", "Invalid value for 'completion_window': '\(window)'. Supported values are: '24h'.")
+            throw APIError.invalidValue(
+                "completion_window", "Invalid value for 'completion_window': '\(window)'. Supported values are: '24h'.")
         }
         var metadata: [String: String]?
         if let raw = object["metadata"], !(raw is NSNull) {

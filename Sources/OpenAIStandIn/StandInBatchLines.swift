@@ -37,13 +37,16 @@ enum StandInBatchLines {
             guard seen.insert(customID).inserted else {
                 return .failure(
                     LineError(
-                        code: "duplicate_custom_id", message: "The custom_id for this request is a duplicate of another request. The custom_id parameter must be unique for each request in a batch.",
+                        code: "duplicate_custom_id",
+                        message:
+                            "The custom_id for this request is a duplicate of another request. The custom_id parameter must be unique for each request in a batch.",
                         param: "custom_id", line: number))
             }
             guard let method = object["method"] as? String else { return .failure(missing("method", number)) }
             guard method == "POST" else {
                 return .failure(
-                    LineError(code: "invalid_method", message: "The method for this request must be 'POST'.", param: "method", line: number))
+                    LineError(code: "invalid_method", message: "The method for this request must be 'POST'.", param: "method", line: number)
+                )
             }
             guard let url = object["url"] as? String else { return .failure(missing("url", number)) }
             guard url == endpoint else {
@@ -57,7 +60,9 @@ enum StandInBatchLines {
             if !lines.isEmpty, lineModel != model {
                 return .failure(
                     LineError(
-                        code: "mismatched_model", message: "The provided model is different from the model in the other requests in this batch. Every request in a batch must use the same model.",
+                        code: "mismatched_model",
+                        message:
+                            "The provided model is different from the model in the other requests in this batch. Every request in a batch must use the same model.",
                         param: "body.model", line: number))
             }
             model = lineModel

@@ -85,7 +85,8 @@ actor StandInBatchStore {
         case .finalizing:
             finish(&batch, as: .completed, unfinished: nil)
         case .cancelling:
-            finish(&batch, as: .cancelled, unfinished: ("batch_cancelled", "This request was not executed because the batch was cancelled."))
+            finish(
+                &batch, as: .cancelled, unfinished: ("batch_cancelled", "This request was not executed because the batch was cancelled."))
         default: break
         }
         batches[id] = batch
@@ -95,11 +96,14 @@ actor StandInBatchStore {
     /// Ends `id` as expired after running nothing more: the unfinished lines go to the error file.
     func expire(_ id: String) -> StandInBatch? {
         guard var batch = batches[id], !batch.isFinal else { return batches[id] }
-        if batch.lines.isEmpty, case .success(let lines) = StandInBatchLines.parse(files[batch.inputFileID]?.data ?? Data(), endpoint: batch.endpoint) {
+        if batch.lines.isEmpty,
+            case .success(let lines) = StandInBatchLines.parse(files[batch.inputFileID]?.data ?? Data(), endpoint: batch.endpoint)
+        {
             batch.lines = lines
             batch.total = lines.count
         }
-        finish(&batch, as: .expired, unfinished: ("batch_expired", "This request could not be executed before the completion window expired."))
+        finish(
+            &batch, as: .expired, unfinished: ("batch_expired", "This request could not be executed before the completion window expired."))
         batches[id] = batch
         return batch
     }

@@ -21,7 +21,9 @@ final class StandInModelList: Sendable {
 
     func register(on app: Application, service: StandInService) {
         app.get("v1", "models") { req async -> Response in
-            do { try service.authorize(req) } catch let error as APIError { return error.response(requestID: StandInService.makeRequestID()) } catch { return Response(status: .internalServerError) }
+            do { try service.authorize(req) } catch let error as APIError {
+                return error.response(requestID: StandInService.makeRequestID())
+            } catch { return Response(status: .internalServerError) }
             let data = self.current.map { model -> [String: Any] in
                 var object: [String: Any] = ["id": model.id, "object": "model", "created": 1_767_225_600, "owned_by": "system"]
                 if let date = model.shutdownDate { object["shutdown_date"] = date }
@@ -31,7 +33,9 @@ final class StandInModelList: Sendable {
             return OpenAIStandIn.jsonResponse(body)
         }
         app.on(.PUT, "_standin", "models", body: .collect(maxSize: "1mb")) { req async -> Response in
-            guard let models = try? JSONDecoder().decode([UpstreamModel].self, from: Data(req.body.data?.readableBytesView ?? ByteBuffer().readableBytesView))
+            guard
+                let models = try? JSONDecoder().decode(
+                    [UpstreamModel].self, from: Data(req.body.data?.readableBytesView ?? ByteBuffer().readableBytesView))
             else {
                 return APIError(status: .badRequest, message: "Body must be a JSON array of {\"id\", \"shutdown_date\"}.")
                     .response(requestID: "req_standin")

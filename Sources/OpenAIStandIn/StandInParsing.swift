@@ -107,7 +107,9 @@ enum StandInParser {
         guard let body, body.readableBytes > 0 else {
             throw APIError(
                 status: .badRequest,
-                message: "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)")
+                message:
+                    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)"
+            )
         }
         let data = Data(body.readableBytesView)
         let params: [String: ParamValue]
@@ -125,7 +127,8 @@ enum StandInParser {
         else {
             throw APIError(
                 status: .badRequest,
-                message: "Invalid Content-Type header (\(contentType?.serialize() ?? "none")), expected multipart/form-data with a boundary.")
+                message:
+                    "Invalid Content-Type header (\(contentType?.serialize() ?? "none")), expected multipart/form-data with a boundary.")
         }
         guard let body else { throw APIError.missing("image") }
         final class Collector {

@@ -58,7 +58,8 @@ enum StandInPreview: Sendable, Equatable {
             return .gif(frames: frames, frameDurationMs: duration)
         }
         if frameCount != nil || frameDuration != nil {
-            throw .invalidValue(frameCount != nil ? "frame_count" : "frame_duration_ms", "Frame options are only supported with output_format=gif.")
+            throw .invalidValue(
+                frameCount != nil ? "frame_count" : "frame_duration_ms", "Frame options are only supported with output_format=gif.")
         }
         guard n == 1 else { throw .invalidValue("n", "SVG generation requires n=1.") }
         guard let svg else { return .svg(author: nil, effort: nil) }
@@ -68,7 +69,8 @@ enum StandInPreview: Sendable, Equatable {
         }
         if let effort = svg.reasoningEffort, !known.reasoningEfforts.contains(effort) {
             throw .invalidValue(
-                "svg.reasoning.effort", "Invalid value: '\(effort)'. Supported values are: \(known.reasoningEfforts.joined(separator: ", ")).")
+                "svg.reasoning.effort",
+                "Invalid value: '\(effort)'. Supported values are: \(known.reasoningEfforts.joined(separator: ", ")).")
         }
         return .svg(author: author, effort: svg.reasoningEffort)
     }

@@ -72,13 +72,16 @@ actor StandInRateLimiter {
             buckets[key] = bucket
             stats[name, default: KeyStats()].rateLimited += 1
             let wait = (need - bucket.tokens) / rate
-            let headers = Self.headers(limit: limit, tokens: bucket.tokens, full: (capacity - bucket.tokens) / rate) + [
-                ("retry-after", String(max(1, Int(wait.rounded(.up))))), ("retry-after-ms", String(Int((wait * 1000).rounded(.up)))),
-            ]
-            return .failure(APIError(
-                status: .tooManyRequests,
-                message: "Rate limit reached for \(model) in organization org-standin on images per min (IPM): Limit \(limit), Used \(limit - Int(bucket.tokens)), Requested \(images). Please try again in \(Self.goDuration(wait)). Visit https://platform.openai.com/account/rate-limits to learn more.",
-                type: "requests", code: "rate_limit_exceeded", headers: headers))
+            let headers =
+                Self.headers(limit: limit, tokens: bucket.tokens, full: (capacity - bucket.tokens) / rate) + [
+                    ("retry-after", String(max(1, Int(wait.rounded(.up))))), ("retry-after-ms", String(Int((wait * 1000).rounded(.up)))),
+                ]
+            return .failure(
+                APIError(
+                    status: .tooManyRequests,
+                    message:
+                        "Rate limit reached for \(model) in organization org-standin on images per min (IPM): Limit \(limit), Used \(limit - Int(bucket.tokens)), Requested \(images). Please try again in \(Self.goDuration(wait)). Visit https://platform.openai.com/account/rate-limits to learn more.",
+                    type: "requests", code: "rate_limit_exceeded", headers: headers))
         }
         bucket.tokens -= need
         buckets[key] = bucket

@@ -72,7 +72,8 @@ struct StandInValidator {
         if prompt.count > model.maxPromptLength {
             throw APIError(
                 status: .badRequest,
-                message: "Invalid 'prompt': string too long. Expected a string with maximum length \(model.maxPromptLength), but got a string with length \(prompt.count) instead.",
+                message:
+                    "Invalid 'prompt': string too long. Expected a string with maximum length \(model.maxPromptLength), but got a string with length \(prompt.count) instead.",
                 param: "prompt", code: "string_above_max_length")
         }
 
@@ -87,11 +88,14 @@ struct StandInValidator {
         let width: Int
         let height: Int
         if requestedSize == "auto" {
-            guard model.sizes.auto else { throw .invalidValue("size", "Invalid value: 'auto'. Supported values are: \(model.sizes.allowedDescription).") }
+            guard model.sizes.auto else {
+                throw .invalidValue("size", "Invalid value: 'auto'. Supported values are: \(model.sizes.allowedDescription).")
+            }
             (width, height) = (1024, 1024)
         } else if let dims = SizeRule.dimensions(of: requestedSize),
-            model.sizes.fixed.contains(requestedSize) || model.sizes.free?.problem(width: dims.width, height: dims.height) == nil
-                && model.sizes.free != nil
+            model.sizes.fixed.contains(requestedSize)
+                || model.sizes.free?.problem(width: dims.width, height: dims.height) == nil
+                    && model.sizes.free != nil
         {
             (width, height) = dims
         } else {
@@ -186,7 +190,8 @@ struct StandInValidator {
                 guard info.width == inputs[0].width, info.height == inputs[0].height else {
                     throw .invalidValue(
                         "mask",
-                        "Invalid mask image: mask size \(info.width)x\(info.height) does not match the first image (\(inputs[0].width)x\(inputs[0].height)).")
+                        "Invalid mask image: mask size \(info.width)x\(info.height) does not match the first image (\(inputs[0].width)x\(inputs[0].height))."
+                    )
                 }
             }
             if let markup {
@@ -228,13 +233,15 @@ struct StandInValidator {
         guard let declared, !declared.isEmpty else {
             throw APIError(
                 status: .badRequest,
-                message: "Invalid file '\(param)': missing mimetype. Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.",
+                message:
+                    "Invalid file '\(param)': missing mimetype. Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.",
                 param: param, code: "missing_file_mimetype")
         }
         guard allowedTypes.contains(declared) else {
             throw APIError(
                 status: .badRequest,
-                message: "Invalid file '\(param)': unsupported mimetype ('\(declared)'). Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.",
+                message:
+                    "Invalid file '\(param)': unsupported mimetype ('\(declared)'). Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.",
                 param: param, code: "unsupported_file_mimetype")
         }
         guard part.data.count < maxFileBytes else {

@@ -18,10 +18,14 @@ func latency() async throws {
     // `--route compat`: OpenAI's `POST /v1/images/generations` through Atelier (the image bytes come back);
     // otherwise `POST /v1/generate?wait` (the job JSON only).
     let compat = option("route", "native") == "compat"
-    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)))
+    let client = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)))
     let body: [String: String] = ["prompt": "latency", "model": "gpt-image-2", "size": size, "quality": "low"]
     let errors = Atomic<Int>(0)
-    print("| concurrency | requests | direct p50 (ms) | direct p99 (ms) | Atelier p50 (ms) | Atelier p99 (ms) | added p50 (ms) | added p99 (ms) | errors |")
+    print(
+        "| concurrency | requests | direct p50 (ms) | direct p99 (ms) | Atelier p50 (ms) | Atelier p99 (ms) | added p50 (ms) | added p99 (ms) | errors |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for width in (Int(option("widths", "")).map { [1, $0] } ?? [1, 64]) {
         let count = width == 1 ? max(20, requests / 4) : requests
@@ -38,7 +42,9 @@ func latency() async throws {
         }
         let d50 = percentile(direct, 0.5), d99 = percentile(direct, 0.99)
         let a50 = percentile(through, 0.5), a99 = percentile(through, 0.99)
-        print("| \(width) | \(count) | \(ms(d50)) | \(ms(d99)) | \(ms(a50)) | \(ms(a99)) | \(ms(a50 - d50)) | \(ms(a99 - d99)) | \(errors.load(ordering: .relaxed)) |")
+        print(
+            "| \(width) | \(count) | \(ms(d50)) | \(ms(d99)) | \(ms(a50)) | \(ms(a99)) | \(ms(a50 - d50)) | \(ms(a99 - d99)) | \(errors.load(ordering: .relaxed)) |"
+        )
     }
     try await client.shutdown()
 }
@@ -49,14 +55,18 @@ func capacity() async throws {
     let atelier = option("atelier", "http://127.0.0.1:8080")
     let jobs = Int(option("jobs", "2000")) ?? 2000
     let size = option("size", "1536x1024")
-    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+    let client = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
     let started = ContinuousClock.now
     let refused = Atomic<Int>(0)
     let ids = Mutex<[String]>([])
     _ = try await timedConcurrently(jobs, width: 64) { index in
-        let (status, json) = try await post(client, "\(atelier)/v1/generate", [
-            "prompt": "capacity \(index)", "model": "gpt-image-2", "size": size, "quality": "low",
-        ])
+        let (status, json) = try await post(
+            client, "\(atelier)/v1/generate",
+            [
+                "prompt": "capacity \(index)", "model": "gpt-image-2", "size": size, "quality": "low",
+            ])
         if status != 202 { refused.add(1, ordering: .relaxed) }
         if let id = json["id"] as? String { ids.withLock { $0.append(id) } }
     }
@@ -82,6 +92,8 @@ func capacity() async throws {
     let total = ContinuousClock.now - started
     print("| jobs | refused | enqueue (s) | peak running seen | succeeded | failed | wall (s) |")
     print("|---|---|---|---|---|---|---|")
-    print("| \(jobs) | \(refused.load(ordering: .relaxed)) | \(enqueued.components.seconds) | \(peakRunning) | \(counts["succeeded"] ?? 0) | \(counts["failed"] ?? 0) | \(total.components.seconds) |")
+    print(
+        "| \(jobs) | \(refused.load(ordering: .relaxed)) | \(enqueued.components.seconds) | \(peakRunning) | \(counts["succeeded"] ?? 0) | \(counts["failed"] ?? 0) | \(total.components.seconds) |"
+    )
     try await client.shutdown()
 }

@@ -70,7 +70,8 @@ func jobMemory() async throws {
     var rows: [(image: Int, growth: Int)] = []
     for index in 0..<jobs { if let row = try await runOne(100 + index, measured: true) { rows.append(row) } }
     // The thumbnail (made when first asked for, streamed from the stored file), on the last output image.
-    let outputs = FileManager.default.enumerator(atPath: folder.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix("output-0.png") } ?? []
+    let outputs =
+        FileManager.default.enumerator(atPath: folder.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix("output-0.png") } ?? []
     var thumbnailGrowth = 0, pixelBytes = 0
     if let path = outputs.last, let data = FileManager.default.contents(atPath: folder.appendingPathComponent(path).path) {
         let info = try ImageProcessing.probe(data)
@@ -88,9 +89,13 @@ func jobMemory() async throws {
 
     let ratios = rows.map { Double($0.growth) / Double(max($0.image, 1)) }
     let mib = { (bytes: Int) in String(format: "%.2f", Double(bytes) / 1_048_576) }
-    print("| jobs | image file (MiB, base64-decoded) | pixels (MiB) | peak growth p50 (MiB) | peak growth max (MiB) | max / file | max / pixels | thumbnail, made on first request (MiB) |")
+    print(
+        "| jobs | image file (MiB, base64-decoded) | pixels (MiB) | peak growth p50 (MiB) | peak growth max (MiB) | max / file | max / pixels | thumbnail, made on first request (MiB) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     let growths = rows.map { Double($0.growth) }
     let worst = growths.max() ?? 0
-    print("| \(rows.count) | \(mib(rows.first?.image ?? 0)) | \(mib(pixelBytes)) | \(mib(Int(percentile(growths, 0.5)))) | \(mib(Int(worst))) | \(String(format: "%.2f", ratios.max() ?? .nan)) | \(String(format: "%.2f", worst / Double(max(pixelBytes, 1)))) | \(mib(thumbnailGrowth)) |")
+    print(
+        "| \(rows.count) | \(mib(rows.first?.image ?? 0)) | \(mib(pixelBytes)) | \(mib(Int(percentile(growths, 0.5)))) | \(mib(Int(worst))) | \(String(format: "%.2f", ratios.max() ?? .nan)) | \(String(format: "%.2f", worst / Double(max(pixelBytes, 1)))) | \(mib(thumbnailGrowth)) |"
+    )
 }

@@ -96,9 +96,10 @@ func dispatch() async throws {
     let claims = Int(option("claims", "1000")) ?? 1000
     let dbURL = ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-bench-\(UUID().uuidString)")
-    let database: AtelierConfig.Database = dbURL.map {
-        .postgres(url: $0 + ($0.contains("?") ? "&" : "?") + "search_path=bench_" + UUID().uuidString.prefix(8).lowercased())
-    } ?? .sqliteFile(folder.appendingPathComponent("atelier.sqlite").path)
+    let database: AtelierConfig.Database =
+        dbURL.map {
+            .postgres(url: $0 + ($0.contains("?") ? "&" : "?") + "search_path=bench_" + UUID().uuidString.prefix(8).lowercased())
+        } ?? .sqliteFile(folder.appendingPathComponent("atelier.sqlite").path)
     let label = dbURL == nil ? "SQLite (file, WAL)" : "PostgreSQL"
 
     func withApp(_ provider: any ImageProvider, _ body: (Application, [JobWorker]) async throws -> Void) async throws {
@@ -134,7 +135,9 @@ func dispatch() async throws {
         }
     }
 
-    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+    let client = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
 
     // Dispatch latency: jobs enqueued one after another while 4 idle workers wait; queued → running per job,
     // both timestamps taken by the server's clock when the events are published.
@@ -182,7 +185,8 @@ func dispatch() async throws {
     try? FileManager.default.removeItem(at: folder)
     try await client.shutdown()
 
-    print("""
+    print(
+        """
         | database | workers | jobs | dispatch p50 (ms) | dispatch p99 (ms) | max (ms) | claims | claims/s |
         |---|---|---|---|---|---|---|---|
         | \(label) | 4 | \(latencies.count) | \(ms(percentile(latencies, 0.5))) | \(ms(percentile(latencies, 0.99))) | \(ms(latencies.max() ?? .nan)) | \(claims) | \(String(format: "%.0f", throughput)) |

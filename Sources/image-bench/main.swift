@@ -19,12 +19,24 @@ func fmt(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(dig
 struct Case { let name: String; let data: Data; let width: Int; let height: Int }
 
 let cases: [Case] = try [
-    Case(name: "synthetic gradient 1024×1024 PNG", data: ImageProcessing.synthesize(width: 1024, height: 1024, format: .png, seed: 1), width: 1024, height: 1024),
-    Case(name: "synthetic gradient 1536×1024 PNG", data: ImageProcessing.synthesize(width: 1536, height: 1024, format: .png, seed: 2), width: 1536, height: 1024),
-    Case(name: "gaussnoise σ40 1024×1024 PNG", data: ImageProcessing.synthesizeNoise(width: 1024, height: 1024, format: .png), width: 1024, height: 1024),
-    Case(name: "gaussnoise σ40 1536×1024 PNG", data: ImageProcessing.synthesizeNoise(width: 1536, height: 1024, format: .png), width: 1536, height: 1024),
-    Case(name: "gaussnoise σ40, 3 px grain, 1024×1024 PNG", data: ImageProcessing.synthesizeNoise(width: 1024, height: 1024, format: .png, grain: 3), width: 1024, height: 1024),
-    Case(name: "gaussnoise σ40, 3 px grain, 1024×1024 JPEG q75", data: ImageProcessing.synthesizeNoise(width: 1024, height: 1024, format: .jpeg, grain: 3), width: 1024, height: 1024),
+    Case(
+        name: "synthetic gradient 1024×1024 PNG", data: ImageProcessing.synthesize(width: 1024, height: 1024, format: .png, seed: 1),
+        width: 1024, height: 1024),
+    Case(
+        name: "synthetic gradient 1536×1024 PNG", data: ImageProcessing.synthesize(width: 1536, height: 1024, format: .png, seed: 2),
+        width: 1536, height: 1024),
+    Case(
+        name: "gaussnoise σ40 1024×1024 PNG", data: ImageProcessing.synthesizeNoise(width: 1024, height: 1024, format: .png), width: 1024,
+        height: 1024),
+    Case(
+        name: "gaussnoise σ40 1536×1024 PNG", data: ImageProcessing.synthesizeNoise(width: 1536, height: 1024, format: .png), width: 1536,
+        height: 1024),
+    Case(
+        name: "gaussnoise σ40, 3 px grain, 1024×1024 PNG",
+        data: ImageProcessing.synthesizeNoise(width: 1024, height: 1024, format: .png, grain: 3), width: 1024, height: 1024),
+    Case(
+        name: "gaussnoise σ40, 3 px grain, 1024×1024 JPEG q75",
+        data: ImageProcessing.synthesizeNoise(width: 1024, height: 1024, format: .jpeg, grain: 3), width: 1024, height: 1024),
 ]
 
 print("| input | original bytes | thumbnail bytes (WebP q75, 384) | ratio | thumbnail ms (median of 10) | probe µs (median of 100) |")
@@ -48,9 +60,11 @@ print("")
 print("| operation (1536×1024) | median of 10 (ms) |")
 print("|---|---:|")
 for format in ImageFormat.allCases {
-    let ms = try median(10) {
-        _ = try ImageProcessing.compositePreservingUnmasked(original: original, edited: edited, mask: mask, featherRadius: 8, format: format)
-    } * 1000
+    let ms =
+        try median(10) {
+            _ = try ImageProcessing.compositePreservingUnmasked(
+                original: original, edited: edited, mask: mask, featherRadius: 8, format: format)
+        } * 1000
     print("| compositePreservingUnmasked → \(format.rawValue) + changes PNG, feather 8 | \(fmt(ms)) |")
 }
 for format in ImageFormat.allCases {

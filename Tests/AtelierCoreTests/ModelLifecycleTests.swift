@@ -25,7 +25,8 @@ import Testing
     @Test func onTheShutdownDateTheModelIsRefusedNamingItsReplacement() throws {
         let registry = bundled.asOf(Self.noon("2026-12-01"))
         #expect(registry.model("gpt-image-1.5") == nil)
-        #expect(registry.retired.contains(RetiredModel(id: "gpt-image-1.5", retiredOn: "2026-12-01", replacement: "gpt-image-2.5-sunburst")))
+        #expect(
+            registry.retired.contains(RetiredModel(id: "gpt-image-1.5", retiredOn: "2026-12-01", replacement: "gpt-image-2.5-sunburst")))
         for endpoint in [ImageModel.Endpoint.generations, .edits] {
             #expect {
                 try registry.resolve("gpt-image-1.5", for: endpoint)
@@ -66,7 +67,8 @@ import Testing
     @Test func aShutDownModelCannotBeConfiguredAsTheDefault() throws {
         #expect(throws: RegistryError.self) { try bundled.withDefaultModel("gpt-image-1.5", at: Self.noon("2026-12-01")) }
         #expect(throws: RegistryError.self) { try bundled.withDefaultModel("gpt-image-1", at: Self.noon("2026-12-01")) }
-        #expect(try bundled.withDefaultModel("gpt-image-2.6-sunburst", at: Self.noon("2026-12-01")).defaultModel == "gpt-image-2.6-sunburst")
+        #expect(
+            try bundled.withDefaultModel("gpt-image-2.6-sunburst", at: Self.noon("2026-12-01")).defaultModel == "gpt-image-2.6-sunburst")
     }
 
     @Test func dayIsTheUTCCalendarDay() {

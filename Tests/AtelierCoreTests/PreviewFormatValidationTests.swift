@@ -15,7 +15,9 @@ import Testing
         return input
     }
 
-    static func refusal(_ input: ImageRequestInput, _ validator: ImageRequestValidator = enabled, endpoint: ImageModel.Endpoint = .generations)
+    static func refusal(
+        _ input: ImageRequestInput, _ validator: ImageRequestValidator = enabled, endpoint: ImageModel.Endpoint = .generations
+    )
         -> ValidationError?
     {
         do {
@@ -44,11 +46,18 @@ import Testing
         let params = try Self.enabled.validate(Self.input("gif"), for: .generations)
         #expect(params.frameCount == 9 && params.frameDurationMs == 200 && params.svg == nil)
         let custom = try Self.enabled.validate(
-            Self.input("gif") { $0.frameCount = 16; $0.frameDurationMs = 20 }, for: .edits)
+            Self.input("gif") {
+                $0.frameCount = 16; $0.frameDurationMs = 20
+            }, for: .edits)
         #expect(custom.frameCount == 16 && custom.frameDurationMs == 20)
-        for (count, duration, field) in [(1, 200, "frame_count"), (17, 200, "frame_count"), (9, 10, "frame_duration_ms"),
-                                         (9, 10_001, "frame_duration_ms")] {
-            let error = Self.refusal(Self.input("gif") { $0.frameCount = count; $0.frameDurationMs = duration })
+        for (count, duration, field) in [
+            (1, 200, "frame_count"), (17, 200, "frame_count"), (9, 10, "frame_duration_ms"),
+            (9, 10_001, "frame_duration_ms"),
+        ] {
+            let error = Self.refusal(
+                Self.input("gif") {
+                    $0.frameCount = count; $0.frameDurationMs = duration
+                })
             #expect(error?.field == field, "\(count) \(duration)")
         }
     }
@@ -82,11 +91,14 @@ import Testing
         let json = #"{"prompt":"p","output_format":"svg","svg":{"model":"gpt-5.6-sol","reasoning":{"effort":"max"}}}"#
         let input = try JSONDecoder().decode(ImageRequestInput.self, from: Data(json.utf8))
         #expect(input.svg == SvgOptions(model: "gpt-5.6-sol", reasoningEffort: "max"))
-        let plain = try JSONSerialization.jsonObject(
-            with: JSONEncoder().encode(ImageParameters(prompt: "p", model: "gpt-image-2"))) as? [String: Any]
+        let plain =
+            try JSONSerialization.jsonObject(
+                with: JSONEncoder().encode(ImageParameters(prompt: "p", model: "gpt-image-2"))) as? [String: Any]
         #expect(plain?.keys.contains("svg") == false && plain?.keys.contains("frame_count") == false)
-        let svg = try JSONSerialization.jsonObject(with: JSONEncoder().encode(
-            ImageParameters(prompt: "p", model: "gpt-image-2", outputFormat: "svg", svg: input.svg))) as? [String: Any]
+        let svg =
+            try JSONSerialization.jsonObject(
+                with: JSONEncoder().encode(
+                    ImageParameters(prompt: "p", model: "gpt-image-2", outputFormat: "svg", svg: input.svg))) as? [String: Any]
         #expect((svg?["svg"] as? [String: Any])?["reasoning"] as? [String: String] == ["effort": "max"])
     }
 
@@ -105,9 +117,14 @@ import Testing
 
     @Test func estimatesCountGifFramesAndTheSvgAuthor() throws {
         let costs = CostCalculator(registry: Self.registry)
-        let png = try Self.enabled.validate(Self.input("png") { $0.quality = "low"; $0.size = "1024x1024" }, for: .generations)
+        let png = try Self.enabled.validate(
+            Self.input("png") {
+                $0.quality = "low"; $0.size = "1024x1024"
+            }, for: .generations)
         let gif = try Self.enabled.validate(
-            Self.input("gif") { $0.quality = "low"; $0.size = "1024x1024"; $0.frameCount = 4 }, for: .generations)
+            Self.input("gif") {
+                $0.quality = "low"; $0.size = "1024x1024"; $0.frameCount = 4
+            }, for: .generations)
         let pngOut = try #require(costs.estimatedUsage(for: png)).outputImageTokens
         #expect(try #require(costs.estimatedUsage(for: gif)).outputImageTokens == pngOut * 4)
         let svg = try Self.enabled.validate(Self.input("svg"), for: .generations)

@@ -75,8 +75,9 @@ import VaporTesting
             let id = try #require(job["id"] as? String)
             try await (app.db as! any SQLDatabase).raw("UPDATE jobs SET created_at = created_at - 864000").run()
             let fresh = try await app.finishedJob(as: admin)
-            _ = try await app.send(.PUT, "v1/admin/settings", headers: admin.bearer.merging(["Content-Type": "application/json"]),
-                                   body: ByteBuffer(string: #"{"retention_days": 7}"#))
+            _ = try await app.send(
+                .PUT, "v1/admin/settings", headers: admin.bearer.merging(["Content-Type": "application/json"]),
+                body: ByteBuffer(string: #"{"retention_days": 7}"#))
             let services = app.atelier
             let housekeeping = Housekeeping(
                 database: app.db, blobs: services.blobs, clock: services.clock, access: services.config.access,

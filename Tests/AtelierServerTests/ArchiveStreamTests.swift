@@ -12,12 +12,15 @@ import VaporTesting
     static func pythonRead(_ path: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process.arguments = [
+            "python3", "-c",
+            """
             import json, sys, zipfile
             z = zipfile.ZipFile(sys.argv[1])
             assert z.testzip() is None
             print(json.dumps([[i.filename, i.header_offset, len(z.read(i))] for i in z.infolist()]))
-            """, path]
+            """, path,
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -33,8 +33,11 @@ import VaporTesting
     @Test func theEstimatedTotalIsHeldAgainstTheCapAsOneAmount() async throws {
         try await withAccountsApp { app in
             let ann = try await app.makeAccount("ann@example.com")
-            let body: [String: Any] = ["prompt": "a {{subject}}", "csv": batchCSV(rows: 10), "model": "gpt-image-1.5", "quality": "low", "size": "1024x1024"]
-            let estimate = try #require(try await app.postJSON("v1/batches/validate", body, headers: ann.bearer).json["estimated_cost_usd"] as? Double)
+            let body: [String: Any] = [
+                "prompt": "a {{subject}}", "csv": batchCSV(rows: 10), "model": "gpt-image-1.5", "quality": "low", "size": "1024x1024",
+            ]
+            let estimate = try #require(
+                try await app.postJSON("v1/batches/validate", body, headers: ann.bearer).json["estimated_cost_usd"] as? Double)
             ann.user.dailyCapNano = Int64((estimate * 1e9).rounded()) - 1
             try await ann.user.update(on: app.db)
             let refused = try await app.postJSON("v1/batches", body, headers: ann.bearer)
@@ -44,7 +47,8 @@ import VaporTesting
             ann.user.dailyCapNano = Int64((estimate * 1e9).rounded())
             try await ann.user.update(on: app.db)
             #expect(try await app.postJSON("v1/batches", body, headers: ann.bearer).status == .created)
-            let next = try await app.postJSON("v1/generate", ["prompt": "one more", "model": "gpt-image-1.5", "quality": "low"], headers: ann.bearer)
+            let next = try await app.postJSON(
+                "v1/generate", ["prompt": "one more", "model": "gpt-image-1.5", "quality": "low"], headers: ann.bearer)
             #expect(next.errorCode == "spend_cap_reached", "the batch's reservation fills the cap")
         }
     }

@@ -12,13 +12,16 @@ import VaporTesting
     static func pythonRead(_ path: String) throws -> [String: Any] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process.arguments = [
+            "python3", "-c",
+            """
             import csv, io, json, sys, zipfile
             z = zipfile.ZipFile(sys.argv[1])
             assert z.testzip() is None
             rows = list(csv.reader(io.StringIO(z.read("batch.csv").decode("utf-8"), newline="")))
             print(json.dumps({"names": z.namelist(), "csv": rows, "sizes": {i.filename: i.file_size for i in z.infolist()}}))
-            """, path]
+            """, path,
+        ]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -29,11 +32,13 @@ import VaporTesting
 
     @Test func archiveHoldsTheCSVAndEveryOutputInBatchOrder() async throws {
         try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
-            let created = try await app.postJSON("v1/batches", [
-                "name": "Archive", "mode": "live", "prompt": "a {{subject}} in {{style}}",
-                "csv": "subject,style\n\"harbour, at dusk\",ink\nlighthouse,\"say \"\"hi\"\"\"\n",
-                "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
-            ])
+            let created = try await app.postJSON(
+                "v1/batches",
+                [
+                    "name": "Archive", "mode": "live", "prompt": "a {{subject}} in {{style}}",
+                    "csv": "subject,style\n\"harbour, at dusk\",ink\nlighthouse,\"say \"\"hi\"\"\"\n",
+                    "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
+                ])
             #expect(created.status == .created, "\(created.json)")
             let id = try #require(created.json["id"] as? String)
             try await app.drainJobs(app.makeJobWorker())
@@ -47,7 +52,10 @@ import VaporTesting
             let read = try Self.pythonRead(path)
             #expect(read["names"] as? [String] == ["batch.csv", "00001-1.png", "00002-1.png"])
             let rows = try #require(read["csv"] as? [[String]])
-            #expect(rows.first == ["index", "row", "subject", "style", "prompt", "model", "size", "quality", "status", "cost_usd", "seconds", "file"])
+            #expect(
+                rows.first == [
+                    "index", "row", "subject", "style", "prompt", "model", "size", "quality", "status", "cost_usd", "seconds", "file",
+                ])
             #expect(rows.count == 3)
             #expect(rows[1][0...3] == ["1", "1", "harbour, at dusk", "ink"])
             #expect(rows[2][2...4] == ["lighthouse", "say \"hi\"", "a lighthouse in say \"hi\""])

@@ -19,10 +19,12 @@ import VaporTesting
             // RFC 4180: a quoted field with a comma, a doubled quote and a line break.
             var csv = "subject,style\n\"harbour, at dusk\",\"ink \"\"sumi\"\"\nwash\"\n"
             for index in 2...50 { csv += "lighthouse \(index),watercolour\n" }
-            let created = try await app.postJSON("v1/batches", [
-                "name": "Fifty", "mode": "live", "prompt": "a {{subject}} in {{ style }}", "csv": csv,
-                "model": "gpt-image-1.5", "size": "1024x1024", "quality": "high",
-            ])
+            let created = try await app.postJSON(
+                "v1/batches",
+                [
+                    "name": "Fifty", "mode": "live", "prompt": "a {{subject}} in {{ style }}", "csv": csv,
+                    "model": "gpt-image-1.5", "size": "1024x1024", "quality": "high",
+                ])
             #expect(created.status == .created, "\(created.json)")
             let id = try #require(created.json["id"] as? String)
             #expect(created.json[path: "counts.total"] as? Int == 50)
@@ -73,10 +75,12 @@ import VaporTesting
         try await withTestApp(overrides: .init(provider: provider)) { app in
             let qualities = ["low", "medium", "high"]
             let sizes = ["1024x1024", "1024x1536", "1536x1024"]
-            let created = try await app.postJSON("v1/batches", [
-                "name": "Sweep", "prompt": "a red bicycle", "model": "gpt-image-1.5",
-                "sweep": ["quality": qualities, "size": sizes],
-            ])
+            let created = try await app.postJSON(
+                "v1/batches",
+                [
+                    "name": "Sweep", "prompt": "a red bicycle", "model": "gpt-image-1.5",
+                    "sweep": ["quality": qualities, "size": sizes],
+                ])
             #expect(created.status == .created, "\(created.json)")
             let id = try #require(created.json["id"] as? String)
             #expect(created.json[path: "counts.total"] as? Int == 9)
@@ -119,7 +123,8 @@ import VaporTesting
             #expect(jobs.allSatisfy { $0["status"] as? String == "succeeded" && ($0["images"] as? [Any])?.count == 1 })
             #expect(await provider.callCount == 12, "each row reached the provider once")
             let settled = try await app.db.sql.raw(
-                "SELECT COUNT(*) AS n FROM spend_ledger WHERE state = 'settled'").first()?.decode(column: "n", as: Int.self)
+                "SELECT COUNT(*) AS n FROM spend_ledger WHERE state = 'settled'"
+            ).first()?.decode(column: "n", as: Int.self)
             #expect(settled == 12)
             #expect(try await app.send(.GET, "v1/batches/\(id)").json["status"] as? String == "completed")
         }
@@ -138,7 +143,8 @@ import VaporTesting
             #expect(canceled[path: "counts.canceled"] as? Int == 4)
             #expect(canceled[path: "counts.failed"] as? Int == 1)
             let reserved = try await app.db.sql.raw(
-                "SELECT COUNT(*) AS n FROM spend_ledger WHERE state = 'reserved'").first()?.decode(column: "n", as: Int.self)
+                "SELECT COUNT(*) AS n FROM spend_ledger WHERE state = 'reserved'"
+            ).first()?.decode(column: "n", as: Int.self)
             #expect(reserved == 0)
             let retried = try await app.postJSON("v1/batches/\(id)/retry", [:]).json
             #expect(retried[path: "counts.queued"] as? Int == 1)

@@ -12,7 +12,8 @@ extension Application {
         var jobs: [[String: Any]] = []
         var cursor: String?
         repeat {
-            let page = try await send(.GET, "v1/batches/\(id)/jobs?limit=\(pageSize)" + (cursor.map { "&cursor=\($0)" } ?? ""), headers: headers)
+            let page = try await send(
+                .GET, "v1/batches/\(id)/jobs?limit=\(pageSize)" + (cursor.map { "&cursor=\($0)" } ?? ""), headers: headers)
             #expect(page.status == .ok, "\(page.json)")
             jobs += page.json["data"] as? [[String: Any]] ?? []
             cursor = page.json["next_cursor"] as? String

@@ -9,7 +9,8 @@ import VaporTesting
 
 /// Bad batches are refused before anything is created, naming the row and the field; validate creates nothing.
 @Suite struct BatchValidationTests {
-    private func refused(_ app: Application, _ body: [String: Any]) async throws -> (row: Int?, field: String?, code: String?, count: Int?) {
+    private func refused(_ app: Application, _ body: [String: Any]) async throws -> (row: Int?, field: String?, code: String?, count: Int?)
+    {
         let response = try await app.postJSON("v1/batches", body)
         #expect(response.status == .badRequest, "\(response.json)")
         #expect(try await app.batchAndJobCounts() == (0, 0), "nothing is created")
@@ -57,9 +58,11 @@ import VaporTesting
             #expect(refusal.row == 17)
             #expect(refusal.field == "quality")
             // A sweep value the model refuses: every row names the option.
-            let swept = try await refused(app, [
-                "prompt": "a fox", "model": "gpt-image-1.5", "sweep": ["size": ["1024x1024", "2048x2048"]],
-            ])
+            let swept = try await refused(
+                app,
+                [
+                    "prompt": "a fox", "model": "gpt-image-1.5", "sweep": ["size": ["1024x1024", "2048x2048"]],
+                ])
             #expect(swept.row == 1)
             #expect(swept.field == "size")
             let unknown = try await app.postJSON("v1/batches", ["prompt": "a fox", "sweep": ["prompt": ["x"]]])
@@ -87,9 +90,13 @@ import VaporTesting
             #expect(good.json["valid"] as? Bool == true)
             #expect(good.json["jobs"] as? Int == 20)
             #expect(good.json["rows"] as? Int == 10)
-            let one = try #require(try await app.postJSON("v1/estimate", [
-                "prompt": "a lighthouse 1", "model": "gpt-image-1.5", "quality": "low", "size": "1024x1024",
-            ]).json["estimated_cost_usd"] as? Double)
+            let one = try #require(
+                try await app.postJSON(
+                    "v1/estimate",
+                    [
+                        "prompt": "a lighthouse 1", "model": "gpt-image-1.5", "quality": "low", "size": "1024x1024",
+                    ]
+                ).json["estimated_cost_usd"] as? Double)
             let total = try #require(good.json["estimated_cost_usd"] as? Double)
             #expect(total > 29 * one && total < 31 * one, "10 rows × (1 + 2 images)")
             let bad = try await app.postJSON("v1/batches/validate", ["prompt": "a {{subject}}", "csv": "subject,n\nfox,99\n"])

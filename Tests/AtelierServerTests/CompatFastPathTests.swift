@@ -55,13 +55,16 @@ import VaporTesting
         writes: OutputWrites, _ body: (Application, StandInServer, TestingHTTPResponse) async throws -> Void
     ) async throws {
         try await StandInServer.run { standIn in
-            try await withTestApp(try UpstreamEndToEndTests.config(standIn), overrides: .init(blobs: HeldBlobStore(writes: writes))) { app in
+            try await withTestApp(try UpstreamEndToEndTests.config(standIn), overrides: .init(blobs: HeldBlobStore(writes: writes))) {
+                app in
                 let worker = app.makeJobWorker()
                 let running = Task { await worker.run() }
                 defer { running.cancel() }
-                let response = try await app.postJSON("v1/images/generations", [
-                    "prompt": "a lighthouse", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
-                ])
+                let response = try await app.postJSON(
+                    "v1/images/generations",
+                    [
+                        "prompt": "a lighthouse", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
+                    ])
                 #expect(response.status == .ok, "\(response.json)")
                 try await body(app, standIn, response)
             }

@@ -18,15 +18,16 @@ import VaporTesting
             for (path, operations) in doc["paths"] as? [String: [String: Any]] ?? [:] {
                 for method in operations.keys { documented.insert("\(method.uppercased()) \(path)") }
             }
-            let served = Set(app.routes.all.compactMap { route -> String? in
-                let parts = route.path.map { component -> String in
-                    if case .parameter(let name) = component { return "{\(name)}" }
-                    return component.description
-                }
-                // /mcp is MCP's JSON-RPC endpoint (docs/AGENTS.md), not an action an importer should offer.
-                guard parts.first != "mcp" else { return nil }
-                return "\(route.method.rawValue) /" + parts.joined(separator: "/")
-            })
+            let served = Set(
+                app.routes.all.compactMap { route -> String? in
+                    let parts = route.path.map { component -> String in
+                        if case .parameter(let name) = component { return "{\(name)}" }
+                        return component.description
+                    }
+                    // /mcp is MCP's JSON-RPC endpoint (docs/AGENTS.md), not an action an importer should offer.
+                    guard parts.first != "mcp" else { return nil }
+                    return "\(route.method.rawValue) /" + parts.joined(separator: "/")
+                })
             #expect(served.subtracting(documented).isEmpty, "undocumented: \(served.subtracting(documented).sorted())")
             #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
         }
@@ -37,9 +38,12 @@ import VaporTesting
         try await withAccountsApp { app in
             let direct = try await app.send(.GET, "openapi.json", headers: ["Host": "atelier.example:8080"]).json
             #expect(direct[path: "servers.0.url"] as? String == "http://atelier.example:8080")
-            let proxied = try await app.send(.GET, "openapi.json", headers: [
-                "Host": "10.0.0.5:8080", "X-Forwarded-Host": "images.example.org", "X-Forwarded-Proto": "https",
-            ]).json
+            let proxied = try await app.send(
+                .GET, "openapi.json",
+                headers: [
+                    "Host": "10.0.0.5:8080", "X-Forwarded-Host": "images.example.org", "X-Forwarded-Proto": "https",
+                ]
+            ).json
             #expect(proxied[path: "servers.0.url"] as? String == "https://images.example.org")
             let hostile = try await app.send(.GET, "openapi.json", headers: ["Host": "evil\"/x"]).json
             #expect(hostile[path: "servers.0.url"] as? String == "/")
@@ -65,9 +69,11 @@ import VaporTesting
             #expect(status["offline"] as? Bool == true)
             #expect(status["mode"] as? String == "offline")
             // MUT
-            let created = try await app.postJSON("v1/generate", [
-                "prompt": "offline", "model": "gpt-image-2", "size": "1536x1024", "output_format": "webp", "partial_images": 1,
-            ])
+            let created = try await app.postJSON(
+                "v1/generate",
+                [
+                    "prompt": "offline", "model": "gpt-image-2", "size": "1536x1024", "output_format": "webp", "partial_images": 1,
+                ])
             let id = try #require(created.json["id"] as? String)
             try await app.drainJobs(app.makeJobWorker())
             // validate

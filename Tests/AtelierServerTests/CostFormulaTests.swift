@@ -79,7 +79,10 @@ import VaporTesting
                 let usage = Self.usage(model, imageTokens: inputTokens)
                 let expected = Self.formula(usage, model.prices)
                 #expect(Self.close(job["cost_usd"], expected), "\(model.id): \(job["cost_usd"] ?? "nil") ≠ \(expected)")
-                #expect(expected > Self.formula(Usage(inputTextTokens: 11, outputImageTokens: 1_056, outputTextTokens: usage.outputTextTokens), model.prices))
+                #expect(
+                    expected
+                        > Self.formula(
+                            Usage(inputTextTokens: 11, outputImageTokens: 1_056, outputTextTokens: usage.outputTextTokens), model.prices))
                 let perImage = try #require(model.outputTokens["low"]?["1024x1024"])
                 let estimate = Self.formula(
                     Usage(inputTextTokens: (Self.prompt.count + 3) / 4, inputImageTokens: inputTokens, outputImageTokens: perImage),

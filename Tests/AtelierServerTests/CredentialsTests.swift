@@ -29,7 +29,8 @@ import VaporTesting
                 (metricsOnly, .GET, "v1/jobs", .forbidden),
             ]
             for (account, method, path, expected) in cases {
-                let response = method == .GET
+                let response =
+                    method == .GET
                     ? try await app.send(method, path, headers: account.bearer)
                     : try await app.postJSON(path, ["prompt": "x"], headers: account.bearer)
                 #expect(response.status == expected, "\(account.user.email) \(method) \(path)")
@@ -81,14 +82,18 @@ import VaporTesting
             #expect(changed.status == .noContent)
             #expect(try await app.send(.GET, "v1/me", headers: a.browser).status == .ok, "this session stays")
             #expect(try await app.send(.GET, "v1/me", headers: otherHeaders).status == .unauthorized)
-            #expect(try await app.postJSON("v1/auth/login", ["email": "a@example.com", "password": TestAccount.password]).status == .unauthorized)
+            #expect(
+                try await app.postJSON("v1/auth/login", ["email": "a@example.com", "password": TestAccount.password]).status
+                    == .unauthorized)
             _ = third
             let (fresh, csrf) = try await app.signIn("a@example.com", password: "a brand new secret")
             // sign out everywhere
             let everywhere = try await app.send(.DELETE, "v1/me/sessions", headers: a.browser)
             #expect(everywhere.status == .noContent)
             #expect(try await app.send(.GET, "v1/me", headers: a.browser).status == .unauthorized)
-            #expect(try await app.send(.GET, "v1/me", headers: ["Cookie": "atelier_session=\(fresh); atelier_csrf=\(csrf)"]).status == .unauthorized)
+            #expect(
+                try await app.send(.GET, "v1/me", headers: ["Cookie": "atelier_session=\(fresh); atelier_csrf=\(csrf)"]).status
+                    == .unauthorized)
             #expect(try await app.send(.GET, "v1/me", headers: a.bearer).status == .ok, "API keys are not sessions")
         }
     }

@@ -14,7 +14,10 @@ import VaporTesting
     static func blobFiles(_ app: Application) -> [String] {
         let root = app.atelier.config.dataDirectory + "/blobs"
         return (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [])
-            .filter { !$0.hasSuffix("/") && (try? FileManager.default.attributesOfItem(atPath: root + "/" + $0)[.type] as? FileAttributeType) == .typeRegular }
+            .filter {
+                !$0.hasSuffix("/")
+                    && (try? FileManager.default.attributesOfItem(atPath: root + "/" + $0)[.type] as? FileAttributeType) == .typeRegular
+            }
     }
 
     @Test func badInputsAreRefusedNamingTheFileAndNothingIsWritten() async throws {
@@ -22,20 +25,85 @@ import VaporTesting
         let wrongAspectMask = try ImageProcessing.synthesize(width: 512, height: 256, format: .png, seed: 1)
         let seventeen = (0..<17).map { _ in Self.png }
         let cases: [(String, (inout MultipartBody) -> Void, String, Int)] = [
-            ("garbage", { $0.field("prompt", "x"); $0.file("image", filename: "a.png", BadImages.text) }, "image", 400),
-            ("gif", { $0.field("prompt", "x"); $0.file("image", filename: "a.png", BadImages.gif) }, "image", 400),
-            ("bomb", { $0.field("prompt", "x"); $0.file("image[]", filename: "big.png", BadImages.pngHeader(width: 60000, height: 60000)); $0.file("image[]", filename: "ok.png", Self.png) }, "image[0]", 400),
-            ("truncated", { $0.field("prompt", "x"); $0.file("image", filename: "t.png", Self.png.prefix(200)) }, "image", 400),
-            ("seventeen", { body in body.field("prompt", "x"); for data in seventeen { body.file("image[]", filename: "i.png", data) } }, "image", 400),
+            (
+                "garbage",
+                {
+                    $0.field("prompt", "x"); $0.file("image", filename: "a.png", BadImages.text)
+                }, "image", 400
+            ),
+            (
+                "gif",
+                {
+                    $0.field("prompt", "x"); $0.file("image", filename: "a.png", BadImages.gif)
+                }, "image", 400
+            ),
+            (
+                "bomb",
+                {
+                    $0.field("prompt", "x"); $0.file("image[]", filename: "big.png", BadImages.pngHeader(width: 60000, height: 60000));
+                    $0.file("image[]", filename: "ok.png", Self.png)
+                }, "image[0]", 400
+            ),
+            (
+                "truncated",
+                {
+                    $0.field("prompt", "x"); $0.file("image", filename: "t.png", Self.png.prefix(200))
+                }, "image", 400
+            ),
+            (
+                "seventeen",
+                { body in
+                    body.field("prompt", "x"); for data in seventeen { body.file("image[]", filename: "i.png", data) }
+                }, "image", 400
+            ),
             ("no image", { $0.field("prompt", "x") }, "image", 400),
             ("no prompt", { $0.file("image", filename: "a.png", Self.png) }, "prompt", 400),
-            ("mask aspect", { $0.field("prompt", "x"); $0.file("image", filename: "a.png", Self.png); $0.file("mask", filename: "m.png", wrongAspectMask) }, "mask", 400),
-            ("mask garbage", { $0.field("prompt", "x"); $0.file("image", filename: "a.png", Self.png); $0.file("mask", filename: "m.png", BadImages.text) }, "mask", 400),
-            ("markup model", { $0.field("prompt", "x"); $0.field("model", "gpt-image-2"); $0.file("image", filename: "a.png", Self.png); $0.file("markup", filename: "k.png", Self.png) }, "markup", 400),
-            ("fidelity", { $0.field("prompt", "x"); $0.field("model", "gpt-image-2"); $0.field("input_fidelity", "high"); $0.file("image", filename: "a.png", Self.png) }, "input_fidelity", 400),
-            ("unknown image_id", { $0.field("prompt", "x"); $0.field("image_id", UUID().uuidString) }, "image_id", 404),
-            ("bad n", { $0.field("prompt", "x"); $0.field("n", "lots"); $0.file("image", filename: "a.png", Self.png) }, "n", 400),
-            ("preserve without mask", { $0.field("prompt", "x"); $0.field("preserve_unmasked", "true"); $0.file("image", filename: "a.png", Self.png) }, "preserve_unmasked", 400),
+            (
+                "mask aspect",
+                {
+                    $0.field("prompt", "x"); $0.file("image", filename: "a.png", Self.png);
+                    $0.file("mask", filename: "m.png", wrongAspectMask)
+                }, "mask", 400
+            ),
+            (
+                "mask garbage",
+                {
+                    $0.field("prompt", "x"); $0.file("image", filename: "a.png", Self.png);
+                    $0.file("mask", filename: "m.png", BadImages.text)
+                }, "mask", 400
+            ),
+            (
+                "markup model",
+                {
+                    $0.field("prompt", "x"); $0.field("model", "gpt-image-2"); $0.file("image", filename: "a.png", Self.png);
+                    $0.file("markup", filename: "k.png", Self.png)
+                }, "markup", 400
+            ),
+            (
+                "fidelity",
+                {
+                    $0.field("prompt", "x"); $0.field("model", "gpt-image-2"); $0.field("input_fidelity", "high");
+                    $0.file("image", filename: "a.png", Self.png)
+                }, "input_fidelity", 400
+            ),
+            (
+                "unknown image_id",
+                {
+                    $0.field("prompt", "x"); $0.field("image_id", UUID().uuidString)
+                }, "image_id", 404
+            ),
+            (
+                "bad n",
+                {
+                    $0.field("prompt", "x"); $0.field("n", "lots"); $0.file("image", filename: "a.png", Self.png)
+                }, "n", 400
+            ),
+            (
+                "preserve without mask",
+                {
+                    $0.field("prompt", "x"); $0.field("preserve_unmasked", "true"); $0.file("image", filename: "a.png", Self.png)
+                }, "preserve_unmasked", 400
+            ),
         ]
         try await withTestApp(overrides: .init(provider: provider)) { app in
             for (name, build, field, status) in cases {

@@ -37,8 +37,10 @@ import VaporTesting
             let extras = try #require(job["extras"] as? [[String: Any]])
             let raw = try #require(extras.first { $0["role"] as? String == "raw" })
             #expect(extras.contains { $0["role"] as? String == "changes" })
-            let composite = try ImageProcessing.rgbaPixels(Data(try await app.send(.GET, String((output["url"] as! String).dropFirst())).body.readableBytesView))
-            let edited = try ImageProcessing.rgbaPixels(Data(try await app.send(.GET, String((raw["url"] as! String).dropFirst())).body.readableBytesView))
+            let composite = try ImageProcessing.rgbaPixels(
+                Data(try await app.send(.GET, String((output["url"] as! String).dropFirst())).body.readableBytesView))
+            let edited = try ImageProcessing.rgbaPixels(
+                Data(try await app.send(.GET, String((raw["url"] as! String).dropFirst())).body.readableBytesView))
             let base = try ImageProcessing.rgbaPixels(original)
             var outsideDifference = 0
             var insideDifference = 0

@@ -13,9 +13,11 @@ import VaporTesting
         let provider = FakeImageProvider(script: [.images(usage: usage)])
         try await withTestApp(overrides: .init(provider: provider)) { app in
             // MUT
-            let created = try await app.postJSON("v1/generate", [
-                "prompt": "a lighthouse at dusk", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "high", "n": 1,
-            ])
+            let created = try await app.postJSON(
+                "v1/generate",
+                [
+                    "prompt": "a lighthouse at dusk", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "high", "n": 1,
+                ])
             #expect(created.status == .accepted)
             #expect(created.json["status"] as? String == "queued")
             let id = try #require(created.json["id"] as? String)
@@ -109,10 +111,12 @@ import VaporTesting
     @Test func freeSizesAndNewQualitiesPassForModelsThatAllowThem() async throws {
         let provider = FakeImageProvider()
         try await withTestApp(overrides: .init(provider: provider)) { app in
-            let response = try await app.postJSON("v1/generate", [
-                "prompt": "wide", "model": "gpt-image-2.5-sunburst", "size": "2048x1152", "quality": "xhigh",
-                "complexity": "low", "format": "webp", "compression": 80,
-            ])
+            let response = try await app.postJSON(
+                "v1/generate",
+                [
+                    "prompt": "wide", "model": "gpt-image-2.5-sunburst", "size": "2048x1152", "quality": "xhigh",
+                    "complexity": "low", "format": "webp", "compression": 80,
+                ])
             #expect(response.status == .accepted)
             #expect(response.json[path: "params.output_format"] as? String == "webp")
             #expect(response.json[path: "params.output_compression"] as? Int == 80)
@@ -124,8 +128,10 @@ import VaporTesting
             let body = try await app.send(.GET, "v1/models").json
             #expect(body["default_model"] as? String == "gpt-image-2")
             let ids = (body["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
-            for id in ["gpt-image-1-mini", "gpt-image-1.5", "chatgpt-image-latest", "gpt-image-2", "gpt-image-2-2026-04-21",
-                       "gpt-image-2.5-sunburst", "gpt-image-2.5-flare", "gpt-image-2.6-sunburst", "gpt-image-2.6-flare"] {
+            for id in [
+                "gpt-image-1-mini", "gpt-image-1.5", "chatgpt-image-latest", "gpt-image-2", "gpt-image-2-2026-04-21",
+                "gpt-image-2.5-sunburst", "gpt-image-2.5-flare", "gpt-image-2.6-sunburst", "gpt-image-2.6-flare",
+            ] {
                 #expect(ids.contains(id), "\(id)")
             }
             #expect(!ids.contains("gpt-image-1"))

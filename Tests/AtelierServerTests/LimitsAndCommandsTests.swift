@@ -82,7 +82,9 @@ import VaporTesting
             let scraper = try await APIKeyRecord.query(on: app.db).filter(\.$name == "scraper").first()
             #expect(scraper?.scopeSet == [.metrics])
             let issued = try await APIKeyIssuer(database: app.db, clock: app.atelier.clock).issue(for: user.requireID(), name: "x")
-            #expect(try await app.send(.GET, "v1/me", headers: ["Authorization": "Bearer \(issued.secret)"]).json["email"] as? String == "ops@example.com")
+            #expect(
+                try await app.send(.GET, "v1/me", headers: ["Authorization": "Bearer \(issued.secret)"]).json["email"] as? String
+                    == "ops@example.com")
             let login = try await app.postJSON("v1/auth/login", ["email": "ops@example.com", "password": "a long passphrase"])
             #expect(login.status == .ok)
         }
@@ -93,20 +95,25 @@ import VaporTesting
             let admin = try await app.makeAccount("root@example.com", admin: true)
             let a = try await app.makeAccount("a@example.com")
             let json = HTTPHeaders([("Content-Type", "application/json")])
-            let patched = try await app.send(.PATCH, "v1/admin/users/\(a.user.requireID())", headers: admin.bearer.merging(json),
-                                             body: ByteBuffer(string: #"{"verified": true, "daily_cap_usd": 0}"#))
+            let patched = try await app.send(
+                .PATCH, "v1/admin/users/\(a.user.requireID())", headers: admin.bearer.merging(json),
+                body: ByteBuffer(string: #"{"verified": true, "daily_cap_usd": 0}"#))
             #expect(patched.json["verified"] as? Bool == true)
             let capped = try await app.postJSON("v1/generate", ["prompt": "x", "model": "gpt-image-1-mini"], headers: a.bearer)
             #expect(capped.errorCode == "spend_cap_reached")
-            let repriced = try await app.send(.PATCH, "v1/admin/models/gpt-image-1-mini", headers: admin.bearer.merging(json),
-                                              body: ByteBuffer(string: #"{"enabled": false}"#))
+            let repriced = try await app.send(
+                .PATCH, "v1/admin/models/gpt-image-1-mini", headers: admin.bearer.merging(json),
+                body: ByteBuffer(string: #"{"enabled": false}"#))
             #expect(repriced.status == .ok)
             let models = try await app.send(.GET, "v1/models").json["data"] as? [[String: Any]] ?? []
             #expect(!models.contains { $0["id"] as? String == "gpt-image-1-mini" })
-            let price = try await app.send(.PATCH, "v1/admin/models/gpt-image-1.5", headers: admin.bearer.merging(json),
-                                           body: ByteBuffer(string: #"{"prices_per_million": {"text_input": 1, "image_input": 1, "image_output": 1, "text_output": 1}}"#))
+            let price = try await app.send(
+                .PATCH, "v1/admin/models/gpt-image-1.5", headers: admin.bearer.merging(json),
+                body: ByteBuffer(
+                    string: #"{"prices_per_million": {"text_input": 1, "image_input": 1, "image_output": 1, "text_output": 1}}"#))
             #expect(price.status == .ok)
-            let estimate = try await app.postJSON("v1/estimate", ["prompt": "abcd", "model": "gpt-image-1.5", "quality": "low", "size": "1024x1024"], headers: admin.bearer)
+            let estimate = try await app.postJSON(
+                "v1/estimate", ["prompt": "abcd", "model": "gpt-image-1.5", "quality": "low", "size": "1024x1024"], headers: admin.bearer)
             #expect(estimate.json["estimated_cost_usd"] as? Double == Double(1 + 272) / 1_000_000)
             let spend = try await app.send(.GET, "v1/admin/spend?days=7", headers: admin.bearer).json
             #expect((spend["days"] as? [String])?.count == 7)

@@ -22,7 +22,11 @@ import VaporTesting
     @Test func schemasAreGeneratedFromTheRegistry() async throws {
         try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
             let schemas = try await tools(app).schemas
-            #expect(Set(schemas.tools.map(\.name)) == ["generate_image", "edit_image", "create_mask", "get_job", "wait_for_job", "list_history", "estimate_cost", "list_models"])
+            #expect(
+                Set(schemas.tools.map(\.name)) == [
+                    "generate_image", "edit_image", "create_mask", "get_job", "wait_for_job", "list_history", "estimate_cost",
+                    "list_models",
+                ])
             let generate = try #require(schemas.tools.first { $0.name == "generate_image" }?.inputSchema.objectValue)
             #expect(generate["additionalProperties"] == false)
             #expect(generate["required"] == ["prompt"])
@@ -58,7 +62,8 @@ import VaporTesting
     @Test func aFinishedJobComesBackWithItsIdCostAndImages() async throws {
         try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
             let tools = try await tools(app)
-            let queued = try await tools.call("generate_image", arguments: ["prompt": "a fox", "size": "1024x1024", "wait_seconds": 0], progress: nil)
+            let queued = try await tools.call(
+                "generate_image", arguments: ["prompt": "a fox", "size": "1024x1024", "wait_seconds": 0], progress: nil)
             let jobID = try #require(queued.structuredContent?.objectValue?["job_id"]?.stringValue)
             #expect(queued.structuredContent?.objectValue?["status"] == "queued")
             #expect(queued.content.count == 1)
@@ -81,20 +86,24 @@ import VaporTesting
     @Test func editAndMaskTakeStoredIdsAndBase64Images() async throws {
         try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
             let tools = try await tools(app)
-            let made = try await tools.call("generate_image", arguments: ["prompt": "a fox", "size": "1024x1024", "wait_seconds": 0], progress: nil)
+            let made = try await tools.call(
+                "generate_image", arguments: ["prompt": "a fox", "size": "1024x1024", "wait_seconds": 0], progress: nil)
             try await app.drainJobs(app.makeJobWorker())
             let jobID = try #require(made.structuredContent?.objectValue?["job_id"]?.stringValue)
             let done = try await tools.call("get_job", arguments: ["job_id": .string(jobID), "full_image": true], progress: nil)
             let imageID = try #require(done.structuredContent?.objectValue?["images"]?.arrayValue?.first?.objectValue?["id"])
             guard case .image(let png, _, _, _) = done.content.last else { Issue.record("no image"); return }
-            let edit = try await tools.call("edit_image", arguments: [
-                "prompt": "add a scarf", "image_ids": [imageID], "images": [.string(png)], "wait_seconds": 0,
-            ], progress: nil)
+            let edit = try await tools.call(
+                "edit_image",
+                arguments: [
+                    "prompt": "add a scarf", "image_ids": [imageID], "images": [.string(png)], "wait_seconds": 0,
+                ], progress: nil)
             #expect(edit.isError == false, "\(edit.content)")
             let editJob = try await app.send(.GET, "v1/jobs/\(edit.structuredContent?.objectValue?["job_id"]?.stringValue ?? "")").json
             #expect(editJob["kind"] as? String == "edit")
             #expect((editJob["inputs"] as? [Any])?.count == 2)
-            let mask = try await tools.call("create_mask", arguments: ["image_id": imageID, "subject": "the fox", "wait_seconds": 0], progress: nil)
+            let mask = try await tools.call(
+                "create_mask", arguments: ["image_id": imageID, "subject": "the fox", "wait_seconds": 0], progress: nil)
             #expect(mask.structuredContent?.objectValue?["kind"] == "mask")
             let broken = try await tools.call("edit_image", arguments: ["prompt": "x", "images": ["%%%"]], progress: nil)
             #expect(broken.structuredContent?.objectValue?["error"]?.objectValue?["field"] == "images[0]")
@@ -107,7 +116,8 @@ import VaporTesting
         try await withAccountsApp { app in
             let ada = try await app.makeAccount("ada@example.com")
             let bob = try await app.makeAccount("bob@example.com")
-            let made = try await tools(app, key: ada.apiKey).call("generate_image", arguments: ["prompt": "mine", "wait_seconds": 0], progress: nil)
+            let made = try await tools(app, key: ada.apiKey).call(
+                "generate_image", arguments: ["prompt": "mine", "wait_seconds": 0], progress: nil)
             let jobID = try #require(made.structuredContent?.objectValue?["job_id"]?.stringValue)
             let stolen = try await tools(app, key: bob.apiKey).call("get_job", arguments: ["job_id": .string(jobID)], progress: nil)
             #expect(stolen.isError == true)
@@ -157,7 +167,8 @@ import VaporTesting
             var headers = ada.bearer
             headers.add(name: .accept, value: "application/json, text/event-stream")
             headers.contentType = .json
-            let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
+            let initialize =
+                #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
             let opened = try await app.send(.POST, "mcp", headers: headers, body: ByteBuffer(string: initialize))
             #expect(opened.status == .ok)
             let session = try #require(opened.headers.first(name: "Mcp-Session-Id"))

@@ -13,7 +13,7 @@ import VaporTesting
     /// A transparent canvas with an opaque red stroke, as the studio's markup layer exports it.
     static func markup(width: Int, height: Int) throws -> Data {
         var pixels = [UInt8](repeating: 0, count: width * height * 4)
-        for x in 100..<300 { for y in 200..<206 { pixels[(y * width + x) * 4 ..< (y * width + x) * 4 + 4] = [230, 30, 30, 255] } }
+        for x in 100..<300 { for y in 200..<206 { pixels[(y * width + x) * 4..<(y * width + x) * 4 + 4] = [230, 30, 30, 255] } }
         return try ImageProcessing.encode(pixels: pixels, width: width, height: height, channels: 4, format: .png)
     }
 

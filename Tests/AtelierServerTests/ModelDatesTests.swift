@@ -67,7 +67,10 @@ import VaporTesting
             let ids = (after["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
             #expect(!ids.contains("gpt-image-1-mini") && !ids.contains("gpt-image-1.5") && !ids.contains("chatgpt-image-latest"))
             let retired = after["retired"] as? [[String: Any]] ?? []
-            #expect(retired.contains { $0["id"] as? String == "chatgpt-image-latest" && $0["replacement"] as? String == "gpt-image-2.6-sunburst" })
+            #expect(
+                retired.contains {
+                    $0["id"] as? String == "chatgpt-image-latest" && $0["replacement"] as? String == "gpt-image-2.6-sunburst"
+                })
             #expect((after["deprecations"] as? [Any])?.isEmpty == true)
         }
     }

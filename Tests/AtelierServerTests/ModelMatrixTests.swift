@@ -19,12 +19,14 @@ import VaporTesting
                 var ids: [String] = []
                 for model in models where model.status == .current {
                     for quality in model.qualities {
-                        ids.append(try await app.enqueueGenerate(["prompt": "q", "model": model.id, "quality": quality, "size": "1024x1024"]))
+                        ids.append(
+                            try await app.enqueueGenerate(["prompt": "q", "model": model.id, "quality": quality, "size": "1024x1024"]))
                     }
                     for background in model.backgrounds {
-                        ids.append(try await app.enqueueGenerate([
-                            "prompt": "b", "model": model.id, "background": background, "quality": "low", "size": "1024x1024",
-                        ]))
+                        ids.append(
+                            try await app.enqueueGenerate([
+                                "prompt": "b", "model": model.id, "background": background, "quality": "low", "size": "1024x1024",
+                            ]))
                     }
                     for background in model.backgrounds {
                         var body = MultipartBody()
@@ -32,7 +34,8 @@ import VaporTesting
                         body.field("model", model.id)
                         body.field("quality", "low")
                         body.field("background", background)
-                        body.file("image", filename: "base.png", try ImageProcessing.synthesize(width: 64, height: 64, format: .png, seed: 3))
+                        body.file(
+                            "image", filename: "base.png", try ImageProcessing.synthesize(width: 64, height: 64, format: .png, seed: 3))
                         let edit = try await app.send(.POST, "v1/edit", headers: body.headers, body: body.buffer)
                         #expect(edit.status == .accepted, "\(model.id) \(background): \(edit.json)")
                         ids.append(try #require(edit.json["id"] as? String))
@@ -52,7 +55,8 @@ import VaporTesting
     @Test func transparentIsAllowedOn25ButStillAPreviewOnGptImage2() async throws {
         let provider = FakeImageProvider()
         try await withTestApp(overrides: .init(provider: provider)) { app in
-            let allowed = try await app.postJSON("v1/generate", ["prompt": "x", "model": "gpt-image-2.5-flare", "background": "transparent"])
+            let allowed = try await app.postJSON(
+                "v1/generate", ["prompt": "x", "model": "gpt-image-2.5-flare", "background": "transparent"])
             #expect(allowed.status == .accepted, "\(allowed.json)")
             let preview = try await app.postJSON("v1/generate", ["prompt": "x", "model": "gpt-image-2", "background": "transparent"])
             #expect(preview.status == .badRequest && preview.errorField == "background")

@@ -54,11 +54,12 @@ import VaporTesting
         let report = ModelsCheckReport(
             new: ["gpt-image-3"], gone: ["gpt-image-2"],
             changed: [.init(model: "gpt-image-2.5-flare", field: "shutdown_date", registry: nil, upstream: "2027-01-01")])
-        #expect(report.lines == [
-            "new      gpt-image-3: listed upstream, not in the registry",
-            "gone     gpt-image-2: in the registry, no longer listed upstream",
-            "changed  gpt-image-2.5-flare shutdown_date: registry none, upstream 2027-01-01",
-        ])
+        #expect(
+            report.lines == [
+                "new      gpt-image-3: listed upstream, not in the registry",
+                "gone     gpt-image-2: in the registry, no longer listed upstream",
+                "changed  gpt-image-2.5-flare shutdown_date: registry none, upstream 2027-01-01",
+            ])
         #expect(!report.agrees)
     }
 }

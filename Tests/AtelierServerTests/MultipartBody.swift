@@ -12,7 +12,10 @@ struct MultipartBody {
     }
 
     mutating func file(_ name: String, filename: String, contentType: String = "image/png", _ bytes: Data) {
-        data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n".utf8))
+        data.append(
+            Data(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n"
+                    .utf8))
         data.append(bytes)
         data.append(Data("\r\n".utf8))
     }

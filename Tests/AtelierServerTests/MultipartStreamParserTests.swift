@@ -30,7 +30,8 @@ import Testing
     @Test func partsSurviveEveryChunkSplitIncludingBoundaryLookalikes() throws {
         let boundary = "xYz"
         let tricky: [UInt8] = Array("a\r\n--xY\r\n-\r\n--xz? no: \r\n--x".utf8) + [0, 13, 10, 45, 45, 255]
-        let text = "--xYz\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhello\r\n"
+        let text =
+            "--xYz\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhello\r\n"
             + "--xYz\r\nContent-Disposition: form-data; name=\"image[]\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n"
         let body = Array(text.utf8) + tricky + Array("\r\n--xYz--\r\n".utf8)
         for size in [1, 2, 3, 5, 7, 13, 64, body.count] {

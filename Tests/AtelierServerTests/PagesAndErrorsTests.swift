@@ -17,7 +17,9 @@ import VaporTesting
             for path in ["/", "/login.html", "/assets/app.js", "v1/jobs", "v1/status"] {
                 let response = try await app.send(.GET, path)
                 let csp = response.headers.first(name: "Content-Security-Policy") ?? ""
-                #expect(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "\(path)")
+                #expect(
+                    csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "\(path)"
+                )
                 #expect(response.headers.first(name: "X-Content-Type-Options") == "nosniff", "\(path)")
                 #expect(response.headers.first(name: "Referrer-Policy") == "same-origin", "\(path)")
                 #expect(response.headers.first(name: "Strict-Transport-Security") == nil, "no HSTS over plain HTTP")

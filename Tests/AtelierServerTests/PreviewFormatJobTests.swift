@@ -31,10 +31,12 @@ import VaporTesting
     @Test func aGifJobSendsTheFrameOptionsAndStoresAnAnimatedGifWithAFirstFrameThumbnail() async throws {
         try await StandInServer.run { standIn in
             try await withTestApp(try Self.config(standIn)) { app in
-                let job = try await Self.runJob(app, [
-                    "prompt": "a bouncing ball", "model": "gpt-image-2", "size": "1024x1024", "quality": "low",
-                    "output_format": "gif", "frame_count": 4, "frame_duration_ms": 120,
-                ])
+                let job = try await Self.runJob(
+                    app,
+                    [
+                        "prompt": "a bouncing ball", "model": "gpt-image-2", "size": "1024x1024", "quality": "low",
+                        "output_format": "gif", "frame_count": 4, "frame_duration_ms": 120,
+                    ])
                 #expect(job["status"] as? String == "succeeded", "\(job)")
                 let sent = try #require(try await standIn.requests().last?["json"] as? [String: Any])
                 #expect(sent["output_format"] as? String == "gif" && sent["frame_count"] as? Int == 4)
@@ -58,10 +60,12 @@ import VaporTesting
     @Test func anSvgJobStoresTheDocumentServesItSandboxedAndAddsSvgUsageToTheCost() async throws {
         try await StandInServer.run { standIn in
             try await withTestApp(try Self.config(standIn)) { app in
-                let job = try await Self.runJob(app, [
-                    "prompt": "a flat rocket icon", "model": "gpt-image-2", "size": "1024x1024", "quality": "low",
-                    "output_format": "svg", "svg": ["model": "gpt-5.6-terra", "reasoning": ["effort": "low"]],
-                ])
+                let job = try await Self.runJob(
+                    app,
+                    [
+                        "prompt": "a flat rocket icon", "model": "gpt-image-2", "size": "1024x1024", "quality": "low",
+                        "output_format": "svg", "svg": ["model": "gpt-5.6-terra", "reasoning": ["effort": "low"]],
+                    ])
                 #expect(job["status"] as? String == "succeeded", "\(job)")
                 let sent = try #require(try await standIn.requests().last?["json"] as? [String: Any])
                 #expect(sent[path: "svg.model"] as? String == "gpt-5.6-terra")
@@ -128,9 +132,11 @@ import VaporTesting
                 #expect(refused.errorCode == "preview_not_enabled")
                 #expect(try await app.send(.GET, "v1/models").json["preview_formats_enabled"] as? [String] == [])
                 let json: HTTPHeaders = ["Content-Type": "application/json"]
-                let bad = try await app.send(.PUT, "v1/admin/settings", headers: json, body: ByteBuffer(string: #"{"preview_formats":["apng"]}"#))
+                let bad = try await app.send(
+                    .PUT, "v1/admin/settings", headers: json, body: ByteBuffer(string: #"{"preview_formats":["apng"]}"#))
                 #expect(bad.status == .badRequest && bad.errorField == "preview_formats")
-                let set = try await app.send(.PUT, "v1/admin/settings", headers: json, body: ByteBuffer(string: #"{"preview_formats":["gif"]}"#))
+                let set = try await app.send(
+                    .PUT, "v1/admin/settings", headers: json, body: ByteBuffer(string: #"{"preview_formats":["gif"]}"#))
                 #expect(set.json["preview_formats"] as? [String] == ["gif"], "\(set.json)")
                 #expect(try await app.send(.GET, "v1/models").json["preview_formats_enabled"] as? [String] == ["gif"])
                 #expect(try await app.postJSON("v1/generate", body).status == .accepted)
@@ -146,10 +152,12 @@ import VaporTesting
         config.previewFormats = ["gif", "svg"]
         try await withTestApp(config) { app in
             for (format, extra) in [("gif", ["frame_count": 3] as [String: Any]), ("svg", [:])] {
-                let job = try await Self.runJob(app, [
-                    "prompt": "offline \(format)", "model": "gpt-image-2", "size": "1024x1024", "quality": "low",
-                    "output_format": format,
-                ].merging(extra) { a, _ in a })
+                let job = try await Self.runJob(
+                    app,
+                    [
+                        "prompt": "offline \(format)", "model": "gpt-image-2", "size": "1024x1024", "quality": "low",
+                        "output_format": format,
+                    ].merging(extra) { a, _ in a })
                 let image = try Self.output(job)
                 #expect(job["status"] as? String == "succeeded" && image["format"] as? String == format, "\(job)")
                 let file = try await app.send(.GET, "v1/images/\(try #require(image["id"] as? String))")

@@ -115,7 +115,9 @@ import Vapor
     }
 
     @Test func deleteRemovesRowsAndBlobs() async throws {
-        let provider = FakeImageProvider(script: [.images(usage: FakeImageProvider.defaultUsage), .hold(usage: FakeImageProvider.defaultUsage)])
+        let provider = FakeImageProvider(script: [
+            .images(usage: FakeImageProvider.defaultUsage), .hold(usage: FakeImageProvider.defaultUsage),
+        ])
         try await withTestApp(overrides: .init(provider: provider)) { app in
             let id = try await app.enqueueGenerate(["prompt": "to delete", "partial_images": 2])
             try await app.drainJobs(app.makeJobWorker())
@@ -150,7 +152,9 @@ import Vapor
     }
 
     @Test func waitReturnsTheFinishedJobOrTheJobAsItStands() async throws {
-        let provider = FakeImageProvider(script: [.images(usage: FakeImageProvider.defaultUsage), .hold(usage: FakeImageProvider.defaultUsage)])
+        let provider = FakeImageProvider(script: [
+            .images(usage: FakeImageProvider.defaultUsage), .hold(usage: FakeImageProvider.defaultUsage),
+        ])
         try await withTestApp(overrides: .init(provider: provider)) { app in
             let (_, stop) = app.runWorker()
             let finished = try await app.postJSON("v1/generate?wait=20", ["prompt": "waited for"])

@@ -87,7 +87,9 @@ import Vapor
 
     @Test func anExpiredLeaseIsRequeuedAndTheJobCommitsExactlyOnce() async throws {
         let clock = ManualClock()
-        let provider = FakeImageProvider(script: [.hold(usage: FakeImageProvider.defaultUsage), .images(usage: FakeImageProvider.defaultUsage)])
+        let provider = FakeImageProvider(script: [
+            .hold(usage: FakeImageProvider.defaultUsage), .images(usage: FakeImageProvider.defaultUsage),
+        ])
         let config = try AtelierConfig.testing(leaseSeconds: 30)
         try await withTestApp(config, overrides: .init(provider: provider, clock: clock.clock)) { app in
             let id = try await app.enqueueGenerate(["prompt": "survives its worker", "partial_images": 1])

@@ -129,12 +129,13 @@ import Vapor
         }
     }
 
-    @Test(arguments: [
-        (["kind": "invalid_request", "param": "prompt"], "The upstream refused"),
-        (["kind": "moderation_blocked"], "safety system"),
-        (["kind": "insufficient_quota"], "out of quota"),
-        (["kind": "unauthenticated"], "OPENAI_API_KEY"),
-    ] as [([String: String], String)])
+    @Test(
+        arguments: [
+            (["kind": "invalid_request", "param": "prompt"], "The upstream refused"),
+            (["kind": "moderation_blocked"], "safety system"),
+            (["kind": "insufficient_quota"], "out of quota"),
+            (["kind": "unauthenticated"], "OPENAI_API_KEY"),
+        ] as [([String: String], String)])
     func nonRetryableFailuresFailAtOnce(fault: [String: String], hint: String) async throws {
         try await StandInServer.run { standIn in
             let clock = ManualClock()

@@ -126,11 +126,14 @@ extension Application {
         jobWorker = worker
         let task = Task { await worker.run() }
         let hub = atelier.hub
-        return (worker, {
-            task.cancel()
-            await hub.wakeWorkers()
-            await task.value
-        })
+        return (
+            worker,
+            {
+                task.cancel()
+                await hub.wakeWorkers()
+                await task.value
+            }
+        )
     }
 
     /// Files under the blob folder for one job.

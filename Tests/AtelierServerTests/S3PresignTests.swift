@@ -56,7 +56,8 @@ import Vapor
             #expect(thumbnail.status == .temporaryRedirect)
             let thumbnailURL = try #require(thumbnail.headers.first(name: .location))
             let thumbnailBytes = try await HTTPClient.shared.execute(HTTPClientRequest(url: thumbnailURL), timeout: .seconds(30))
-            #expect(try ImageProcessing.probe(Data((try await thumbnailBytes.body.collect(upTo: 1 << 24)).readableBytesView)).format == .webp)
+            #expect(
+                try ImageProcessing.probe(Data((try await thumbnailBytes.body.collect(upTo: 1 << 24)).readableBytesView)).format == .webp)
 
             // Access is checked before anything is signed: an image that is not the caller's is not found.
             let missing = try await app.send(.GET, "v1/images/\(UUID().uuidString.lowercased())")
@@ -68,16 +69,18 @@ import Vapor
         var problems: [String] = []
         let base = ["S3_BUCKET": "b", "S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "s"]
         #expect(AtelierConfig.s3(base, problems: &problems)?.presignSeconds == nil, "off unless asked for")
-        #expect(AtelierConfig.s3(base.merging(["S3_PRESIGN": "true", "S3_PRESIGN_SECONDS": "60"]) { $1 }, problems: &problems)?
-            .presignSeconds == 60)
+        #expect(
+            AtelierConfig.s3(base.merging(["S3_PRESIGN": "true", "S3_PRESIGN_SECONDS": "60"]) { $1 }, problems: &problems)?
+                .presignSeconds == 60)
         #expect(problems.isEmpty)
         _ = AtelierConfig.s3(base.merging(["S3_PRESIGN": "true", "S3_PRESIGN_SECONDS": "604801"]) { $1 }, problems: &problems)
         _ = AtelierConfig.s3(base.merging(["S3_PRESIGN": "sometimes"]) { $1 }, problems: &problems)
         _ = AtelierConfig.s3(["S3_PRESIGN": "true"], problems: &problems)
-        #expect(problems == [
-            "S3_PRESIGN_SECONDS=604801 must be a whole number of seconds from 1 to 604800",
-            "S3_PRESIGN=sometimes must be true or false",
-            "S3_PRESIGN needs S3_BUCKET (presigned URLs are for images in a bucket)",
-        ])
+        #expect(
+            problems == [
+                "S3_PRESIGN_SECONDS=604801 must be a whole number of seconds from 1 to 604800",
+                "S3_PRESIGN=sometimes must be true or false",
+                "S3_PRESIGN needs S3_BUCKET (presigned URLs are for images in a bucket)",
+            ])
     }
 }

@@ -115,7 +115,8 @@ import VaporTesting
     @Test func anAdminMadeOnTheCommandLineVoidsTheSetupLink() async throws {
         try await withAccountsApp { app in
             let token = try #require(try await SetupToken.issueIfNoAdmin(app))
-            _ = try await UserAccounts(app: app).create(email: "ops@example.com", password: TestAccount.password, role: .admin, consent: false)
+            _ = try await UserAccounts(app: app).create(
+                email: "ops@example.com", password: TestAccount.password, role: .admin, consent: false)
             #expect(try await Self.signup(app, "web@example.com", ["setup_token": token]).errorCode == "invalid_setup_token")
             #expect(try await UserRecord.query(on: app.db).filter(\.$role == "admin").count() == 1)
         }

@@ -38,13 +38,16 @@ import VaporTesting
             }
             // validate
             #expect(statuses.filter { $0.0 == 202 }.count == 10)
-            #expect(statuses.filter { $0.0 == 429 && $0.1 == "spend_cap_reached" }.count == 90, "\(statuses.filter { $0.0 != 202 && $0.1 != "spend_cap_reached" })")
+            #expect(
+                statuses.filter { $0.0 == 429 && $0.1 == "spend_cap_reached" }.count == 90,
+                "\(statuses.filter { $0.0 != 202 && $0.1 != "spend_cap_reached" })")
             let reserved = try await Self.spent(app, owner: a.owner)
             #expect(reserved == estimate * 10)
             #expect(reserved <= cap)
             try await app.drainJobs(app.makeJobWorker())
             let settled = try await (app.db as! any SQLDatabase).raw(
-                "SELECT CAST(SUM(settled_nano) AS BIGINT) AS s FROM spend_ledger WHERE state = 'settled'").first()?.decode(column: "s", as: Int64.self)
+                "SELECT CAST(SUM(settled_nano) AS BIGINT) AS s FROM spend_ledger WHERE state = 'settled'"
+            ).first()?.decode(column: "s", as: Int64.self)
             #expect(settled == estimate * 10)
             #expect(try await Self.spent(app, owner: a.owner) <= cap)
             #expect(await provider.callCount == 10)
@@ -82,8 +85,9 @@ import VaporTesting
             let task = Task { try await worker.processNext() }
             await provider.waitUntilHolding()
             // MUT
-            let flipped = try await app.send(.PUT, "v1/admin/settings", headers: admin.bearer.merging(["Content-Type": "application/json"]),
-                                             body: ByteBuffer(string: #"{"kill_switch": true}"#))
+            let flipped = try await app.send(
+                .PUT, "v1/admin/settings", headers: admin.bearer.merging(["Content-Type": "application/json"]),
+                body: ByteBuffer(string: #"{"kill_switch": true}"#))
             #expect(flipped.json["kill_switch"] as? Bool == true)
             let refused = try await app.postJSON("v1/generate", Self.body, headers: a.bearer)
             await provider.release()
@@ -93,8 +97,9 @@ import VaporTesting
             #expect(refused.errorCode == "kill_switch")
             let finished = try await app.send(.GET, "v1/jobs/\(runningID)", headers: a.bearer).json
             #expect(finished["status"] as? String == "succeeded")
-            _ = try await app.send(.PUT, "v1/admin/settings", headers: admin.bearer.merging(["Content-Type": "application/json"]),
-                                   body: ByteBuffer(string: #"{"kill_switch": false}"#))
+            _ = try await app.send(
+                .PUT, "v1/admin/settings", headers: admin.bearer.merging(["Content-Type": "application/json"]),
+                body: ByteBuffer(string: #"{"kill_switch": false}"#))
             #expect(try await app.postJSON("v1/generate", Self.body, headers: a.bearer).status == .accepted)
         }
     }
@@ -104,8 +109,9 @@ import VaporTesting
         access.killSwitch = true
         try await withAccountsApp(access: access) { app in
             let admin = try await app.makeAccount("root@example.com", admin: true)
-            _ = try await app.send(.PUT, "v1/admin/settings", headers: admin.bearer.merging(["Content-Type": "application/json"]),
-                                   body: ByteBuffer(string: #"{"kill_switch": false}"#))
+            _ = try await app.send(
+                .PUT, "v1/admin/settings", headers: admin.bearer.merging(["Content-Type": "application/json"]),
+                body: ByteBuffer(string: #"{"kill_switch": false}"#))
             let settings = try await app.send(.GET, "v1/admin/settings", headers: admin.bearer).json
             #expect(settings["kill_switch_forced"] as? Bool == true)
             #expect(try await app.postJSON("v1/generate", Self.body, headers: admin.bearer).errorCode == "kill_switch")

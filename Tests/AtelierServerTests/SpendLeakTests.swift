@@ -54,8 +54,9 @@ import VaporTesting
             #expect(try await worker.processNext())  // attempt 1 fails retryably and is queued again
             let queued = try #require(try await app.postJSON("v1/generate", Self.body, headers: a.bearer).json["id"] as? String)
             // MUT
-            _ = try await app.send(.PUT, "v1/admin/settings", headers: admin.bearer.merging(Self.adminJSON),
-                                   body: ByteBuffer(string: #"{"kill_switch": true}"#))
+            _ = try await app.send(
+                .PUT, "v1/admin/settings", headers: admin.bearer.merging(Self.adminJSON),
+                body: ByteBuffer(string: #"{"kill_switch": true}"#))
             let claimedWhileOff = try await worker.processNext()
             // validate: neither the retry nor the queued job reached the upstream again
             #expect(claimedWhileOff == false)
@@ -63,8 +64,9 @@ import VaporTesting
             for id in [retrying, queued] {
                 #expect(try await app.send(.GET, "v1/jobs/\(id)", headers: a.bearer).json["status"] as? String == "queued")
             }
-            _ = try await app.send(.PUT, "v1/admin/settings", headers: admin.bearer.merging(Self.adminJSON),
-                                   body: ByteBuffer(string: #"{"kill_switch": false}"#))
+            _ = try await app.send(
+                .PUT, "v1/admin/settings", headers: admin.bearer.merging(Self.adminJSON),
+                body: ByteBuffer(string: #"{"kill_switch": false}"#))
             try await app.drainJobs(worker)
             #expect(await provider.callCount == 3)
         }
@@ -228,8 +230,10 @@ import VaporTesting
 
     static func ledger(_ app: Application, _ id: String) async throws -> (state: String, settled: Int64?) {
         let jobID = try #require(UUID(uuidString: id))
-        let row = try #require(try await (app.db as! any SQLDatabase).raw(
-            "SELECT state, settled_nano FROM spend_ledger WHERE job_id = \(bind: jobID)").first())
+        let row = try #require(
+            try await (app.db as! any SQLDatabase).raw(
+                "SELECT state, settled_nano FROM spend_ledger WHERE job_id = \(bind: jobID)"
+            ).first())
         return (try row.decode(column: "state", as: String.self), try row.decode(column: "settled_nano", as: Int64?.self))
     }
 }

@@ -8,7 +8,8 @@ import Testing
 /// The stand-in's limiter speaks OpenAI's wire format: headers on every answer, the 429 body and headers past the
 /// limit, and the out-of-quota switch.
 @Suite struct StandInRateLimiterTests {
-    static func generate(_ standIn: StandInServer, key: String = "sk-limiter-test-0001") async throws -> (HTTPClientResponse, [String: Any]) {
+    static func generate(_ standIn: StandInServer, key: String = "sk-limiter-test-0001") async throws -> (HTTPClientResponse, [String: Any])
+    {
         var request = HTTPClientRequest(url: standIn.baseURL + "/images/generations")
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(key)")

@@ -12,20 +12,27 @@ extension Application {
         try await sendJSON(.POST, path, body, headers: headers)
     }
 
-    func sendJSON(_ method: HTTPMethod, _ path: String, _ body: [String: Any], headers: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {
+    func sendJSON(_ method: HTTPMethod, _ path: String, _ body: [String: Any], headers: HTTPHeaders = [:]) async throws
+        -> TestingHTTPResponse
+    {
         var captured: TestingHTTPResponse?
-        try await testing().test(method, path, headers: localTool(headers, method: method), beforeRequest: { req in
-            req.headers.contentType = .json
-            req.body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: body))
-        }, afterResponse: { res in captured = res })
+        try await testing().test(
+            method, path, headers: localTool(headers, method: method),
+            beforeRequest: { req in
+                req.headers.contentType = .json
+                req.body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: body))
+            }, afterResponse: { res in captured = res })
         return try #require(captured)
     }
 
-    func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: ByteBuffer? = nil) async throws -> TestingHTTPResponse {
+    func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: ByteBuffer? = nil) async throws -> TestingHTTPResponse
+    {
         var captured: TestingHTTPResponse?
-        try await testing().test(method, path, headers: localTool(headers, method: method), beforeRequest: { req in
-            if let body { req.body = body }
-        }, afterResponse: { res in captured = res })
+        try await testing().test(
+            method, path, headers: localTool(headers, method: method),
+            beforeRequest: { req in
+                if let body { req.body = body }
+            }, afterResponse: { res in captured = res })
         return try #require(captured)
     }
 

@@ -51,7 +51,9 @@ import VaporTesting
             var staging = app.uploadStaging
             staging.openWriter = { url in
                 let writer = try FileUploadWriter(url: url)
-                seen.withLock { $0.append((url.deletingLastPathComponent().path, Self.mode(url.deletingLastPathComponent()), Self.mode(url))) }
+                seen.withLock {
+                    $0.append((url.deletingLastPathComponent().path, Self.mode(url.deletingLastPathComponent()), Self.mode(url)))
+                }
                 return writer
             }
             app.uploadStaging = staging
@@ -151,7 +153,9 @@ final class FullDiskWriter: UploadPartWriter {
 
 /// A blob store whose writes fail (a full or unreachable disk); reads find nothing.
 struct FailingBlobStore: BlobStore {
-    func put(_ data: Data, at key: BlobKey) async throws { throw BlobStoreError.io("/srv/data/blobs/\(key.value): No space left on device") }
+    func put(_ data: Data, at key: BlobKey) async throws {
+        throw BlobStoreError.io("/srv/data/blobs/\(key.value): No space left on device")
+    }
     func get(_ key: BlobKey) async throws -> Data { throw BlobStoreError.notFound(key.value) }
     func delete(_ key: BlobKey) async throws {}
     func exists(_ key: BlobKey) async throws -> Bool { false }

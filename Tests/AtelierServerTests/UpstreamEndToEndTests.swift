@@ -19,9 +19,11 @@ import VaporTesting
     @Test func generateLeavesImagesOnDiskAndUsageAndCostOnTheJob() async throws {
         try await StandInServer.run { standIn in
             try await withTestApp(try Self.config(standIn)) { app in
-                let created = try await app.postJSON("v1/generate", [
-                    "prompt": "a red fox in snow", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
-                ])
+                let created = try await app.postJSON(
+                    "v1/generate",
+                    [
+                        "prompt": "a red fox in snow", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
+                    ])
                 let id = try #require(created.json["id"] as? String)
                 try await app.drainJobs(app.makeJobWorker())
                 let job = try await app.send(.GET, "v1/jobs/\(id)").json
@@ -48,13 +50,15 @@ import VaporTesting
                 body.field("model", "gpt-image-1.5")
                 body.field("input_fidelity", "high")
                 for index in 0..<16 {
-                    body.file("image[]", filename: "in\(index).png",
-                              try ImageProcessing.synthesize(width: 1024, height: 1024, format: .png, seed: UInt64(index)))
+                    body.file(
+                        "image[]", filename: "in\(index).png",
+                        try ImageProcessing.synthesize(width: 1024, height: 1024, format: .png, seed: UInt64(index)))
                 }
                 var pixels = [UInt8](repeating: 255, count: 1024 * 1024 * 4)
                 for y in 0..<256 { for x in 0..<256 { pixels[(y * 1024 + x) * 4 + 3] = 0 } }
-                body.file("mask", filename: "mask.png",
-                          try ImageProcessing.encode(pixels: pixels, width: 1024, height: 1024, channels: 4, format: .png))
+                body.file(
+                    "mask", filename: "mask.png",
+                    try ImageProcessing.encode(pixels: pixels, width: 1024, height: 1024, channels: 4, format: .png))
                 let created = try await app.send(.POST, "v1/edit", headers: body.headers, body: body.buffer)
                 #expect(created.status == .accepted, "\(created.json)")
                 let id = try #require(created.json["id"] as? String)

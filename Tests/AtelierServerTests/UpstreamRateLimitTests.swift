@@ -249,14 +249,17 @@ extension UpstreamRateLimitTests {
             let clock = ManualClock()
             try await withTestApp(try standInConfig(standIn), overrides: .init(clock: clock.clock)) { app in
                 let headers: HTTPHeaders = ["Content-Type": "application/json"]
-                let bad = try await app.send(.PUT, "v1/admin/upstream/limits", headers: headers,
-                                             body: ByteBuffer(string: #"{"model":"gpt-image-9","images_per_window":2}"#))
+                let bad = try await app.send(
+                    .PUT, "v1/admin/upstream/limits", headers: headers,
+                    body: ByteBuffer(string: #"{"model":"gpt-image-9","images_per_window":2}"#))
                 #expect(bad.status == .badRequest && bad.errorField == "model")
-                let zero = try await app.send(.PUT, "v1/admin/upstream/limits", headers: headers,
-                                              body: ByteBuffer(string: #"{"model":"*","images_per_window":0}"#))
+                let zero = try await app.send(
+                    .PUT, "v1/admin/upstream/limits", headers: headers,
+                    body: ByteBuffer(string: #"{"model":"*","images_per_window":0}"#))
                 #expect(zero.errorField == "images_per_window")
-                let set = try await app.send(.PUT, "v1/admin/upstream/limits", headers: headers,
-                                             body: ByteBuffer(string: #"{"key":null,"model":"gpt-image-1.5","images_per_window":1}"#))
+                let set = try await app.send(
+                    .PUT, "v1/admin/upstream/limits", headers: headers,
+                    body: ByteBuffer(string: #"{"key":null,"model":"gpt-image-1.5","images_per_window":1}"#))
                 #expect(set.status == .ok)
                 #expect(set.json[path: "limits.0.source"] as? String == "admin")
                 let first = try await app.enqueueGenerate(["prompt": "one", "model": "gpt-image-1.5"])

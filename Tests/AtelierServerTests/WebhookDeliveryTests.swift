@@ -41,7 +41,10 @@ import Vapor
         let clock = ManualClock(1_800_000_000)
         // A redirect (back to the same URL) is not followed: it counts as a failed attempt.
         try await WebhookReceiver.run([.status(500), .redirect]) { receiver in
-            try await withTestApp(try .webhookTesting(retryBase: 10), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore(), clock: clock.clock)) { app in
+            try await withTestApp(
+                try .webhookTesting(retryBase: 10),
+                overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore(), clock: clock.clock)
+            ) { app in
                 let hook = try await app.registerWebhook(receiver.url)
                 let jobID = try await app.enqueueGenerate()
                 try await app.drainJobs(app.makeJobWorker())
@@ -67,7 +70,9 @@ import Vapor
                 for request in requests {
                     let id = try #require(request.headers["webhook-id"])
                     let timestamp = try #require(Int(request.headers["webhook-timestamp"] ?? ""))
-                    #expect(request.headers["webhook-signature"] == WebhookSigner.signature(id: id, timestamp: timestamp, body: request.body, key: key))
+                    #expect(
+                        request.headers["webhook-signature"]
+                            == WebhookSigner.signature(id: id, timestamp: timestamp, body: request.body, key: key))
                     #expect(request.headers["content-type"] == "application/json")
                 }
                 #expect(Int(requests[0].headers["webhook-timestamp"] ?? "") == 1_800_000_000)
@@ -85,7 +90,10 @@ import Vapor
         let clock = ManualClock(1_800_000_000)
         // Nothing listens: each attempt ends at the timeout (the shared client retries a refused connection until then).
         let down = try unusedLoopbackURL()
-        try await withTestApp(try .webhookTesting(retryBase: 10, maxAge: 35, timeout: 1), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore(), clock: clock.clock)) { app in
+        try await withTestApp(
+            try .webhookTesting(retryBase: 10, maxAge: 35, timeout: 1),
+            overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore(), clock: clock.clock)
+        ) { app in
             let hook = try await app.registerWebhook(down, events: ["job.succeeded"])
             _ = try await app.enqueueGenerate()
             try await app.drainJobs(app.makeJobWorker())
@@ -114,7 +122,8 @@ import Vapor
 
     @Test func resendingADeliveredEventSendsItAgainWithTheSameID() async throws {
         try await WebhookReceiver.run { receiver in
-            try await withTestApp(try .webhookTesting(), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore())) { app in
+            try await withTestApp(try .webhookTesting(), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore())) {
+                app in
                 let hook = try await app.registerWebhook(receiver.url, events: ["job.canceled"])
                 let jobID = try await app.enqueueGenerate()
                 #expect(try await app.send(.POST, "v1/jobs/\(jobID)/cancel").status == .ok)
@@ -160,7 +169,8 @@ import Vapor
 
     @Test func dispatchersClaimingTogetherSendEachDeliveryOnce() async throws {
         try await WebhookReceiver.run { receiver in
-            try await withTestApp(try .webhookTesting(), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore())) { app in
+            try await withTestApp(try .webhookTesting(), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore())) {
+                app in
                 _ = try await app.registerWebhook(receiver.url, events: ["job.failed"])
                 let outbox = WebhookOutbox(database: app.db, clock: app.atelier.clock)
                 for index in 0..<40 { try await outbox.enqueue("job.failed", owner: "local", data: ["n": index]) }

@@ -32,7 +32,8 @@ import VaporTesting
             }
             #expect(try await WebhookRecord.query(on: app.db).count() == 0)
             // Two endpoints at most; repeated types are kept once.
-            let first = try await app.postJSON("v1/webhooks", ["url": "https://8.8.8.8/a", "events": ["job.failed", "job.failed", "job.succeeded"]])
+            let first = try await app.postJSON(
+                "v1/webhooks", ["url": "https://8.8.8.8/a", "events": ["job.failed", "job.failed", "job.succeeded"]])
             #expect(first.status == .created && first.json["events"] as? [String] == ["job.succeeded", "job.failed"])
             #expect((first.json["secret"] as? String)?.hasPrefix("whsec_") == true)
             #expect(try await app.postJSON("v1/webhooks", ["url": "https://8.8.8.8/b", "events": ["job.failed"]]).status == .created)
@@ -119,7 +120,9 @@ import VaporTesting
 /// Admins' endpoints for every user's events, and what deleting an account takes with it.
 @Suite struct WebhookAdminTests {
     @Test func anAdminEndpointForEveryoneHearsEachUsersEventsAndAccountDeletionRemovesTheirs() async throws {
-        try await withTestApp(try .webhookTesting(access: .accountsTesting), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore())) { app in
+        try await withTestApp(
+            try .webhookTesting(access: .accountsTesting), overrides: .init(provider: FakeImageProvider(), blobs: InMemoryBlobStore())
+        ) { app in
             let admin = try await app.makeAccount("admin@example.com", admin: true)
             let a = try await app.makeAccount("a@example.com")
             // Only admins may ask for everyone's events.

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Standard Webhooks signing, secrets at rest, and where webhooks may be sent.
@@ -68,15 +68,17 @@ import Glibc
     @Test func urlsOutsideThePolicyAreRefusedBeforeAndAfterResolution() async throws {
         let policy = WebhookURLPolicy(allowPrivate: false, maxLength: 100)
         for url in [
-            "ftp://example.com/x", "example.com/hook", "http://user:pw@example.com/", "https://example.com/" + String(repeating: "a", count: 100),
+            "ftp://example.com/x", "example.com/hook", "http://user:pw@example.com/",
+            "https://example.com/" + String(repeating: "a", count: 100),
             "http://127.0.0.1:8080/hook", "http://[::1]/hook", "http://[::ffff:127.0.0.1]/hook", "http://2130706433/",
             "http://0x7f.1/", "http://localhost/hook", "http://169.254.169.254/latest/meta-data", "http://[fe80::1]/",
         ] {
             await #expect(throws: WebhookURLPolicy.Refused.self, "\(url)") { _ = try await policy.target(for: url) }
         }
         // Public addresses pass; plain http connects to the checked address, naming the host in `Host`.
-        #expect(try await policy.target(for: "http://8.8.8.8:8080/hook?x=1")
-            == .init(url: "http://8.8.8.8:8080/hook?x=1", hostHeader: "8.8.8.8:8080"))
+        #expect(
+            try await policy.target(for: "http://8.8.8.8:8080/hook?x=1")
+                == .init(url: "http://8.8.8.8:8080/hook?x=1", hostHeader: "8.8.8.8:8080"))
         #expect(try await policy.target(for: "https://8.8.8.8/hook") == .init(url: "https://8.8.8.8/hook", hostHeader: nil))
         // WEBHOOK_ALLOW_PRIVATE=true lets loopback through, but never another scheme.
         let open = WebhookURLPolicy(allowPrivate: true, maxLength: 100)
@@ -99,8 +101,10 @@ import Glibc
     @Test func environmentSettingsAreParsedAndCheckedTogether() {
         var problems: [String] = []
         let hooks = AtelierConfig.Webhooks.fromEnvironment(
-            ["WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_RETRY_BASE_SECONDS": "0.5", "WEBHOOK_MAX_AGE_SECONDS": "5",
-             "WEBHOOK_ENCRYPTION_KEY": Data(repeating: 1, count: 32).base64EncodedString()], problems: &problems)
+            [
+                "WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_RETRY_BASE_SECONDS": "0.5", "WEBHOOK_MAX_AGE_SECONDS": "5",
+                "WEBHOOK_ENCRYPTION_KEY": Data(repeating: 1, count: 32).base64EncodedString(),
+            ], problems: &problems)
         #expect(problems.isEmpty && hooks.allowPrivate && hooks.retryBaseSeconds == 0.5 && hooks.maxAgeSeconds == 5)
         #expect(hooks.encryptionKey?.count == 32)
         _ = AtelierConfig.Webhooks.fromEnvironment(

@@ -21,7 +21,9 @@ final class WebhookReceiver: Sendable {
     let port: Int
     private let state: Mutex<(script: [Reply], received: [Received])>
     /// Requests held by `.hang`, and tests waiting for a number of requests.
-    private let waiters = Mutex<(released: Bool, held: [CheckedContinuation<Void, Never>], counting: [(Int, CheckedContinuation<Void, Never>)])>((false, [], []))
+    private let waiters = Mutex<
+        (released: Bool, held: [CheckedContinuation<Void, Never>], counting: [(Int, CheckedContinuation<Void, Never>)])
+    >((false, [], []))
 
     var url: String { "http://127.0.0.1:\(port)/hook" }
     var received: [Received] { state.withLock { $0.received } }
@@ -33,25 +35,28 @@ final class WebhookReceiver: Sendable {
 
     static func run<T>(_ script: [Reply] = [], _ body: (WebhookReceiver) async throws -> T) async throws -> T {
         let box = Box()
-        return try await withLoopbackServer(logLevel: .critical, configure: { app in
-            app.on(.POST, "hook", body: .collect(maxSize: "4mb")) { req async throws -> Response in
-                let receiver = try #require(box.receiver)
-                let reply = receiver.state.withLock { state -> Reply in
-                    var headers: [String: String] = [:]
-                    for (name, value) in req.headers { headers[name.lowercased()] = value }
-                    state.received.append(Received(headers: headers, body: Data(req.body.data?.readableBytesView ?? [])))
-                    return state.script.isEmpty ? .status(204) : state.script.removeFirst()
-                }
-                receiver.arrived()
-                switch reply {
-                case .status(let code): return Response(status: HTTPResponseStatus(statusCode: code))
-                case .redirect: return Response(status: .temporaryRedirect, headers: ["Location": "/hook"])
-                case .hang:
-                    await receiver.hold()
-                    return Response(status: .noContent)
+        return try await withLoopbackServer(
+            logLevel: .critical,
+            configure: { app in
+                app.on(.POST, "hook", body: .collect(maxSize: "4mb")) { req async throws -> Response in
+                    let receiver = try #require(box.receiver)
+                    let reply = receiver.state.withLock { state -> Reply in
+                        var headers: [String: String] = [:]
+                        for (name, value) in req.headers { headers[name.lowercased()] = value }
+                        state.received.append(Received(headers: headers, body: Data(req.body.data?.readableBytesView ?? [])))
+                        return state.script.isEmpty ? .status(204) : state.script.removeFirst()
+                    }
+                    receiver.arrived()
+                    switch reply {
+                    case .status(let code): return Response(status: HTTPResponseStatus(statusCode: code))
+                    case .redirect: return Response(status: .temporaryRedirect, headers: ["Location": "/hook"])
+                    case .hang:
+                        await receiver.hold()
+                        return Response(status: .noContent)
+                    }
                 }
             }
-        }) { port in
+        ) { port in
             let receiver = WebhookReceiver(port: port, script: script)
             box.receiver = receiver
             defer { receiver.release() }
@@ -128,8 +133,10 @@ extension AtelierConfig {
 
 extension Application {
     /// Registers an endpoint through the API; returns (id, secret).
-    func registerWebhook(_ url: String, events: [String] = ["job.succeeded", "job.failed", "job.canceled"],
-                         headers: HTTPHeaders = [:]) async throws -> (id: String, secret: String) {
+    func registerWebhook(
+        _ url: String, events: [String] = ["job.succeeded", "job.failed", "job.canceled"],
+        headers: HTTPHeaders = [:]
+    ) async throws -> (id: String, secret: String) {
         let response = try await postJSON("v1/webhooks", ["url": url, "events": events], headers: headers)
         #expect(response.status == .created, "\(response.json)")
         return (try #require(response.json["id"] as? String), try #require(response.json["secret"] as? String))

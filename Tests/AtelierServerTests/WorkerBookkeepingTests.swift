@@ -37,7 +37,10 @@ private struct Gate: Sendable {
     @Test func afterwardsRunsOnceTheSlotIsFree() async throws {
         let running = RunningJobs()
         let seen = AsyncStream<Int>.makeStream()
-        let run = running.start(UUID()) {} afterwards: { seen.continuation.yield(running.count) }
+        let run = running.start(UUID()) {
+        } afterwards: {
+            seen.continuation.yield(running.count)
+        }
         await run.value
         seen.continuation.finish()
         var counts: [Int] = []

@@ -58,9 +58,11 @@ struct MaskTests {
     @Test("wrong aspect → maskAspectMismatch")
     func aspectMismatch() throws {
         let mask = try Fixtures.grey(width: 512, height: 256) { _, _ in 0 }
-        #expect(imageError { _ = try ImageProcessing.prepareMask(mask, baseWidth: 1024, baseHeight: 1024) }
-            == .maskAspectMismatch(maskWidth: 512, maskHeight: 256, baseWidth: 1024, baseHeight: 1024))
-        #expect(!ImageProcessingError.maskAspectMismatch(maskWidth: 512, maskHeight: 256, baseWidth: 1024, baseHeight: 1024).message.isEmpty)
+        #expect(
+            imageError { _ = try ImageProcessing.prepareMask(mask, baseWidth: 1024, baseHeight: 1024) }
+                == .maskAspectMismatch(maskWidth: 512, maskHeight: 256, baseWidth: 1024, baseHeight: 1024))
+        #expect(
+            !ImageProcessingError.maskAspectMismatch(maskWidth: 512, maskHeight: 256, baseWidth: 1024, baseHeight: 1024).message.isEmpty)
     }
 
     @Test("subject matte → white becomes transparent, at the requested size")
@@ -80,8 +82,8 @@ struct MaskTests {
 @Suite("composite preserving unmasked pixels")
 struct CompositeTests {
     static let w = 256, h = 192
-    static let maskRect = (x: 64..<192, y: 48..<144)        // black = edit
-    static let changedRect = (x: 96..<240, y: 80..<176)     // where `edited` really differs
+    static let maskRect = (x: 64..<192, y: 48..<144)  // black = edit
+    static let changedRect = (x: 96..<240, y: 80..<176)  // where `edited` really differs
 
     /// Original: synthetic RGB. Edited: original ±3 everywhere (below the change threshold) and shifted by 128 (mod 256) in `changedRect`.
     private func fixtures() throws -> (original: Data, edited: Data, mask: Data) {
@@ -101,7 +103,8 @@ struct CompositeTests {
     @Test("outside the mask = original exactly; deep inside = edited exactly", arguments: [0, 6, 12])
     func hardMask(feather r: Int) throws {
         let (original, edited, mask) = try fixtures()
-        let result = try ImageProcessing.compositePreservingUnmasked(original: original, edited: edited, mask: mask, featherRadius: r, format: .png)
+        let result = try ImageProcessing.compositePreservingUnmasked(
+            original: original, edited: edited, mask: mask, featherRadius: r, format: .png)
         let out = try Pixels(result.composite), o = try Pixels(original), e = try Pixels(edited)
         #expect((out.width, out.height) == (Self.w, Self.h))
         let m = Self.maskRect
@@ -127,7 +130,8 @@ struct CompositeTests {
     @Test("the changes map marks where raw `edited` moved by more than 8")
     func changesMap() throws {
         let (original, edited, mask) = try fixtures()
-        let result = try ImageProcessing.compositePreservingUnmasked(original: original, edited: edited, mask: mask, featherRadius: 4, format: .webp)
+        let result = try ImageProcessing.compositePreservingUnmasked(
+            original: original, edited: edited, mask: mask, featherRadius: 4, format: .webp)
         #expect(try ImageProcessing.probe(result.composite).format == .webp)
         #expect(try ImageProcessing.probe(result.changes) == ImageInfo(format: .png, width: Self.w, height: Self.h, hasAlpha: true))
         let changes = try Pixels(result.changes)
@@ -147,7 +151,8 @@ struct CompositeTests {
         let original = try ImageProcessing.synthesize(width: 300, height: 200, format: .jpeg, seed: 1)
         let edited = try ImageProcessing.synthesize(width: 1536, height: 1024, format: .png, seed: 2, transparent: true)
         let mask = try Fixtures.rgba(width: 150, height: 100) { x, _ in [0, 0, 0, x < 75 ? 0 : 255] }
-        let result = try ImageProcessing.compositePreservingUnmasked(original: original, edited: edited, mask: mask, featherRadius: 8, format: .jpeg)
+        let result = try ImageProcessing.compositePreservingUnmasked(
+            original: original, edited: edited, mask: mask, featherRadius: 8, format: .jpeg)
         #expect(try ImageProcessing.probe(result.composite) == ImageInfo(format: .jpeg, width: 300, height: 200, hasAlpha: false))
         #expect(try ImageProcessing.probe(result.changes) == ImageInfo(format: .png, width: 300, height: 200, hasAlpha: true))
     }
@@ -156,8 +161,10 @@ struct CompositeTests {
     func wrongMask() throws {
         let original = try ImageProcessing.synthesize(width: 300, height: 200, format: .png, seed: 1)
         let mask = try Fixtures.grey(width: 100, height: 100) { _, _ in 0 }
-        #expect(imageError {
-            _ = try ImageProcessing.compositePreservingUnmasked(original: original, edited: original, mask: mask, featherRadius: 2, format: .png)
-        } == .maskAspectMismatch(maskWidth: 100, maskHeight: 100, baseWidth: 300, baseHeight: 200))
+        #expect(
+            imageError {
+                _ = try ImageProcessing.compositePreservingUnmasked(
+                    original: original, edited: original, mask: mask, featherRadius: 2, format: .png)
+            } == .maskAspectMismatch(maskWidth: 100, maskHeight: 100, baseWidth: 300, baseHeight: 200))
     }
 }

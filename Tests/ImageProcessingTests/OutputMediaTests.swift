@@ -23,7 +23,8 @@ import Testing
     }
 
     @Test func anSvgIsMeasuredAndRasterisedForItsThumbnail() throws {
-        let svg = Data("""
+        let svg = Data(
+            """
             <?xml version="1.0"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="800" height="400"><rect width="800" height="400" fill="#f00"/></svg>
             """.utf8)

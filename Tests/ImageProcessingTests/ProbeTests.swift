@@ -47,8 +47,9 @@ struct ProbeTests {
         let bomb = Fixtures.pngHeaderOnly(width: 60000, height: 60000)
         #expect(bomb.count < 64)
         let start = ContinuousClock.now
-        #expect(imageError { _ = try ImageProcessing.probe(bomb) }
-            == .tooManyPixels(width: 60000, height: 60000, limit: ImageProcessing.defaultMaxPixels))
+        #expect(
+            imageError { _ = try ImageProcessing.probe(bomb) }
+                == .tooManyPixels(width: 60000, height: 60000, limit: ImageProcessing.defaultMaxPixels))
         #expect(imageError { _ = try ImageProcessing.thumbnail(bomb) } == .tooManyPixels(width: 60000, height: 60000, limit: 50_000_000))
         #expect(imageError { _ = try ImageProcessing.rgbaPixels(bomb) } == .tooManyPixels(width: 60000, height: 60000, limit: 50_000_000))
         #expect(ContinuousClock.now - start < .seconds(1))

@@ -78,7 +78,9 @@ struct ThumbnailTests {
     func jpegOriented() throws {
         let jpeg = try ImageProcessing.synthesize(width: 800, height: 400, format: .jpeg, seed: 4)
         let tagged = try ImageProcessing.settingOrientation(jpeg, to: 6)
-        #expect(try ImageProcessing.probe(try ImageProcessing.thumbnail(tagged)) == ImageInfo(format: .webp, width: 192, height: 384, hasAlpha: false))
+        #expect(
+            try ImageProcessing.probe(try ImageProcessing.thumbnail(tagged))
+                == ImageInfo(format: .webp, width: 192, height: 384, hasAlpha: false))
     }
 }
 
@@ -93,7 +95,8 @@ struct FileThumbnailTests {
     @Test("same bytes as the in-memory thumbnail, orientation honoured")
     func sameAsBuffer() throws {
         let png = try ImageProcessing.synthesize(width: 1536, height: 1024, format: .png, seed: 9)
-        let jpeg = try ImageProcessing.settingOrientation(try ImageProcessing.synthesize(width: 800, height: 400, format: .jpeg, seed: 4), to: 6)
+        let jpeg = try ImageProcessing.settingOrientation(
+            try ImageProcessing.synthesize(width: 800, height: 400, format: .jpeg, seed: 4), to: 6)
         for source in [png, jpeg] {
             let path = try write(source)
             defer { try? FileManager.default.removeItem(atPath: path) }
@@ -110,7 +113,9 @@ struct FileThumbnailTests {
         guard case .corrupt? = imageError({ _ = try ImageProcessing.thumbnail(fileAt: half) }) else {
             Issue.record("half a PNG should not thumbnail"); return
         }
-        #expect(imageError { _ = try ImageProcessing.thumbnail(fileAt: bomb) } == .tooManyPixels(width: 60000, height: 60000, limit: 50_000_000))
+        #expect(
+            imageError { _ = try ImageProcessing.thumbnail(fileAt: bomb) } == .tooManyPixels(width: 60000, height: 60000, limit: 50_000_000)
+        )
         guard case .corrupt? = imageError({ _ = try ImageProcessing.thumbnail(fileAt: "/nonexistent/x.png") }) else {
             Issue.record("a missing file should be an error"); return
         }

@@ -9,7 +9,9 @@ import Testing
 
 @Suite("OpenAI Files and Batch APIs: client against the stand-in")
 struct BatchesClientTests {
-    static func line(_ id: String, prompt: String = "a lighthouse", size: String = "1024x1024", url: String = "/v1/images/generations") -> String {
+    static func line(_ id: String, prompt: String = "a lighthouse", size: String = "1024x1024", url: String = "/v1/images/generations")
+        -> String
+    {
         "{\"custom_id\":\"\(id)\",\"method\":\"POST\",\"url\":\"\(url)\",\"body\":{\"model\":\"gpt-image-2\",\"prompt\":\"\(prompt)\",\"size\":\"\(size)\",\"quality\":\"low\"}}"
     }
 
@@ -18,7 +20,8 @@ struct BatchesClientTests {
         let file = try await client.uploadBatchInput(filename: "input.jsonl", bytes: .data(Data(lines.joined(separator: "\n").utf8)))
         #expect(file.purpose == "batch")
         #expect(file.id.hasPrefix("file-"))
-        let batch = try await client.createBatch(inputFileID: file.id, endpoint: "/v1/images/generations", metadata: ["atelier_batch": "b1"])
+        let batch = try await client.createBatch(
+            inputFileID: file.id, endpoint: "/v1/images/generations", metadata: ["atelier_batch": "b1"])
         #expect(batch.status == .validating)
         #expect(batch.metadata == ["atelier_batch": "b1"])
         return (client, batch)
@@ -50,7 +53,8 @@ struct BatchesClientTests {
                 #expect(line.requestID?.hasPrefix("req_") == true)
                 let bodyData = try #require(line.body)
                 let body = try #require(JSONSerialization.jsonObject(with: bodyData) as? [String: Any])
-                let image = try #require(((body["data"] as? [[String: Any]])?.first?["b64_json"] as? String).flatMap { Data(base64Encoded: $0) })
+                let image = try #require(
+                    ((body["data"] as? [[String: Any]])?.first?["b64_json"] as? String).flatMap { Data(base64Encoded: $0) })
                 #expect(image.starts(with: [0x89, 0x50, 0x4E, 0x47]))
                 let usage = try #require(body["usage"] as? [String: Any])
                 let expected = try ModelRegistry.bundled().model("gpt-image-2")?.outputTokens["low"]?["1024x1024"]
@@ -109,7 +113,8 @@ struct BatchesClientTests {
             let (client, created) = try await Self.start(h, lines: (1...5).map { Self.line("job-\($0)") })
             _ = try await client.batch(created.id)
             #expect(try await client.batch(created.id).requestCounts?.completed == 2)
-            let (status, _) = try await h.post("/_standin/batches/\(created.id)/expire", contentType: "application/json", body: ByteBuffer())
+            let (status, _) = try await h.post(
+                "/_standin/batches/\(created.id)/expire", contentType: "application/json", body: ByteBuffer())
             #expect(status == 200)
             let batch = try await client.batch(created.id)
             #expect(batch.status == .expired)
@@ -142,7 +147,10 @@ struct BatchesClientTests {
     @Test func uploadAndCreateRefuseWhatOpenAIRefuses() async throws {
         try await Harness.run { h in
             let client = OpenAIBatchesClient(httpClient: h.http, configuration: h.configuration(), logger: h.logger)
-            await #expect(throws: ProviderError.invalidRequest(message: "Invalid file format for Batch API. Must be .jsonl", param: "file", code: "invalid_value")) {
+            await #expect(
+                throws: ProviderError.invalidRequest(
+                    message: "Invalid file format for Batch API. Must be .jsonl", param: "file", code: "invalid_value")
+            ) {
                 _ = try await client.uploadBatchInput(filename: "input.csv", bytes: .data(Data("a,b\n".utf8)))
             }
             let file = try await client.uploadBatchInput(filename: "in.jsonl", bytes: .data(Data(Self.line("a").utf8)))

@@ -21,7 +21,8 @@ struct ClientTests {
                 prompt: "a red fox in the snow", model: "gpt-image-2", n: 1, size: "1024x1024", quality: "low",
                 background: "opaque", outputFormat: "jpeg", outputCompression: 80, moderation: "low")
             let result = try await provider.run(
-                ProviderRequest(parameters: parameters, safetyIdentifier: "user-hash-1")) { _ in }
+                ProviderRequest(parameters: parameters, safetyIdentifier: "user-hash-1")
+            ) { _ in }
             #expect(result.images.count == 1)
             #expect(result.images[0].starts(with: [0xFF, 0xD8, 0xFF]))
             #expect(result.requestID?.hasPrefix("req_") == true)

@@ -46,7 +46,10 @@ struct ErrorTests {
         var request = Self.generation
         request.parameters.n = 11
         let error = try await Self.failure(faults: nil, request: request)
-        #expect(error == .invalidRequest(message: "Invalid value for 'n': 11. Expected an integer between 1 and 10.", param: "n", code: "invalid_value"))
+        #expect(
+            error
+                == .invalidRequest(
+                    message: "Invalid value for 'n': 11. Expected an integer between 1 and 10.", param: "n", code: "invalid_value"))
     }
 
     @Test func unauthenticated() async throws {

@@ -31,7 +31,8 @@ struct ResponseTapTests {
     @Test func aListeningTapGetsTheWholeBodyAsSentAndTheResultIsDecodedFromTheSameBytes() async throws {
         try await Harness.run { h in
             let collected = Collected(listening: true)
-            var request = ProviderRequest(parameters: ImageParameters(prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low"))
+            var request = ProviderRequest(
+                parameters: ImageParameters(prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low"))
             request.responseTap = collected.tap
             let result = try await h.provider(h.configuration()).run(request) { _ in }
             let (head, body, ended, other) = collected.parts.withLock { $0 }
@@ -45,8 +46,9 @@ struct ResponseTapTests {
     @Test func aStreamedAnswerReachesTheTapAsTheEventStream() async throws {
         try await Harness.run { h in
             let collected = Collected(listening: true)
-            var request = ProviderRequest(parameters: ImageParameters(
-                prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low", partialImages: 2))
+            var request = ProviderRequest(
+                parameters: ImageParameters(
+                    prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low", partialImages: 2))
             request.responseTap = collected.tap
             _ = try await h.provider(h.configuration()).run(request) { _ in }
             let (head, body, ended, _) = collected.parts.withLock { $0 }
@@ -60,7 +62,8 @@ struct ResponseTapTests {
     @Test func aTapNobodyListensToGetsOnlyTheHead() async throws {
         try await Harness.run { h in
             let collected = Collected(listening: false)
-            var request = ProviderRequest(parameters: ImageParameters(prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low"))
+            var request = ProviderRequest(
+                parameters: ImageParameters(prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low"))
             request.responseTap = collected.tap
             let result = try await h.provider(h.configuration()).run(request) { _ in }
             #expect(result.images.count == 1)

@@ -100,11 +100,14 @@ struct RetryAfterTests {
         }
         let quota = map(429, #"{"error":{"message":"m","type":"insufficient_quota","param":null,"code":null}}"#)
         #expect(quota == .insufficientQuota(message: "m", code: "insufficient_quota"))
-        let hardLimit = map(400, #"{"error":{"message":"m","type":"invalid_request_error","param":null,"code":"billing_hard_limit_reached"}}"#)
+        let hardLimit = map(
+            400, #"{"error":{"message":"m","type":"invalid_request_error","param":null,"code":"billing_hard_limit_reached"}}"#)
         #expect(hardLimit == .insufficientQuota(message: "m", code: "billing_hard_limit_reached"))
         #expect(map(502, "<html>bad gateway</html>") == .serverError(status: 502, message: "<html>bad gateway</html>"))
         #expect(map(429, "{}", ["retry-after": "3"]).retryAfter == 3)
-        #expect(map(404, #"{"error":{"message":"nope","type":"invalid_request_error","param":null,"code":"model_not_found"}}"#) == .modelNotFound(message: "nope"))
+        #expect(
+            map(404, #"{"error":{"message":"nope","type":"invalid_request_error","param":null,"code":"model_not_found"}}"#)
+                == .modelNotFound(message: "nope"))
     }
 }
 
@@ -123,9 +126,11 @@ struct CodecTests {
         #expect(result.images == [png, png])
         #expect(result.created == 5)
         #expect(result.size == "1024x1024")
-        #expect(result.usage == Usage(
-            inputTokens: 10, inputTextTokens: 4, inputImageTokens: 6, outputTokens: 100, outputImageTokens: 90,
-            outputTextTokens: 10, totalTokens: 110))
+        #expect(
+            result.usage
+                == Usage(
+                    inputTokens: 10, inputTextTokens: 4, inputImageTokens: 6, outputTokens: 100, outputImageTokens: 90,
+                    outputTextTokens: 10, totalTokens: 110))
     }
 
     @Test func decodesTheSameWhateverTheChunkBoundaries() throws {
@@ -135,7 +140,8 @@ struct CodecTests {
             // One value with JSON-escaped slashes, as some encoders write them.
             index == 1 ? data.base64EncodedString().replacingOccurrences(of: "/", with: "\\/") : data.base64EncodedString()
         }
-        let json = #"{"created":7,"data":["# + values.map { #"{"note":"b64_json","b64_json":"\#($0)"}"# }.joined(separator: ",")
+        let json =
+            #"{"created":7,"data":["# + values.map { #"{"note":"b64_json","b64_json":"\#($0)"}"# }.joined(separator: ",")
             + #"],"size":"1536x1024"}"#
         let bytes = Array(json.utf8)
         for chunkSize in [1, 2, 3, 5, 64, 4096, bytes.count] {
@@ -201,10 +207,11 @@ struct CodecTests {
         body.addText("stream", WireValue.bool(true).text)
         body.addFile("image[]", ImageUpload(filename: "a.png", contentType: "image/png", data: Data([1, 2])))
         let text = String(buffer: try body.encode())
-        #expect(text == "--B\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhi\r\n"
-            + "--B\r\nContent-Disposition: form-data; name=\"stream\"\r\n\r\ntrue\r\n"
-            + "--B\r\nContent-Disposition: form-data; name=\"image[]\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\u{01}\u{02}\r\n"
-            + "--B--\r\n")
+        #expect(
+            text == "--B\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhi\r\n"
+                + "--B\r\nContent-Disposition: form-data; name=\"stream\"\r\n\r\ntrue\r\n"
+                + "--B\r\nContent-Disposition: form-data; name=\"image[]\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\u{01}\u{02}\r\n"
+                + "--B--\r\n")
         #expect(body.contentType == "multipart/form-data; boundary=B")
     }
 
@@ -216,7 +223,11 @@ struct CodecTests {
         #expect(generation.inputFidelity == nil)
         #expect(generation.moderation == "auto")
         let names = generation.wireFields(forEdit: false).map(\.0)
-        #expect(names == ["prompt", "model", "n", "size", "quality", "background", "output_format", "moderation", "complexity", "stream", "partial_images"])
+        #expect(
+            names == [
+                "prompt", "model", "n", "size", "quality", "background", "output_format", "moderation", "complexity", "stream",
+                "partial_images",
+            ])
         let edit = OpenAIImageProvider.fields(
             for: ProviderRequest(parameters: parameters, images: [ImageUpload(filename: "a", contentType: "image/png", data: Data())]))
         #expect(edit.moderation == nil)
@@ -233,7 +244,11 @@ struct CodecTests {
 
 @Suite struct RateLimitHeaderTests {
     @Test func theWaitInA429MessageIsReadWhenNoHeaderSaysIt() {
-        #expect(RetryAfter.seconds(inMessage: "Rate limit reached for gpt-image-2 … on images per min (IPM): Limit 5, Used 5, Requested 1. Please try again in 1.2s. Visit …") == 1.2)
+        #expect(
+            RetryAfter.seconds(
+                inMessage:
+                    "Rate limit reached for gpt-image-2 … on images per min (IPM): Limit 5, Used 5, Requested 1. Please try again in 1.2s. Visit …"
+            ) == 1.2)
         #expect(RetryAfter.seconds(inMessage: "… Please try again in 20ms.") == 0.02)
         #expect(RetryAfter.seconds(inMessage: "… Please try again in 6m0s.") == 360)
         #expect(RetryAfter.seconds(inMessage: "You exceeded your current quota") == nil)

@@ -51,7 +51,8 @@ public struct SizeRule: Codable, Sendable, Equatable {
         if auto { options.insert("auto", at: 0) }
         var text = options.joined(separator: ", ")
         if let free {
-            text += ", or any WxH with edges multiples of \(free.multipleOf), longest edge ≤ \(free.maxEdge), "
+            text +=
+                ", or any WxH with edges multiples of \(free.multipleOf), longest edge ≤ \(free.maxEdge), "
                 + "ratio ≤ \(Int(free.maxRatio)):1 and \(free.minPixels)…\(free.maxPixels) pixels"
         }
         return text

@@ -21,7 +21,9 @@ extension ImageRequestValidator {
         {
             throw ValidationError(
                 code: "preview_not_enabled", field: "output_format",
-                message: "output_format '\(format)' is a preview feature that is not enabled on this server (OPENAI_PREVIEW_FORMATS or the admin page). Allowed: \(model.outputFormats.joined(separator: ", ")).")
+                message:
+                    "output_format '\(format)' is a preview feature that is not enabled on this server (OPENAI_PREVIEW_FORMATS or the admin page). Allowed: \(model.outputFormats.joined(separator: ", "))."
+            )
         }
         return try pick(
             "output_format", format, default: "png", from: model.outputFormats(enabledPreviews: enabledPreviewFormats),

@@ -29,8 +29,9 @@ struct APIKeyIssuer: Sendable {
     /// The live key and its user for a bearer token; nil when unknown or revoked.
     func find(secret: String) async throws -> (APIKeyRecord, UserRecord)? {
         guard secret.hasPrefix(Self.prefix), secret.count < 200 else { return nil }
-        guard let key = try await APIKeyRecord.query(on: database)
-            .filter(\.$keyHash == SecretToken.sha256(secret)).filter(\.$revokedAt == nil).with(\.$user).first()
+        guard
+            let key = try await APIKeyRecord.query(on: database)
+                .filter(\.$keyHash == SecretToken.sha256(secret)).filter(\.$revokedAt == nil).with(\.$user).first()
         else { return nil }
         let now = clock.now()
         if (key.lastUsedAt ?? 0) < now - 60 {

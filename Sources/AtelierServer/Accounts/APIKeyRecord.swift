@@ -18,7 +18,10 @@ public final class APIKeyRecord: Model, @unchecked Sendable {
 
     public init() {}
 
-    init(id: UUID = UUID(), userID: UUID, name: String, prefix: String, keyHash: String, scopes: Set<APIKeyScope> = APIKeyScope.defaults, now: Double) {
+    init(
+        id: UUID = UUID(), userID: UUID, name: String, prefix: String, keyHash: String, scopes: Set<APIKeyScope> = APIKeyScope.defaults,
+        now: Double
+    ) {
         self.id = id
         self.$user.id = userID
         self.name = name

@@ -33,10 +33,12 @@ struct AccountDeleter {
             try await sql.raw("DELETE FROM spend_periods WHERE subject = \(bind: owner)").run()
             for subject in counters { try await sql.raw("DELETE FROM rate_counters WHERE subject = \(bind: subject)").run() }
             let pair = "pair:\(user.email)|"
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 DELETE FROM login_throttle WHERE subject = \(bind: "email:" + user.email)
                 OR SUBSTR(subject, 1, CAST(\(bind: pair.unicodeScalars.count) AS INTEGER)) = \(bind: pair)
-                """).run()
+                """
+            ).run()
             try await WebhookCleanup.delete(owner: owner, on: db)
             try await APIKeyRecord.query(on: db).filter(\.$user.$id == userID).delete()
             try await SessionRecord.query(on: db).filter(\.$user.$id == userID).delete()

@@ -11,7 +11,8 @@ struct CallerResolver: AsyncMiddleware {
         var failure: (any Error)?
         do { req.caller = try await resolve(req) } catch { failure = error }
         let access = req.atelier.config.access
-        let subjects = req.caller.map { RateLimitSubject.caller(.requests, owner: $0.owner, key: $0.keyID) }
+        let subjects =
+            req.caller.map { RateLimitSubject.caller(.requests, owner: $0.owner, key: $0.keyID) }
             ?? [.address(req.remoteAddress?.ipAddress ?? "unknown")]
         let decision = try await RateLimiter(database: req.db, clock: req.atelier.clock)
             .hit(subjects, limit: req.caller?.limits.requestsPerMinute ?? access.requestsPerMinute)

@@ -29,10 +29,12 @@ struct Invites: Sendable {
     /// Marks the invitation used by `userID` inside the caller's transaction; false when unknown, used or expired.
     static func consume(_ token: String, by userID: UUID, now: Double, on database: any Database) async throws -> Bool {
         guard token.count < 200 else { return false }
-        return try await database.sql.raw("""
+        return try await database.sql.raw(
+            """
             UPDATE invites SET used_at = \(bind: now), used_by = \(bind: userID)
             WHERE token_hash = \(bind: SecretToken.sha256(token)) AND used_at IS NULL AND expires_at > \(bind: now)
             RETURNING id
-            """).all().count == 1
+            """
+        ).all().count == 1
     }
 }

@@ -17,10 +17,13 @@ enum LocalMode {
         let cache = req.application.storage[CacheKey.self]
         if let token = cache?.withLockedValue({ $0 }) { return token }
         let sql = req.db.sql
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO app_settings (name, value) VALUES ('local_csrf', \(bind: SecretToken.random())) ON CONFLICT (name) DO NOTHING
-            """).run()
-        let token = try await sql.raw("SELECT value FROM app_settings WHERE name = 'local_csrf'").first()?
+            """
+        ).run()
+        let token =
+            try await sql.raw("SELECT value FROM app_settings WHERE name = 'local_csrf'").first()?
             .decode(column: "value", as: String.self) ?? ""
         cache?.withLockedValue { $0 = token }
         return token

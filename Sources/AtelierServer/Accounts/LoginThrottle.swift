@@ -27,9 +27,11 @@ struct LoginThrottle: Sendable {
     /// 429 with Retry-After while any subject waits.
     func check(email: String, address: String) async throws {
         let names = subjects(email: email, address: address).map(\.0)
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             SELECT blocked_until FROM login_throttle WHERE subject IN (\(SQLList(names.map { SQLBind($0) })))
-            """).all()
+            """
+        ).all()
         let until = try rows.map { try $0.decode(column: "blocked_until", as: Double.self) }.max() ?? 0
         let wait = until - clock.now()
         guard wait > 0 else { return }
@@ -45,16 +47,21 @@ struct LoginThrottle: Sendable {
     func failed(email: String, address: String) async throws {
         let now = clock.now()
         for (subject, rule) in subjects(email: email, address: address) {
-            let failures = try await sql.raw("""
-                INSERT INTO login_throttle (subject, failures, blocked_until, updated_at) VALUES (\(bind: subject), 1, 0, \(bind: now))
-                ON CONFLICT (subject) DO UPDATE SET failures = login_throttle.failures + 1, updated_at = excluded.updated_at
-                RETURNING failures
-                """).first()?.decode(column: "failures", as: Int64.self) ?? 1
+            let failures =
+                try await sql.raw(
+                    """
+                    INSERT INTO login_throttle (subject, failures, blocked_until, updated_at) VALUES (\(bind: subject), 1, 0, \(bind: now))
+                    ON CONFLICT (subject) DO UPDATE SET failures = login_throttle.failures + 1, updated_at = excluded.updated_at
+                    RETURNING failures
+                    """
+                ).first()?.decode(column: "failures", as: Int64.self) ?? 1
             let delay = Self.delay(failures: failures, rule: rule)
             guard delay > 0 else { continue }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE login_throttle SET blocked_until = \(bind: now + delay) WHERE subject = \(bind: subject)
-                """).run()
+                """
+            ).run()
         }
     }
 

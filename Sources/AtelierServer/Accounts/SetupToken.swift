@@ -13,20 +13,24 @@ enum SetupToken {
     static func issueIfNoAdmin(_ app: Application) async throws -> String? {
         guard app.atelier.config.access.loginRequired, try await adminCount(on: app.db) == 0 else { return nil }
         let token = SecretToken.random()
-        try await app.db.sql.raw("""
+        try await app.db.sql.raw(
+            """
             INSERT INTO app_settings (name, value) VALUES (\(bind: settingName), \(bind: SecretToken.sha256(token)))
             ON CONFLICT (name) DO UPDATE SET value = excluded.value
-            """).run()
+            """
+        ).run()
         return token
     }
 
     /// Uses the token up inside the caller's transaction; false when it is wrong, used, or an admin exists.
     static func consume(_ token: String, on database: any Database) async throws -> Bool {
         guard token.count < 200 else { return false }
-        let deleted = try await database.sql.raw("""
+        let deleted = try await database.sql.raw(
+            """
             DELETE FROM app_settings WHERE name = \(bind: settingName) AND value = \(bind: SecretToken.sha256(token))
             RETURNING name
-            """).all()
+            """
+        ).all()
         guard deleted.count == 1 else { return false }
         return try await adminCount(on: database) == 0
     }

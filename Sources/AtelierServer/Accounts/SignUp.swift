@@ -37,13 +37,18 @@ struct SignUp: Sendable {
             try await accounts.database.transaction { db in
                 if let setup {
                     guard try await SetupToken.consume(setup, on: db) else {
-                        throw APIError.invalid("setup_token", "This setup link was already used or is out of date; see the server's log or run `atelier users create EMAIL --admin`.", code: "invalid_setup_token")
+                        throw APIError.invalid(
+                            "setup_token",
+                            "This setup link was already used or is out of date; see the server's log or run `atelier users create EMAIL --admin`.",
+                            code: "invalid_setup_token")
                     }
                     user.role = UserRecord.Role.admin.rawValue
                     user.status = UserRecord.Status.active.rawValue
                 } else if let invite {
                     guard try await Invites.consume(invite, by: userID, now: now, on: db) else {
-                        throw APIError.invalid("invite", "This invitation was already used or has expired; ask an admin for a new one.", code: "invalid_invite")
+                        throw APIError.invalid(
+                            "invite", "This invitation was already used or has expired; ask an admin for a new one.", code: "invalid_invite"
+                        )
                     }
                     user.status = UserRecord.Status.active.rawValue
                 }

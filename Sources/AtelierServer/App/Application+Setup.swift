@@ -43,7 +43,9 @@ extension Application {
 
     /// Drops the schema named by a `search_path` URL parameter (test isolation).
     public func dropIsolatedSchema() async throws {
-        guard let services = storage[AtelierServicesKey.self], case .postgres(let url) = services.config.database, let schema = Self.splitSearchPath(url).schema else { return }
+        guard let services = storage[AtelierServicesKey.self], case .postgres(let url) = services.config.database,
+            let schema = Self.splitSearchPath(url).schema
+        else { return }
         try await db.sql.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run()
     }
 
@@ -80,15 +82,16 @@ extension Application {
             provider = custom
         } else if let openAI = config.openAI {
             // One client per upstream key (`OPENAI_API_KEYS`), all over the one shared HTTPClient.
-            provider = OpenAIKeyedImageProvider(providers: config.upstreamKeys.map { key in
-                let client = OpenAIImagesClient(
-                    httpClient: http.client.shared,
-                    configuration: OpenAIConfiguration(
-                        apiKey: key.apiKey, baseURL: openAI.baseURL, organization: key.organization,
-                        project: key.project, timeout: .seconds(openAI.timeoutSeconds)),
-                    logger: logger)
-                return (key.label, OpenAIImageProvider(client: client))
-            })
+            provider = OpenAIKeyedImageProvider(
+                providers: config.upstreamKeys.map { key in
+                    let client = OpenAIImagesClient(
+                        httpClient: http.client.shared,
+                        configuration: OpenAIConfiguration(
+                            apiKey: key.apiKey, baseURL: openAI.baseURL, organization: key.organization,
+                            project: key.project, timeout: .seconds(openAI.timeoutSeconds)),
+                        logger: logger)
+                    return (key.label, OpenAIImageProvider(client: client))
+                })
         } else {
             logger.notice("No OPENAI_API_KEY: running as an offline demo with synthetic images.")
             provider = OfflineImageProvider(registry: config.registry)

@@ -59,8 +59,9 @@ struct BatchArchiveCSV {
     mutating func add(_ job: JobRecord, file: String?) {
         let seconds = both(job.startedAt, job.finishedAt).map { String(format: "%.3f", $1 - $0) } ?? ""
         let cost = job.costNano.map { "\(CostCalculator.dollars(nano: $0))" } ?? ""
-        line([String((job.batchIndex ?? 0) + 1), String(job.batchRow ?? 0)] + variables.map { job.batchVars?[$0] ?? "" }
-            + [job.prompt, job.model, job.params.size, job.params.quality, job.status, cost, seconds, file ?? ""])
+        line(
+            [String((job.batchIndex ?? 0) + 1), String(job.batchRow ?? 0)] + variables.map { job.batchVars?[$0] ?? "" }
+                + [job.prompt, job.model, job.params.size, job.params.quality, job.status, cost, seconds, file ?? ""])
     }
 
     private mutating func line(_ fields: [String]) {

@@ -46,9 +46,12 @@ struct BatchController: RouteCollection {
     private func admission(_ req: Request) async throws -> (Caller, SpendBudget) {
         let settings = try await JobAdmission(req: req).checkKillSwitch()
         let caller = try req.requireCaller()
-        return (caller, SpendBudget(
-            dailyCapNano: caller.limits.dailyCapNano, monthlyCapNano: caller.limits.monthlyCapNano,
-            globalDailyCapNano: settings.globalDailyCapNano))
+        return (
+            caller,
+            SpendBudget(
+                dailyCapNano: caller.limits.dailyCapNano, monthlyCapNano: caller.limits.monthlyCapNano,
+                globalDailyCapNano: settings.globalDailyCapNano)
+        )
     }
 
     private func plan(_ req: Request, caller: Caller, capped: Bool) async throws -> BatchPlan {
@@ -75,7 +78,9 @@ struct BatchController: RouteCollection {
         let batches = try await query.sort(\.$createdAt, .descending).sort(\.$id, .descending).limit(limit + 1).all()
         let page = Array(batches.prefix(limit))
         let progress = try await BatchProgress.load(page.compactMap(\.id), on: req.db)
-        let next = batches.count > limit ? page.last.map { Data("\($0.createdAt.bitPattern)|\($0.id!.uuidString)".utf8).base64EncodedString() } : nil
+        let next =
+            batches.count > limit
+            ? page.last.map { Data("\($0.createdAt.bitPattern)|\($0.id!.uuidString)".utf8).base64EncodedString() } : nil
         let body = BatchListDTO(data: page.map { BatchDTO($0, progress: progress[$0.id!] ?? BatchProgress()) }, nextCursor: next)
         let response = Response(status: .ok)
         try response.content.encode(body, using: JSONEncoder.api)

@@ -88,16 +88,20 @@ struct BatchPlan: Sendable {
         }
         let maxRows = min(BatchRequest.maxRows, BatchRequest.maxJobs / max(combinations, 1))
         if maxRows == 0 || combinations > BatchRequest.maxJobs {
-            return try await body(.failure(BatchRowError(
-                row: nil, field: "sweep", code: "too_many_jobs",
-                message: "The sweep makes \(combinations) jobs per row; a batch has at most \(BatchRequest.maxJobs) jobs.")))
+            return try await body(
+                .failure(
+                    BatchRowError(
+                        row: nil, field: "sweep", code: "too_many_jobs",
+                        message: "The sweep makes \(combinations) jobs per row; a batch has at most \(BatchRequest.maxJobs) jobs.")))
         }
         if let unknown = template.variables.first(where: { !columns.contains($0) }) {
             let known = columns.sorted().joined(separator: ", ")
-            return try await body(.failure(BatchRowError(
-                row: 1, field: "prompt", code: "unknown_variable",
-                message: "{{\(unknown)}} in the prompt has no \(rows.field == "csv" ? "column" : "value") in the rows"
-                    + (known.isEmpty ? " (there are none)." : "; they have \(known)."))))
+            return try await body(
+                .failure(
+                    BatchRowError(
+                        row: 1, field: "prompt", code: "unknown_variable",
+                        message: "{{\(unknown)}} in the prompt has no \(rows.field == "csv" ? "column" : "value") in the rows"
+                            + (known.isEmpty ? " (there are none)." : "; they have \(known)."))))
         }
         let combinations = combinations
         try await rows.forEach(limit: maxRows) { row in
@@ -113,8 +117,9 @@ struct BatchPlan: Sendable {
 
     private func job(row: Int, values: [String: String], combination: Int, combinations: Int) -> Result<Job, BatchRowError> {
         if let missing = template.variables.first(where: { values[$0] == nil }) {
-            return .failure(BatchRowError(
-                row: row, field: missing, code: "missing_column", message: "Row \(row) has no value for {{\(missing)}}."))
+            return .failure(
+                BatchRowError(
+                    row: row, field: missing, code: "missing_column", message: "Row \(row) has no value for {{\(missing)}}."))
         }
         var input = options.defaults
         input.prompt = template.render(values)
@@ -134,15 +139,17 @@ struct BatchPlan: Sendable {
             return .failure(BatchRowError(row: row, field: error.field, code: error.code, message: error.message))
         }
         if params.moderation == "low" && !verified {
-            return .failure(BatchRowError(
-                row: row, field: "moderation", code: "moderation_not_allowed",
-                message: "moderation=low is only available to verified accounts; use auto."))
+            return .failure(
+                BatchRowError(
+                    row: row, field: "moderation", code: "moderation_not_allowed",
+                    message: "moderation=low is only available to verified accounts; use auto."))
         }
         let estimate = costs.estimatedCost(for: params).map(CostCalculator.nanoDollars)
         if estimate == nil && capped {
-            return .failure(BatchRowError(
-                row: row, field: "model", code: "unpriced_model",
-                message: "\(params.model) has no price in the registry, so your spending cap cannot be enforced."))
+            return .failure(
+                BatchRowError(
+                    row: row, field: "model", code: "unpriced_model",
+                    message: "\(params.model) has no price in the registry, so your spending cap cannot be enforced."))
         }
         let index = (row - 1) * combinations + combination
         return .success(Job(index: index, row: row, variables: values, params: params, estimatedCostNano: estimate))

@@ -14,10 +14,12 @@ struct BatchProgress: Sendable {
     /// The progress of each batch in `ids`, in one grouped query.
     static func load(_ ids: [UUID], on database: any Database) async throws -> [UUID: BatchProgress] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try await (database as! any SQLDatabase).raw("""
+        let rows = try await (database as! any SQLDatabase).raw(
+            """
             SELECT batch_id, status, COUNT(*) AS n, CAST(COALESCE(SUM(cost_nano), 0) AS BIGINT) AS cost FROM jobs
             WHERE batch_id IN (\(binds: ids)) GROUP BY batch_id, status
-            """).all()
+            """
+        ).all()
         var progress: [UUID: BatchProgress] = [:]
         for row in rows {
             let id = try row.decode(column: "batch_id", as: UUID.self)
@@ -41,11 +43,12 @@ struct BatchProgress: Sendable {
     /// jobs were retried is `running` again.
     static func refresh(_ batch: BatchRecord, with progress: BatchProgress, on database: any Database, now: Double) async throws {
         guard batch.batchMode == .live else { return }
-        let status: BatchStatus? = switch batch.batchStatus {
-        case .running where progress.isSettled: .completed
-        case .completed where !progress.isSettled, .canceled where !progress.isSettled && progress.counts.queued > 0: .running
-        default: nil
-        }
+        let status: BatchStatus? =
+            switch batch.batchStatus {
+            case .running where progress.isSettled: .completed
+            case .completed where !progress.isSettled, .canceled where !progress.isSettled && progress.counts.queued > 0: .running
+            default: nil
+            }
         guard let status else { return }
         batch.status = status.rawValue
         batch.updatedAt = now

@@ -51,7 +51,8 @@ struct BatchRefusal: Error {
         }
         let first = errors.first
         let place = [first?.row.map { "row \($0)" }, first?.field].compactMap { $0 }.joined(separator: ", ")
-        let message = "The batch has \(errorCount) problem\(errorCount == 1 ? "" : "s") and nothing was created; "
+        let message =
+            "The batch has \(errorCount) problem\(errorCount == 1 ? "" : "s") and nothing was created; "
             + "first (\(place)): \(first?.message ?? "")"
         let body = Body(
             error: .init(code: "invalid_batch", message: message, field: first?.field, row: first?.row), errors: errors,

@@ -33,9 +33,10 @@ struct BatchRows: Sendable {
         case .csv(let text):
             var reader = CSVReader(text)
             guard let header = reader.next() else {
-                return .failure(BatchRowError(
-                    row: nil, field: "csv", code: "missing_header",
-                    message: "The CSV is empty; its first line must name the columns, e.g. subject,style."))
+                return .failure(
+                    BatchRowError(
+                        row: nil, field: "csv", code: "missing_header",
+                        message: "The CSV is empty; its first line must name the columns, e.g. subject,style."))
             }
             return Self.checkedHeader(header).map(Set.init)
         }
@@ -63,22 +64,30 @@ struct BatchRows: Sendable {
                 if number > limit { return try await body(.problem(tooMany(limit))) }
                 if record.count != names.count {
                     let missing = record.count < names.count
-                    try await body(.problem(BatchRowError(
-                        row: number, field: missing ? names[record.count] : "csv", code: missing ? "missing_column" : "extra_column",
-                        message: "Row \(number) (line \(line)) has \(record.count) fields; the header names \(names.count)"
-                            + (missing ? ", so '\(names[record.count])' is missing." : ".")))
+                    try await body(
+                        .problem(
+                            BatchRowError(
+                                row: number, field: missing ? names[record.count] : "csv",
+                                code: missing ? "missing_column" : "extra_column",
+                                message: "Row \(number) (line \(line)) has \(record.count) fields; the header names \(names.count)"
+                                    + (missing ? ", so '\(names[record.count])' is missing." : ".")))
                     )
                     continue
                 }
                 try await body(.values(number, Dictionary(zip(names, record), uniquingKeysWith: { first, _ in first })))
             }
             if let problem = reader.problem {
-                let description = switch problem {
-                case .unterminatedQuote(let line): "a quoted field starting on line \(line) is never closed"
-                case .textAfterQuote(let line): "line \(line) has text after a closing quote (double a quote inside a quoted field: \"\")"
-                }
-                try await body(.problem(BatchRowError(
-                    row: number + 1, field: "csv", code: "invalid_csv", message: "The CSV is not valid (RFC 4180): \(description).")))
+                let description =
+                    switch problem {
+                    case .unterminatedQuote(let line): "a quoted field starting on line \(line) is never closed"
+                    case .textAfterQuote(let line):
+                        "line \(line) has text after a closing quote (double a quote inside a quoted field: \"\")"
+                    }
+                try await body(
+                    .problem(
+                        BatchRowError(
+                            row: number + 1, field: "csv", code: "invalid_csv", message: "The CSV is not valid (RFC 4180): \(description).")
+                    ))
             }
         }
     }
@@ -92,12 +101,14 @@ struct BatchRows: Sendable {
     private static func checkedHeader(_ header: [String]) -> Result<[String], BatchRowError> {
         let names = header.map { $0.trimmingCharacters(in: .whitespaces) }
         if let blank = names.firstIndex(of: "") {
-            return .failure(BatchRowError(
-                row: nil, field: "csv", code: "invalid_header", message: "Column \(blank + 1) of the CSV header has no name."))
+            return .failure(
+                BatchRowError(
+                    row: nil, field: "csv", code: "invalid_header", message: "Column \(blank + 1) of the CSV header has no name."))
         }
         if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-            return .failure(BatchRowError(
-                row: nil, field: "csv", code: "invalid_header", message: "The CSV header names '\(duplicate)' twice."))
+            return .failure(
+                BatchRowError(
+                    row: nil, field: "csv", code: "invalid_header", message: "The CSV header names '\(duplicate)' twice."))
         }
         return .success(names)
     }

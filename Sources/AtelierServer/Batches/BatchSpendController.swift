@@ -30,7 +30,8 @@ struct BatchSpendController: RouteCollection {
         let days = req.query[Int.self, at: "days"] ?? 30
         guard (1...366).contains(days) else { throw APIError.invalid("days", "days must be 1 to 366.") }
         let since = req.atelier.clock.now() - Double(days) * 86_400
-        let rows = try await (req.db as! any SQLDatabase).raw("""
+        let rows = try await (req.db as! any SQLDatabase).raw(
+            """
             SELECT b.id, b.name, b.owner, b.mode, b.total,
                 CAST(COALESCE(SUM(CASE WHEN l.state = 'settled' THEN l.settled_nano ELSE 0 END), 0) AS BIGINT) AS spent,
                 CAST(COALESCE(SUM(CASE WHEN l.state = 'reserved' THEN l.reserved_nano + l.charged_nano ELSE 0 END), 0) AS BIGINT) AS reserved
@@ -38,10 +39,12 @@ struct BatchSpendController: RouteCollection {
             WHERE b.created_at >= \(bind: since)
             GROUP BY b.id, b.name, b.owner, b.mode, b.total
             ORDER BY spent DESC, b.id LIMIT 100
-            """).all()
+            """
+        ).all()
         let lines = try rows.map { row in
             Line(
-                id: try row.decode(column: "id", as: UUID.self).uuidString.lowercased(), name: try row.decode(column: "name", as: String.self),
+                id: try row.decode(column: "id", as: UUID.self).uuidString.lowercased(),
+                name: try row.decode(column: "name", as: String.self),
                 owner: try row.decode(column: "owner", as: String.self), mode: try row.decode(column: "mode", as: String.self),
                 jobs: try row.decode(column: "total", as: Int.self),
                 spentUSD: CostNano.usd(try row.decode(column: "spent", as: Int64.self)),

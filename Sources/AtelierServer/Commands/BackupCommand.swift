@@ -84,7 +84,8 @@ enum BackupLayout {
     static let database = "atelier.sqlite"
     static let blobs = "blobs"
     static let manifest = "manifest.json"
-    static let notSQLite = "backup and restore handle SQLite with local or S3 blobs; with DATABASE_URL=postgres:// use "
+    static let notSQLite =
+        "backup and restore handle SQLite with local or S3 blobs; with DATABASE_URL=postgres:// use "
         + "pg_dump/pg_restore (and the bucket's versioning or replication for S3 blobs): see docs/DEPLOY.md"
 
     /// A new hidden folder next to `target`, renamed to it once the backup is whole.

@@ -58,9 +58,13 @@ public func prepareCommandLine(_ app: Application) async throws {
         if config.worker.enabled { app.addJobLoops() }
         if let relay = app.eventRelayLoop { app.backgroundServices.append(relay) }
         if let token = try await SetupToken.issueIfNoAdmin(app) {
-            app.logger.warning("No admin yet. To create the first admin, open /login.html#setup=\(token) on this server and sign up (the link works once, until the next restart), or run `atelier users create EMAIL --admin`.")
+            app.logger.warning(
+                "No admin yet. To create the first admin, open /login.html#setup=\(token) on this server and sign up (the link works once, until the next restart), or run `atelier users create EMAIL --admin`."
+            )
         }
-        app.logger.notice("Atelier \(StatusController.version): \(config.isOffline ? "offline demo (synthetic images)" : "OpenAI at \(config.openAI!.baseURL)"), data in \(config.dataDirectory)")
+        app.logger.notice(
+            "Atelier \(StatusController.version): \(config.isOffline ? "offline demo (synthetic images)" : "OpenAI at \(config.openAI!.baseURL)"), data in \(config.dataDirectory)"
+        )
         if let warning = config.access.spendWarning(spendsMoney: !config.isOffline) { app.logger.warning("\(warning)") }
     }
 }

@@ -19,11 +19,12 @@ struct DoctorChecks {
     }
 
     func configuration() -> DoctorResult {
-        let database = switch config.database {
-        case .sqliteFile(let path): "SQLite at \(path)"
-        case .sqliteMemory: "SQLite in memory"
-        case .postgres: "PostgreSQL"
-        }
+        let database =
+            switch config.database {
+            case .sqliteFile(let path): "SQLite at \(path)"
+            case .sqliteMemory: "SQLite in memory"
+            case .postgres: "PostgreSQL"
+            }
         let blobs = config.s3.map { "blobs in s3://\($0.bucket)/\($0.prefix)" } ?? "blobs in \(config.dataDirectory)/blobs"
         let mode = config.openAI.map { "OpenAI at \($0.baseURL)" } ?? "offline demo"
         var result = DoctorResult(check: "configuration", status: .ok, detail: "valid; \(database); \(blobs); \(mode)")
@@ -38,27 +39,32 @@ struct DoctorChecks {
 
     func database() async -> DoctorResult {
         if let path = missingDatabase {
-            return DoctorResult(check: "database", status: .fail, detail: "no database at \(path) yet",
-                                fix: "run `atelier migrate` (or start `atelier serve`, which migrates)")
+            return DoctorResult(
+                check: "database", status: .fail, detail: "no database at \(path) yet",
+                fix: "run `atelier migrate` (or start `atelier serve`, which migrates)")
         }
         do {
             try await Self.bounded { _ = try await app.db.sql.raw("SELECT 1 AS one").all() }
         } catch {
-            return DoctorResult(check: "database", status: .fail, detail: "unreachable: \(Self.describe(error))",
-                                fix: "check DATABASE_URL (host, port, user, password, database) and that the server runs")
+            return DoctorResult(
+                check: "database", status: .fail, detail: "unreachable: \(Self.describe(error))",
+                fix: "check DATABASE_URL (host, port, user, password, database) and that the server runs")
         }
         do {
             switch try await Self.bounded({ try await app.migrationState() }) {
             case .current: return DoctorResult(check: "database", status: .ok, detail: "reachable; migrated")
             case .empty:
-                return DoctorResult(check: "database", status: .fail, detail: "reachable; no Atelier schema yet",
-                                    fix: "run `atelier migrate`")
+                return DoctorResult(
+                    check: "database", status: .fail, detail: "reachable; no Atelier schema yet",
+                    fix: "run `atelier migrate`")
             case .pending(let names):
-                return DoctorResult(check: "database", status: .fail, detail: "reachable; pending migrations: \(names.joined(separator: ", "))",
-                                    fix: "run `atelier migrate` (stop the service and back up first: see docs/DEPLOY.md)")
+                return DoctorResult(
+                    check: "database", status: .fail, detail: "reachable; pending migrations: \(names.joined(separator: ", "))",
+                    fix: "run `atelier migrate` (stop the service and back up first: see docs/DEPLOY.md)")
             }
         } catch {
-            return DoctorResult(check: "database", status: .fail, detail: "reachable, but the migration state cannot be read: \(Self.describe(error))")
+            return DoctorResult(
+                check: "database", status: .fail, detail: "reachable, but the migration state cannot be read: \(Self.describe(error))")
         }
     }
 
@@ -74,10 +80,13 @@ struct DoctorChecks {
             guard try await Self.bounded({ try await blobs.get(key) }) == probe else { throw OperatorError("the probe read back differs") }
             step = "delete"
             try await Self.bounded { try await blobs.delete(key) }
-            guard try await !Self.bounded({ try await blobs.exists(key) }) else { throw OperatorError("the probe is still there after delete") }
+            guard try await !Self.bounded({ try await blobs.exists(key) }) else {
+                throw OperatorError("the probe is still there after delete")
+            }
             return DoctorResult(check: "storage", status: .ok, detail: "wrote, read and deleted a probe object in \(place)")
         } catch {
-            let fix = config.s3 == nil
+            let fix =
+                config.s3 == nil
                 ? "make \(config.dataDirectory) writable by the service's user (systemd: StateDirectory=)"
                 : "check S3_ENDPOINT, S3_BUCKET, S3_REGION and that the keys may put, get and delete objects"
             return DoctorResult(check: "storage", status: .fail, detail: "\(step) failed in \(place): \(Self.describe(error))", fix: fix)
@@ -106,20 +115,24 @@ struct DoctorChecks {
                 let ids = (try? JSONDecoder().decode(ModelList.self, from: body))?.data.map(\.id) ?? []
                 let model = config.registry.defaultModel
                 if !ids.isEmpty && !ids.contains(model) {
-                    return DoctorResult(check: "upstream", status: .warn, detail: "GET \(url): 200 in \(took), but \(model) is not listed",
-                                        fix: "this key's organization may not have access to \(model) (verify the organization, or set DEFAULT_MODEL)")
+                    return DoctorResult(
+                        check: "upstream", status: .warn, detail: "GET \(url): 200 in \(took), but \(model) is not listed",
+                        fix: "this key's organization may not have access to \(model) (verify the organization, or set DEFAULT_MODEL)")
                 }
                 return DoctorResult(check: "upstream", status: .ok, detail: "GET \(url): 200 in \(took); the key works")
             case 401, 403:
-                return DoctorResult(check: "upstream", status: .fail, detail: "GET \(url): \(response.status.code), the key was refused",
-                                    fix: "check OPENAI_API_KEY (and OPENAI_ORGANIZATION / OPENAI_PROJECT when set)")
+                return DoctorResult(
+                    check: "upstream", status: .fail, detail: "GET \(url): \(response.status.code), the key was refused",
+                    fix: "check OPENAI_API_KEY (and OPENAI_ORGANIZATION / OPENAI_PROJECT when set)")
             default:
-                return DoctorResult(check: "upstream", status: .fail, detail: "GET \(url): HTTP \(response.status.code)",
-                                    fix: "check OPENAI_BASE_URL; it should end in /v1")
+                return DoctorResult(
+                    check: "upstream", status: .fail, detail: "GET \(url): HTTP \(response.status.code)",
+                    fix: "check OPENAI_BASE_URL; it should end in /v1")
             }
         } catch {
-            return DoctorResult(check: "upstream", status: .fail, detail: "GET \(url) failed: \(Self.describe(error))",
-                                fix: "check OPENAI_BASE_URL and that this machine can reach it (proxy, firewall, DNS)")
+            return DoctorResult(
+                check: "upstream", status: .fail, detail: "GET \(url) failed: \(Self.describe(error))",
+                fix: "check OPENAI_BASE_URL and that this machine can reach it (proxy, firewall, DNS)")
         }
     }
 
@@ -132,7 +145,8 @@ struct DoctorChecks {
         let bytes = free.int64Value
         let detail = String(format: "%.1f GB free under %@", Double(bytes) / 1e9, folder.path)
         if bytes < Self.failBelowFreeBytes {
-            return DoctorResult(check: "disk", status: .fail, detail: detail, fix: "free space or move DATA_DIR: jobs fail when images cannot be written")
+            return DoctorResult(
+                check: "disk", status: .fail, detail: detail, fix: "free space or move DATA_DIR: jobs fail when images cannot be written")
         }
         if bytes < Self.warnBelowFreeBytes {
             return DoctorResult(check: "disk", status: .warn, detail: detail, fix: "under 5 GB free: plan more space or RETENTION_DAYS")

@@ -17,9 +17,11 @@ struct DoctorCommand: AsyncCommand {
         if configProblems.isEmpty {
             results = await DoctorChecks(app: context.application, missingDatabase: missingDatabase).all()
         } else {
-            results = [DoctorResult(
-                check: "configuration", status: .fail, detail: "\(configProblems.count) invalid setting(s)",
-                fix: configProblems.joined(separator: "; "))]
+            results = [
+                DoctorResult(
+                    check: "configuration", status: .fail, detail: "\(configProblems.count) invalid setting(s)",
+                    fix: configProblems.joined(separator: "; "))
+            ]
             for check in ["database", "storage", "upstream", "disk"] {
                 results.append(DoctorResult(check: check, status: .skipped, detail: "not checked: the configuration is invalid"))
             }

@@ -47,10 +47,12 @@ extension Application {
         let exists: Bool
         switch atelier.config.database {
         case .postgres:
-            exists = try await sql.raw("SELECT to_regclass(\(bind: table)) IS NOT NULL AS found").first()?
+            exists =
+                try await sql.raw("SELECT to_regclass(\(bind: table)) IS NOT NULL AS found").first()?
                 .decode(column: "found", as: Bool.self) ?? false
         case .sqliteFile, .sqliteMemory:
-            exists = try await sql.raw("SELECT count(*) AS found FROM sqlite_master WHERE type = 'table' AND name = \(bind: table)")
+            exists =
+                try await sql.raw("SELECT count(*) AS found FROM sqlite_master WHERE type = 'table' AND name = \(bind: table)")
                 .first()?.decode(column: "found", as: Int.self) ?? 0 > 0
         }
         guard exists else { return .empty }

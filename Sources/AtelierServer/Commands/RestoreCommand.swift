@@ -21,18 +21,22 @@ struct RestoreCommand: AsyncCommand {
         let source = URL(fileURLWithPath: signature.path).standardizedFileURL
         let files = FileManager.default
         let snapshot = source.appendingPathComponent(BackupLayout.database)
-        guard files.fileExists(atPath: source.appendingPathComponent(BackupLayout.manifest).path), files.fileExists(atPath: snapshot.path) else {
-            throw OperatorError("\(source.path) is not a backup made by `atelier backup` (no \(BackupLayout.manifest) and \(BackupLayout.database))")
+        guard files.fileExists(atPath: source.appendingPathComponent(BackupLayout.manifest).path), files.fileExists(atPath: snapshot.path)
+        else {
+            throw OperatorError(
+                "\(source.path) is not a backup made by `atelier backup` (no \(BackupLayout.manifest) and \(BackupLayout.database))")
         }
         let database = URL(fileURLWithPath: databasePath).standardizedFileURL
         for suffix in ["", "-wal", "-shm"] where files.fileExists(atPath: database.path + suffix) {
-            throw OperatorError("refusing to overwrite \(database.path + suffix): restore into an empty DATA_DIR (move the old data away first)")
+            throw OperatorError(
+                "refusing to overwrite \(database.path + suffix): restore into an empty DATA_DIR (move the old data away first)")
         }
-        let blobs: any BlobStore = if let s3 = config.s3 {
-            S3BlobStore(configuration: s3, client: context.application.http.client.shared)
-        } else {
-            try LocalDiskBlobStore(root: URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("blobs"))
-        }
+        let blobs: any BlobStore =
+            if let s3 = config.s3 {
+                S3BlobStore(configuration: s3, client: context.application.http.client.shared)
+            } else {
+                try LocalDiskBlobStore(root: URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("blobs"))
+            }
         let restored = try await BlobCopier(blobs: blobs).restore(from: source.appendingPathComponent(BackupLayout.blobs))
         try files.createDirectory(at: database.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = database.deletingLastPathComponent().appendingPathComponent(".\(database.lastPathComponent).restoring")

@@ -59,10 +59,12 @@ struct CreateUserCommand: AsyncCommand {
         } else {
             return signature.password
         }
-        let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
+        let line =
+            text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
             .map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "\r")) } ?? ""
         guard !line.isEmpty else {
-            throw OperatorError("\(signature.passwordStdin ? "standard input" : "--password-file") holds no password (its first line is empty)")
+            throw OperatorError(
+                "\(signature.passwordStdin ? "standard input" : "--password-file") holds no password (its first line is empty)")
         }
         return line
     }

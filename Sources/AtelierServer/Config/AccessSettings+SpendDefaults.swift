@@ -18,7 +18,9 @@ extension AtelierConfig.Access {
     }
 
     /// A cap in USD from the environment: an amount, `none`/`off` (no cap), or unset (`default`).
-    static func cap(_ name: String, _ raw: String?, default fallback: Decimal?, problems: inout [String]) -> (nano: Int64?, source: CapSource) {
+    static func cap(_ name: String, _ raw: String?, default fallback: Decimal?, problems: inout [String]) -> (
+        nano: Int64?, source: CapSource
+    ) {
         guard let raw else { return (fallback.map(CostNano.from(usd:)), .builtInDefault) }
         if ["none", "off"].contains(raw.lowercased()) { return (nil, .disabled) }
         guard let amount = Decimal(string: raw), amount >= 0 else {
@@ -34,7 +36,8 @@ extension AtelierConfig.Access {
         switch globalDailyCapSource {
         case .explicit: return nil
         case .disabled:
-            return "GLOBAL_DAILY_CAP_USD=none: there is no server-wide daily spending cap; only per-user caps bound what the OpenAI key spends."
+            return
+                "GLOBAL_DAILY_CAP_USD=none: there is no server-wide daily spending cap; only per-user caps bound what the OpenAI key spends."
         case .builtInDefault:
             return "GLOBAL_DAILY_CAP_USD is not set: applying the default server-wide cap of $\(Self.defaultGlobalDailyCapUSD)/day "
                 + "(set an amount, or none to switch it off; an admin can change it on the admin page)."

@@ -101,7 +101,9 @@ extension AtelierConfig {
             switch value("SIGNUP")?.lowercased() {
             case nil: access.signup = .approval
             case let raw?:
-                if let policy = Signup(rawValue: raw) { access.signup = policy } else {
+                if let policy = Signup(rawValue: raw) {
+                    access.signup = policy
+                } else {
                     problems.append("SIGNUP=\(raw) must be closed, approval or open")
                 }
             }
@@ -110,9 +112,11 @@ extension AtelierConfig {
             (access.globalDailyCapNano, access.globalDailyCapSource) = Self.cap(
                 "GLOBAL_DAILY_CAP_USD", value("GLOBAL_DAILY_CAP_USD"), default: spendsMoney ? Self.defaultGlobalDailyCapUSD : nil,
                 problems: &problems)
-            access.defaultDailyCapNano = Self.cap(
-                "DEFAULT_DAILY_CAP_USD", value("DEFAULT_DAILY_CAP_USD"), default: spendsMoney ? Self.defaultMemberDailyCapUSD : nil,
-                problems: &problems).nano
+            access.defaultDailyCapNano =
+                Self.cap(
+                    "DEFAULT_DAILY_CAP_USD", value("DEFAULT_DAILY_CAP_USD"), default: spendsMoney ? Self.defaultMemberDailyCapUSD : nil,
+                    problems: &problems
+                ).nano
             access.defaultMonthlyCapNano = usd("DEFAULT_MONTHLY_CAP_USD")
             access.requestsPerMinute = int("RATE_LIMIT_REQUESTS_PER_MINUTE", 600, 1...1_000_000)
             access.imagesPerMinute = int("RATE_LIMIT_IMAGES_PER_MINUTE", 30, 1...1_000_000)

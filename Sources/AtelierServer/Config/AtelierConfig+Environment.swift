@@ -47,7 +47,8 @@ extension AtelierConfig {
 
         var registry: ModelRegistry?
         do {
-            registry = try env["MODEL_REGISTRY_PATH"].flatMap { $0.isEmpty ? nil : $0 }
+            registry =
+                try env["MODEL_REGISTRY_PATH"].flatMap { $0.isEmpty ? nil : $0 }
                 .map { try ModelRegistry.load(from: URL(fileURLWithPath: $0)) } ?? ModelRegistry.bundled()
             if let id = env["DEFAULT_MODEL"], !id.isEmpty { registry = try registry?.withDefaultModel(id) }
         } catch { problems.append("\(error)") }
@@ -78,16 +79,20 @@ extension AtelierConfig {
     static func upstream(_ env: [String: String], keys: [UpstreamKey], config: AtelierConfig, problems: inout [String]) -> Upstream {
         var upstream = Upstream()
         // A key without its own organization or project uses OPENAI_ORGANIZATION / OPENAI_PROJECT.
-        upstream.keys = config.openAI == nil ? [] : keys.map { key in
-            var key = key
-            key.organization = key.organization ?? env["OPENAI_ORGANIZATION"].flatMap { $0.isEmpty ? nil : $0 }
-            key.project = key.project ?? env["OPENAI_PROJECT"].flatMap { $0.isEmpty ? nil : $0 }
-            return key
-        }
+        upstream.keys =
+            config.openAI == nil
+            ? []
+            : keys.map { key in
+                var key = key
+                key.organization = key.organization ?? env["OPENAI_ORGANIZATION"].flatMap { $0.isEmpty ? nil : $0 }
+                key.project = key.project ?? env["OPENAI_PROJECT"].flatMap { $0.isEmpty ? nil : $0 }
+                return key
+            }
         let labels = upstream.keys.isEmpty ? ["default"] : upstream.keys.map(\.label)
-        upstream.rules = env["OPENAI_RATE_LIMITS"].map {
-            UpstreamSettingsParser.rules($0, keyLabels: labels, models: Set(config.registry.models.map(\.id)), problems: &problems)
-        } ?? []
+        upstream.rules =
+            env["OPENAI_RATE_LIMITS"].map {
+                UpstreamSettingsParser.rules($0, keyLabels: labels, models: Set(config.registry.models.map(\.id)), problems: &problems)
+            } ?? []
         func seconds(_ name: String, _ fallback: Double, _ range: ClosedRange<Double>) -> Double {
             guard let raw = env[name], !raw.isEmpty else { return fallback }
             guard let value = Double(raw), range.contains(value) else {

@@ -30,7 +30,8 @@ extension AtelierConfig {
         static func fromEnvironment(_ env: [String: String], problems: inout [String]) -> Webhooks {
             var hooks = Webhooks()
             func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
-            func seconds(_ name: String, _ fallback: Double, _ range: ClosedRange<Double>, _ what: String = "a number of seconds") -> Double {
+            func seconds(_ name: String, _ fallback: Double, _ range: ClosedRange<Double>, _ what: String = "a number of seconds") -> Double
+            {
                 guard let raw = value(name) else { return fallback }
                 guard let number = Double(raw), range.contains(number) else {
                     problems.append("\(name)=\(raw) must be \(what) in \(range.lowerBound)…\(range.upperBound)")
@@ -39,8 +40,11 @@ extension AtelierConfig {
                 return number
             }
             if let raw = value("WEBHOOK_ALLOW_PRIVATE")?.lowercased() {
-                if ["1", "true", "yes", "on"].contains(raw) { hooks.allowPrivate = true }
-                else if !["0", "false", "no", "off"].contains(raw) { problems.append("WEBHOOK_ALLOW_PRIVATE=\(raw) must be true or false") }
+                if ["1", "true", "yes", "on"].contains(raw) {
+                    hooks.allowPrivate = true
+                } else if !["0", "false", "no", "off"].contains(raw) {
+                    problems.append("WEBHOOK_ALLOW_PRIVATE=\(raw) must be true or false")
+                }
             }
             hooks.retryBaseSeconds = seconds("WEBHOOK_RETRY_BASE_SECONDS", hooks.retryBaseSeconds, 0.05...3600)
             hooks.maxAgeSeconds = seconds("WEBHOOK_MAX_AGE_SECONDS", hooks.maxAgeSeconds, 1...30 * 86_400)

@@ -36,9 +36,9 @@ enum StudioFiles {
     /// The running binary (`/proc/self/exe` on Linux, so a symlinked or `$PATH` start still finds its files).
     static var executableURL: URL? {
         #if os(Linux)
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            return URL(fileURLWithPath: path)
-        }
+            if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+                return URL(fileURLWithPath: path)
+            }
         #endif
         return Bundle.main.executableURL
     }
@@ -52,6 +52,7 @@ enum StudioFiles {
         if holdsStudio(URL(fileURLWithPath: publicDirectory)) { return nil }
         if configured { return "PUBLIC_DIR=\(publicDirectory) has no \(marker): point it at a copy of the studio's Public/ folder" }
         let looked = candidates(executable: executableURL).map(\.path).joined(separator: ", ")
-        return "the studio's files (Public/) were not found next to the executable (looked in \(looked)): copy Public/ next to the binary or set PUBLIC_DIR"
+        return
+            "the studio's files (Public/) were not found next to the executable (looked in \(looked)): copy Public/ next to the binary or set PUBLIC_DIR"
     }
 }

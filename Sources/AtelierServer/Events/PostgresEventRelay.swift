@@ -36,14 +36,16 @@ final class PostgresEventRelay: Sendable {
     /// transaction PostgreSQL sends the notification at the commit.
     func store(_ record: JobEventRecord, on database: any Database) async throws {
         let message = "e|\(instanceID)|\(record.jobID.uuidString.lowercased())|\(record.seq)"
-        try await database.sql.raw("""
+        try await database.sql.raw(
+            """
             WITH stored AS (
                 INSERT INTO job_events (id, job_id, owner, seq, type, payload, created_at)
                 VALUES (\(bind: record.id ?? UUID()), \(bind: record.jobID), \(bind: record.owner), \(bind: record.seq),
                     \(bind: record.type), \(bind: record.payload), \(bind: record.createdAt))
                 RETURNING seq)
             SELECT pg_notify(\(bind: Self.channel), \(bind: message)) FROM stored
-            """).run()
+            """
+        ).run()
     }
 
     func announceWork() async throws {

@@ -19,7 +19,8 @@ struct PreviewFormatSettings: Sendable, Equatable {
             .filter { !$0.isEmpty && $0 != "none" }
         let unknown = names.filter { !known.contains($0) }
         if !unknown.isEmpty {
-            problems.append("OPENAI_PREVIEW_FORMATS=\(raw ?? "") may list gif and svg only (comma-separated); not \(unknown.joined(separator: ", "))")
+            problems.append(
+                "OPENAI_PREVIEW_FORMATS=\(raw ?? "") may list gif and svg only (comma-separated); not \(unknown.joined(separator: ", "))")
         }
         return Set(names.filter(known.contains))
     }

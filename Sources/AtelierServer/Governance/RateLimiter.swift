@@ -25,11 +25,16 @@ struct RateLimiter: Sendable {
         let start = Int64(now) / Self.window * Self.window
         let sql = database.sql
         let values = subjects.map { subject -> SQLQueryString in "(\(bind: subject), \(bind: start), \(bind: Int64(cost)))" }
-        let rows = subjects.isEmpty ? [] : try await sql.raw("""
-            INSERT INTO rate_counters (subject, window_start, hits) VALUES \(SQLList(values, separator: SQLRaw(", ")))
-            ON CONFLICT (subject, window_start) DO UPDATE SET hits = rate_counters.hits + excluded.hits
-            RETURNING hits
-            """).all()
+        let rows =
+            subjects.isEmpty
+            ? []
+            : try await sql.raw(
+                """
+                INSERT INTO rate_counters (subject, window_start, hits) VALUES \(SQLList(values, separator: SQLRaw(", ")))
+                ON CONFLICT (subject, window_start) DO UPDATE SET hits = rate_counters.hits + excluded.hits
+                RETURNING hits
+                """
+            ).all()
         let highest = try rows.map { try $0.decode(column: "hits", as: Int64.self) }.max() ?? 0
         let reset = max(1, Int((Double(start + Self.window) - now).rounded(.up)))
         return Decision(

@@ -35,9 +35,11 @@ struct RuntimeSettings: Sendable, Equatable {
 
     /// Stores one setting (an upsert that works on SQLite and PostgreSQL).
     static func store(_ name: Name, _ value: String, on database: any Database) async throws {
-        try await database.sql.raw("""
+        try await database.sql.raw(
+            """
             INSERT INTO app_settings (name, value) VALUES (\(bind: name.rawValue), \(bind: value))
             ON CONFLICT (name) DO UPDATE SET value = excluded.value
-            """).run()
+            """
+        ).run()
     }
 }

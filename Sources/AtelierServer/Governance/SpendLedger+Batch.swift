@@ -13,11 +13,13 @@ extension SpendLedger {
              \(bind: Int64(0)), \(bind: budget.dailyCapNano), \(bind: budget.monthlyCapNano), \(bind: budget.globalDailyCapNano))
             """
         }
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO spend_ledger (job_id, owner, day, month, reserved_nano, settled_nano, state, updated_at,
                 charged_nano, cap_day_nano, cap_month_nano, cap_global_nano)
             VALUES \(SQLList(rows))
-            """).run()
+            """
+        ).run()
     }
 
     /// Adds a batch's estimated total to the caps' periods in one step; throws `spend_cap_reached` (and the

@@ -30,14 +30,17 @@ extension SpendLedger {
     @discardableResult
     private func close(jobID: UUID, settle: Bool, amount: Int64?, now: Double) async throws -> [Overrun] {
         let current: SQLQueryString = settle ? amount.map { "\(bind: $0)" } ?? "reserved_nano" : "0"
-        guard let row = try await sql.raw("""
-            UPDATE spend_ledger SET
-                state = CASE WHEN \(bind: settle) OR charged_nano > 0 THEN 'settled' ELSE 'released' END,
-                settled_nano = CASE WHEN \(bind: settle) OR charged_nano > 0 THEN charged_nano + \(current) ELSE NULL END,
-                updated_at = \(bind: now)
-            WHERE job_id = \(bind: jobID) AND state = 'reserved'
-            RETURNING owner, day, month, reserved_nano, cap_day_nano, cap_month_nano, cap_global_nano
-            """).first()
+        guard
+            let row = try await sql.raw(
+                """
+                UPDATE spend_ledger SET
+                    state = CASE WHEN \(bind: settle) OR charged_nano > 0 THEN 'settled' ELSE 'released' END,
+                    settled_nano = CASE WHEN \(bind: settle) OR charged_nano > 0 THEN charged_nano + \(current) ELSE NULL END,
+                    updated_at = \(bind: now)
+                WHERE job_id = \(bind: jobID) AND state = 'reserved'
+                RETURNING owner, day, month, reserved_nano, cap_day_nano, cap_month_nano, cap_global_nano
+                """
+            ).first()
         else { return [] }
         let reserved = try row.decode(column: "reserved_nano", as: Int64.self)
         let delta = (settle ? amount ?? reserved : 0) - reserved
@@ -57,10 +60,12 @@ extension SpendLedger {
                 spent > cap
             else { continue }
             overruns.append(Overrun(subject: subject, period: period, capNano: cap, amountNano: spent, cap: rule.label))
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO spend_overruns (id, job_id, subject, period, cap_nano, amount_nano, created_at)
                 VALUES (\(bind: UUID()), \(bind: jobID), \(bind: subject), \(bind: period), \(bind: cap), \(bind: spent), \(bind: now))
-                """).run()
+                """
+            ).run()
         }
         return overruns
     }

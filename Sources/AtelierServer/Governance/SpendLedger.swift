@@ -26,7 +26,8 @@ struct SpendLedger: Sendable {
         let amount = amount ?? 0
         let (day, month) = SpendBudget.periods(at: now)
         // A retried job keeps what its earlier runs cost (`settled_nano`) as already charged.
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO spend_ledger (job_id, owner, day, month, reserved_nano, settled_nano, state, updated_at,
                 charged_nano, cap_day_nano, cap_month_nano, cap_global_nano)
             VALUES (\(bind: jobID), \(bind: owner), \(bind: day), \(bind: month), \(bind: amount), NULL, 'reserved', \(bind: now),
@@ -36,7 +37,8 @@ struct SpendLedger: Sendable {
                 settled_nano = NULL, state = 'reserved', updated_at = excluded.updated_at,
                 cap_day_nano = excluded.cap_day_nano, cap_month_nano = excluded.cap_month_nano,
                 cap_global_nano = excluded.cap_global_nano
-            """).run()
+            """
+        ).run()
         try await hold(amount, owner: owner, budget: budget, now: now)
     }
 
@@ -44,12 +46,14 @@ struct SpendLedger: Sendable {
     /// `spend_cap_reached` (and the caller's transaction rolls back) when one would be passed.
     func hold(_ amount: Int64, owner: String, budget: SpendBudget, now: Double) async throws {
         let (day, month) = SpendBudget.periods(at: now)
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO spend_periods (subject, period, amount_nano)
             VALUES (\(bind: owner), \(bind: day), \(bind: Int64(0))), (\(bind: owner), \(bind: month), \(bind: Int64(0))),
                    (\(bind: "*"), \(bind: day), \(bind: Int64(0)))
             ON CONFLICT (subject, period) DO NOTHING
-            """).run()
+            """
+        ).run()
         let caps = SpendBudget.rows(owner: owner, budget: budget, day: day, month: month)
         // One statement for the three rows: each row is added to only while its own cap holds.
         let conditions: [SQLQueryString] = caps.map { row in
@@ -57,11 +61,13 @@ struct SpendLedger: Sendable {
             if let cap = row.cap { condition = condition + " AND amount_nano + \(bind: amount) <= \(bind: cap)" }
             return condition + ")"
         }
-        let updated = try await sql.raw("""
+        let updated = try await sql.raw(
+            """
             UPDATE spend_periods SET amount_nano = amount_nano + \(bind: amount)
             WHERE \(SQLList(conditions, separator: SQLRaw(" OR ")))
             RETURNING subject, period
-            """).all().map { "\(try $0.decode(column: "subject", as: String.self))|\(try $0.decode(column: "period", as: String.self))" }
+            """
+        ).all().map { "\(try $0.decode(column: "subject", as: String.self))|\(try $0.decode(column: "period", as: String.self))" }
         if let refused = caps.first(where: { !updated.contains("\($0.subject)|\($0.period)") }), let cap = refused.cap {
             throw Self.capReached(refused.name, cap: cap, amount: amount, now: now, daily: refused.period == day)
         }
@@ -72,10 +78,13 @@ struct SpendLedger: Sendable {
     /// admitted under (today's periods). Throws `spend_cap_reached` when the next attempt would pass a cap; the
     /// caller's transaction then rolls back and the job fails instead of running again.
     func chargeAttemptAndReserveNext(jobID: UUID, cost: Int64?, now: Double) async throws {
-        guard let row = try await sql.raw("""
-            SELECT owner, day, month, reserved_nano, cap_day_nano, cap_month_nano, cap_global_nano FROM spend_ledger
-            WHERE job_id = \(bind: jobID) AND state = 'reserved'
-            """).first()
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT owner, day, month, reserved_nano, cap_day_nano, cap_month_nano, cap_global_nano FROM spend_ledger
+                WHERE job_id = \(bind: jobID) AND state = 'reserved'
+                """
+            ).first()
         else { return }
         let owner = try row.decode(column: "owner", as: String.self)
         let reserved = try row.decode(column: "reserved_nano", as: Int64.self)
@@ -87,22 +96,26 @@ struct SpendLedger: Sendable {
         }
         try await hold(reserved, owner: owner, budget: try SpendBudget(ledgerRow: row), now: now)
         let (day, month) = SpendBudget.periods(at: now)
-        try await sql.raw("""
+        try await sql.raw(
+            """
             UPDATE spend_ledger SET charged_nano = charged_nano + \(bind: charged), day = \(bind: day), month = \(bind: month),
                 updated_at = \(bind: now)
             WHERE job_id = \(bind: jobID) AND state = 'reserved'
-            """).run()
+            """
+        ).run()
     }
 
     /// Adds `delta` to the owner's day and month and to everyone's day; returns the rows as they are after.
     @discardableResult
     func addToPeriods(_ delta: Int64, owner: String, day: String, month: String) async throws -> [any SQLRow] {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             UPDATE spend_periods SET amount_nano = amount_nano + \(bind: delta)
             WHERE (subject = \(bind: owner) AND (period = \(bind: day) OR period = \(bind: month)))
                OR (subject = \(bind: "*") AND period = \(bind: day))
             RETURNING subject, period, amount_nano
-            """).all()
+            """
+        ).all()
     }
 
     private static func capReached(_ name: String, cap: Int64, amount: Int64, now: Double, daily: Bool) -> APIError {

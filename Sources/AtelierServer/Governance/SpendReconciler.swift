@@ -10,11 +10,13 @@ struct SpendReconciler: Sendable {
 
     @discardableResult
     func releaseEnded() async throws -> Int {
-        let rows = try await database.sql.raw("""
+        let rows = try await database.sql.raw(
+            """
             SELECT l.job_id FROM spend_ledger l LEFT JOIN jobs j ON j.id = l.job_id
             WHERE l.state = 'reserved' AND (j.id IS NULL OR j.status IN ('failed', 'canceled'))
             LIMIT 500
-            """).all()
+            """
+        ).all()
         for row in rows {
             let jobID = try row.decode(column: "job_id", as: UUID.self)
             try await database.transaction { db in

@@ -52,18 +52,21 @@ struct JobEnqueuer: Sendable {
             for input in inputs {
                 switch input.source {
                 case .upload(let data):
-                    records.append(try await store.store(
-                        data, job: jobID, owner: owner, role: input.role, index: input.index, attempt: 0,
-                        thumbnail: input.thumbnail))
+                    records.append(
+                        try await store.store(
+                            data, job: jobID, owner: owner, role: input.role, index: input.index, attempt: 0,
+                            thumbnail: input.thumbnail))
                 case .file(let url, _):
-                    records.append(try await store.store(
-                        try Data(contentsOf: url), job: jobID, owner: owner, role: input.role, index: input.index,
-                        attempt: 0, thumbnail: input.thumbnail))
+                    records.append(
+                        try await store.store(
+                            try Data(contentsOf: url), job: jobID, owner: owner, role: input.role, index: input.index,
+                            attempt: 0, thumbnail: input.thumbnail))
                 case .stored(let image):
-                    records.append(ImageRecord(
-                        jobID: jobID, owner: owner, role: input.role, index: input.index, blobKey: image.blobKey,
-                        thumbnailKey: image.thumbnailKey, format: image.format, width: image.width,
-                        height: image.height, bytes: image.bytes, now: now))
+                    records.append(
+                        ImageRecord(
+                            jobID: jobID, owner: owner, role: input.role, index: input.index, blobKey: image.blobKey,
+                            thumbnailKey: image.thumbnailKey, format: image.format, width: image.width,
+                            height: image.height, bytes: image.bytes, now: now))
                 }
             }
             queued = try await lifecycle.enqueue(job, images: records, budget: budget)
@@ -93,8 +96,9 @@ struct JobEnqueuer: Sendable {
     }
 
     private func existingJob(owner: String, key: String, hash: String) async throws -> JobRecord? {
-        guard let existing = try await JobRecord.query(on: app.db)
-            .filter(\.$owner == owner).filter(\.$idempotencyKey == key).first()
+        guard
+            let existing = try await JobRecord.query(on: app.db)
+                .filter(\.$owner == owner).filter(\.$idempotencyKey == key).first()
         else { return nil }
         guard existing.requestHash == hash else {
             throw APIError(

@@ -53,11 +53,16 @@ struct JobLifecycle: Sendable {
     func cancel(_ jobID: UUID, message: String = "Canceled by the user.") async throws -> Published? {
         let now = clock.now()
         let queued = try await database.transaction { db -> Published? in
-            guard let job = try job(try await sql(db).raw("""
-                UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now), seq = seq + 1,
-                    error_code = 'canceled', error_message = \(bind: message), error_retryable = \(bind: false)
-                WHERE id = \(bind: jobID) AND status = 'queued' RETURNING *
-                """).first()) else { return nil }
+            guard
+                let job = try job(
+                    try await sql(db).raw(
+                        """
+                        UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now), seq = seq + 1,
+                            error_code = 'canceled', error_message = \(bind: message), error_retryable = \(bind: false)
+                        WHERE id = \(bind: jobID) AND status = 'queued' RETURNING *
+                        """
+                    ).first())
+            else { return nil }
             try step(.rowWritten)
             try await SpendLedger(database: db).release(jobID: jobID, now: now)
             try step(.moneyMoved)
@@ -66,9 +71,14 @@ struct JobLifecycle: Sendable {
             return Published(events: [event], job: job)
         }
         if let queued { return queued }
-        guard let running = try job(try await sql(database).raw("""
-            UPDATE jobs SET cancel_requested = \(bind: true) WHERE id = \(bind: jobID) AND status = 'running' RETURNING *
-            """).first()) else { return nil }
+        guard
+            let running = try job(
+                try await sql(database).raw(
+                    """
+                    UPDATE jobs SET cancel_requested = \(bind: true) WHERE id = \(bind: jobID) AND status = 'running' RETURNING *
+                    """
+                ).first())
+        else { return nil }
         return Published(job: running)
     }
 
@@ -76,13 +86,15 @@ struct JobLifecycle: Sendable {
     func cancelQueued(limit: Int, message: String, batchID: UUID? = nil) async throws -> Published {
         let now = clock.now()
         return try await database.transaction { db in
-            let rows = try await sql(db).raw("""
+            let rows = try await sql(db).raw(
+                """
                 UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now), seq = seq + 1,
                     error_code = 'canceled', error_message = \(bind: message), error_retryable = \(bind: false)
                 WHERE id IN (SELECT id FROM jobs WHERE status = 'queued'\(batchID.map { SQLQueryString(" AND batch_id = \(bind: $0)") } ?? "")
                     LIMIT \(bind: limit)) AND status = 'queued'
                 RETURNING *
-                """).all()
+                """
+            ).all()
             try step(.rowWritten)
             var published = Published()
             for row in rows {
@@ -100,11 +112,16 @@ struct JobLifecycle: Sendable {
     func retry(_ jobID: UUID, owner: String, estimatedCostNano: Int64?, budget: SpendBudget) async throws -> Published? {
         let now = clock.now()
         return try await database.transaction { db -> Published? in
-            guard let job = try job(try await sql(db).raw("""
-                UPDATE jobs SET status = 'queued', attempts = 0, cancel_requested = \(bind: false), run_after = \(bind: now),
-                    finished_at = NULL, error_code = NULL, error_message = NULL, error_retryable = NULL, seq = seq + 1
-                WHERE id = \(bind: jobID) AND status IN ('failed', 'canceled') RETURNING *
-                """).first()) else { return nil }
+            guard
+                let job = try job(
+                    try await sql(db).raw(
+                        """
+                        UPDATE jobs SET status = 'queued', attempts = 0, cancel_requested = \(bind: false), run_after = \(bind: now),
+                            finished_at = NULL, error_code = NULL, error_message = NULL, error_retryable = NULL, seq = seq + 1
+                        WHERE id = \(bind: jobID) AND status IN ('failed', 'canceled') RETURNING *
+                        """
+                    ).first())
+            else { return nil }
             try step(.rowWritten)
             try await SpendLedger(database: db).reserve(
                 jobID: jobID, owner: owner, amount: estimatedCostNano, budget: budget, now: now)
@@ -120,11 +137,13 @@ struct JobLifecycle: Sendable {
     func endForDeletedAccount(owner: String) async throws -> [UUID] {
         let now = clock.now()
         return try await database.transaction { db in
-            let rows = try await sql(db).raw("""
+            let rows = try await sql(db).raw(
+                """
                 UPDATE jobs SET status = 'canceled', cancel_requested = \(bind: true), finished_at = \(bind: now),
                     lease_owner = NULL, lease_expires = NULL
                 WHERE owner = \(bind: owner) AND status IN ('queued', 'running') RETURNING id, lease_owner
-                """).all()
+                """
+            ).all()
             try step(.rowWritten)
             var running: [UUID] = []
             for row in rows {
@@ -144,9 +163,13 @@ struct JobLifecycle: Sendable {
     ) async throws -> [ImageRecord]? {
         try await database.transaction { db -> [ImageRecord]? in
             let sql = db.sql
-            guard try await sql.raw("""
-                SELECT id FROM jobs WHERE id = \(bind: jobID) AND status IN ('succeeded', 'failed', 'canceled')
-                """).first() != nil else { return nil }
+            guard
+                try await sql.raw(
+                    """
+                    SELECT id FROM jobs WHERE id = \(bind: jobID) AND status IN ('succeeded', 'failed', 'canceled')
+                    """
+                ).first() != nil
+            else { return nil }
             let images = try await ImageRecord.query(on: db).filter(\.$job.$id == jobID).all()
             try await sql.raw("DELETE FROM images WHERE job_id = \(bind: jobID)").run()
             try await sql.raw("DELETE FROM job_events WHERE job_id = \(bind: jobID)").run()
@@ -170,25 +193,29 @@ struct JobLifecycle: Sendable {
     static func claim(
         candidate: SQLQueryString, workerID: String, leaseSeconds: Double, now: Double, on sql: any SQLDatabase
     ) async throws -> JobRecord? {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             UPDATE jobs SET status = 'running', lease_owner = \(bind: workerID),
                 lease_expires = \(bind: now + leaseSeconds), attempts = attempts + 1,
                 started_at = COALESCE(started_at, \(bind: now)), seq = seq + 1
             WHERE status = 'queued' AND id = (\(candidate))
                 AND NOT EXISTS (SELECT 1 FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.killSwitch.rawValue) AND value = 'true')
             RETURNING *
-            """).first()?.decode(fluentModel: JobRecord.self)
+            """
+        ).first()?.decode(fluentModel: JobRecord.self)
     }
 
     /// Heartbeat: extends the leases `workerID` holds; returns the ids it should stop (cancellation requested, or
     /// the lease lost to expiry or another worker), so the upstream call is not paid for twice.
     func heartbeat(workerID: String, jobIDs: [UUID], leaseSeconds: Double) async throws -> [UUID] {
         guard !jobIDs.isEmpty else { return [] }
-        let held = try await sql(database).raw("""
+        let held = try await sql(database).raw(
+            """
             UPDATE jobs SET lease_expires = \(bind: clock.now() + leaseSeconds)
             WHERE id IN (\(binds: jobIDs)) AND lease_owner = \(bind: workerID) AND status = 'running'
             RETURNING id, cancel_requested
-            """).all().filter { try !$0.decode(column: "cancel_requested", as: Bool.self) }
+            """
+        ).all().filter { try !$0.decode(column: "cancel_requested", as: Bool.self) }
         let kept = Set(try held.map { try $0.decode(column: "id", as: UUID.self) })
         return jobIDs.filter { !kept.contains($0) }
     }
@@ -210,29 +237,38 @@ struct JobLifecycle: Sendable {
         let now = clock.now()
         let outcome = success.outcome
         return try await database.transaction { db -> Published? in
-            guard let job = try job(try await sql(db).raw("""
-                UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
-                    seq = seq + \(bind: success.unstored == nil ? 1 : 2),
-                    finished_at = \(bind: now), upstream_request_id = \(bind: outcome.requestID),
-                    cost_nano = \(bind: success.costNano), error_code = \(bind: success.unstored?.code),
-                    error_message = \(bind: success.unstored.map { _ in "The image reached its caller but could not be stored." }),
-                    error_retryable = \(bind: success.unstored.map { _ in false }),
-                    upstream_key = \(bind: success.upstreamKey), result = \(bind: outcome.result), usage = \(bind: outcome.usage)
-                WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
-                RETURNING *
-                """).first()) else { return nil }
+            guard
+                let job = try job(
+                    try await sql(db).raw(
+                        """
+                        UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
+                            seq = seq + \(bind: success.unstored == nil ? 1 : 2),
+                            finished_at = \(bind: now), upstream_request_id = \(bind: outcome.requestID),
+                            cost_nano = \(bind: success.costNano), error_code = \(bind: success.unstored?.code),
+                            error_message = \(bind: success.unstored.map { _ in "The image reached its caller but could not be stored." }),
+                            error_retryable = \(bind: success.unstored.map { _ in false }),
+                            upstream_key = \(bind: success.upstreamKey), result = \(bind: outcome.result), usage = \(bind: outcome.usage)
+                        WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
+                        RETURNING *
+                        """
+                    ).first())
+            else { return nil }
             for image in outcome.images { try await image.create(on: db) }
             try step(.rowWritten)
             let overruns = try await SpendLedger(database: db).settle(jobID: jobID, cost: success.costNano, now: now)
             try step(.moneyMoved)
             // A generate job has no input rows: its images are the outputs in hand.
-            let inputs = kind == .generate ? [] : try await ImageRecord.query(on: db).filter(\.$job.$id == jobID)
-                .filter(\.$role != ImageRecord.Role.output.rawValue).all()
+            let inputs =
+                kind == .generate
+                ? []
+                : try await ImageRecord.query(on: db).filter(\.$job.$id == jobID)
+                    .filter(\.$role != ImageRecord.Role.output.rawValue).all()
             var events: [JobEventPublisher.RecordedEvent] = []
             if success.unstored != nil {
                 job.seq -= 1  // the seq taken just before `job.succeeded`'s
-                events.append(try await publisher.record(
-                    JobEventType.storageFailed.rawValue, job: job, images: inputs + outcome.images, on: db))
+                events.append(
+                    try await publisher.record(
+                        JobEventType.storageFailed.rawValue, job: job, images: inputs + outcome.images, on: db))
                 job.seq += 1
             }
             events.append(try await publisher.record(JobEventType.succeeded.rawValue, job: job, images: inputs + outcome.images, on: db))
@@ -261,15 +297,20 @@ struct JobLifecycle: Sendable {
         precondition(ending.status == .failed || ending.status == .canceled)
         let now = clock.now()
         return try await database.transaction { db -> Published? in
-            guard let job = try job(try await sql(db).raw("""
-                UPDATE jobs SET status = \(bind: ending.status.rawValue), lease_owner = NULL, lease_expires = NULL,
-                    attempts = attempts - \(bind: ending.refundAttempt ? 1 : 0), seq = seq + 1,
-                    finished_at = \(bind: now), error_code = \(bind: ending.code),
-                    error_message = \(bind: ending.message), error_retryable = \(bind: ending.retryable),
-                    upstream_key = COALESCE(CAST(\(bind: ending.upstreamKey) AS TEXT), upstream_key)
-                WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
-                RETURNING *
-                """).first()) else { return nil }
+            guard
+                let job = try job(
+                    try await sql(db).raw(
+                        """
+                        UPDATE jobs SET status = \(bind: ending.status.rawValue), lease_owner = NULL, lease_expires = NULL,
+                            attempts = attempts - \(bind: ending.refundAttempt ? 1 : 0), seq = seq + 1,
+                            finished_at = \(bind: now), error_code = \(bind: ending.code),
+                            error_message = \(bind: ending.message), error_retryable = \(bind: ending.retryable),
+                            upstream_key = COALESCE(CAST(\(bind: ending.upstreamKey) AS TEXT), upstream_key)
+                        WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
+                        RETURNING *
+                        """
+                    ).first())
+            else { return nil }
             try step(.rowWritten)
             let ledger = SpendLedger(database: db)
             var overruns: [SpendLedger.Overrun] = []
@@ -322,11 +363,16 @@ struct JobLifecycle: Sendable {
             write = "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, seq = seq + \(bind: announce ? 1 : 0)"
         }
         return try await database.transaction { db -> Published? in
-            guard let job = try job(try await sql(db).raw("""
-                UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL, \(write)
-                WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
-                RETURNING *
-                """).first()) else { return nil }
+            guard
+                let job = try job(
+                    try await sql(db).raw(
+                        """
+                        UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL, \(write)
+                        WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
+                        RETURNING *
+                        """
+                    ).first())
+            else { return nil }
             try step(.rowWritten)
             if let charge {
                 try await SpendLedger(database: db).chargeAttemptAndReserveNext(jobID: jobID, cost: charge, now: now)
@@ -344,29 +390,37 @@ struct JobLifecycle: Sendable {
     /// forever). Each job in its own transaction with its release and event.
     func expireLeases() async throws -> (requeued: [UUID], canceled: [UUID], failed: [UUID]) {
         let now = clock.now()
-        let expired = try await sql(database).raw("""
+        let expired = try await sql(database).raw(
+            """
             SELECT id FROM jobs WHERE status = 'running' AND lease_expires < \(bind: now)
-            """).all().map { try $0.decode(column: "id", as: UUID.self) }
+            """
+        ).all().map { try $0.decode(column: "id", as: UUID.self) }
         var result: (requeued: [UUID], canceled: [UUID], failed: [UUID]) = ([], [], [])
         for jobID in expired {
             let published = try await database.transaction { db -> Published? in
-                guard let job = try job(try await sql(db).raw("""
-                    UPDATE jobs SET lease_owner = NULL, lease_expires = NULL, seq = seq + 1,
-                        status = CASE WHEN cancel_requested THEN 'canceled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                        run_after = CASE WHEN cancel_requested OR attempts >= max_attempts THEN run_after ELSE \(bind: now) END,
-                        finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts THEN \(bind: now) ELSE finished_at END,
-                        error_retryable = CASE WHEN cancel_requested OR attempts >= max_attempts THEN \(bind: false) ELSE error_retryable END,
-                        error_code = CASE WHEN cancel_requested THEN 'canceled' WHEN attempts >= max_attempts THEN 'lease_expired' ELSE error_code END,
-                        error_message = CASE WHEN cancel_requested THEN 'Canceled by the user.'
-                            WHEN attempts >= max_attempts THEN \(bind: Self.leaseExpiredMessage) ELSE error_message END
-                    WHERE id = \(bind: jobID) AND status = 'running' AND lease_expires < \(bind: now)
-                    RETURNING *
-                    """).first()) else { return nil }
+                guard
+                    let job = try job(
+                        try await sql(db).raw(
+                            """
+                            UPDATE jobs SET lease_owner = NULL, lease_expires = NULL, seq = seq + 1,
+                                status = CASE WHEN cancel_requested THEN 'canceled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                                run_after = CASE WHEN cancel_requested OR attempts >= max_attempts THEN run_after ELSE \(bind: now) END,
+                                finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts THEN \(bind: now) ELSE finished_at END,
+                                error_retryable = CASE WHEN cancel_requested OR attempts >= max_attempts THEN \(bind: false) ELSE error_retryable END,
+                                error_code = CASE WHEN cancel_requested THEN 'canceled' WHEN attempts >= max_attempts THEN 'lease_expired' ELSE error_code END,
+                                error_message = CASE WHEN cancel_requested THEN 'Canceled by the user.'
+                                    WHEN attempts >= max_attempts THEN \(bind: Self.leaseExpiredMessage) ELSE error_message END
+                            WHERE id = \(bind: jobID) AND status = 'running' AND lease_expires < \(bind: now)
+                            RETURNING *
+                            """
+                        ).first())
+                else { return nil }
                 try step(.rowWritten)
                 let status = try JobStatus(row: job)
                 if status != .queued { try await SpendLedger(database: db).release(jobID: jobID, now: now) }
                 try step(.moneyMoved)
-                let event = try await publisher.record((status == .queued ? .queued : JobEventType(ending: status)).rawValue, job: job, on: db)
+                let event = try await publisher.record(
+                    (status == .queued ? .queued : JobEventType(ending: status)).rawValue, job: job, on: db)
                 try step(.eventStored)
                 return Published(events: [event], job: job)
             }
@@ -408,18 +462,22 @@ extension JobLifecycle {
              \(bind: job.batchIndex), \(bind: job.batchRow), \(bind: job.batchVars))
             """
         }
-        try await db.sql.raw("""
+        try await db.sql.raw(
+            """
             INSERT INTO jobs (id, owner, kind, status, prompt, model, params, attempts, max_attempts, run_after, cancel_requested,
                 seq, favorite, estimated_cost_nano, created_at, batch_id, batch_index, batch_row, batch_vars)
             VALUES \(SQLList(rows))
-            """).run()
+            """
+        ).run()
     }
 
     /// Asks every running job of a batch to stop (their workers end them); returns their ids.
     func requestCancelRunning(batchID: UUID) async throws -> [UUID] {
-        try await sql(database).raw("""
+        try await sql(database).raw(
+            """
             UPDATE jobs SET cancel_requested = \(bind: true) WHERE batch_id = \(bind: batchID) AND status = 'running' RETURNING id
-            """).all().map { try $0.decode(column: "id", as: UUID.self) }
+            """
+        ).all().map { try $0.decode(column: "id", as: UUID.self) }
     }
 
     /// Up to `limit` failed jobs of a batch run again from their first attempt, each with a new reservation and
@@ -427,13 +485,15 @@ extension JobLifecycle {
     func retryFailed(batchID: UUID, owner: String, limit: Int, budget: SpendBudget) async throws -> Published {
         let now = clock.now()
         return try await database.transaction { db in
-            let rows = try await sql(db).raw("""
+            let rows = try await sql(db).raw(
+                """
                 UPDATE jobs SET status = 'queued', attempts = 0, cancel_requested = \(bind: false), run_after = \(bind: now),
                     finished_at = NULL, error_code = NULL, error_message = NULL, error_retryable = NULL, seq = seq + 1
                 WHERE id IN (SELECT id FROM jobs WHERE batch_id = \(bind: batchID) AND status = 'failed' LIMIT \(bind: limit))
                     AND status = 'failed'
                 RETURNING *
-                """).all()
+                """
+            ).all()
             try step(.rowWritten)
             var published = Published()
             for row in rows {

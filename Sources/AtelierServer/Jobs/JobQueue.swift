@@ -38,7 +38,9 @@ struct JobQueue: Sendable {
         let blocked = try await gate?.blocked() ?? (all: false, models: [])
         if blocked.all { return nil }
         let paused: SQLQueryString = blocked.models.isEmpty ? "" : " AND j.model NOT IN (\(binds: blocked.models))"
-        let candidate: SQLQueryString = isPostgres ? """
+        let candidate: SQLQueryString =
+            isPostgres
+            ? """
             WITH RECURSIVE \(owners), \(running), best AS (
                 SELECT o.owner AS owner, COALESCE(r.n, 0) AS n FROM owners o LEFT JOIN running r ON r.owner = o.owner
                 CROSS JOIN LATERAL (
@@ -52,7 +54,8 @@ struct JobQueue: Sendable {
                 WHERE j.status = 'queued' AND j.owner = b.owner AND j.run_after <= \(bind: now)\(paused)
                 ORDER BY j.run_after, j.created_at LIMIT 1 FOR UPDATE SKIP LOCKED) l
             ORDER BY b.n, l.run_after, l.created_at LIMIT 1
-            """ : """
+            """
+            : """
             WITH RECURSIVE \(owners), \(running), heads AS (
                 SELECT COALESCE(r.n, 0) AS n, (
                     SELECT j.id FROM jobs j

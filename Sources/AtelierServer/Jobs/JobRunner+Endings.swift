@@ -26,9 +26,11 @@ extension JobRunner {
         let attempts = fresh?.attempts ?? job.attempts
         if error.isRetryable && attempts < job.maxAttempts {
             let delay = context.queue.backoff(attempt: attempts, error: error)
-            context.logger.info("retrying job", metadata: [
-                "job": "\(jobID)", "attempt": "\(attempts)", "delay_s": "\(delay)", "reason": "\(error.code)",
-            ])
+            context.logger.info(
+                "retrying job",
+                metadata: [
+                    "job": "\(jobID)", "attempt": "\(attempts)", "delay_s": "\(delay)", "reason": "\(error.code)",
+                ])
             if try await requeue(job, .retryLater(delay: delay, error: error), charge: meter.charge(canceled: false)) {
                 context.metrics.jobRetried(reason: error.code)
             }
@@ -49,12 +51,14 @@ extension JobRunner {
             guard let requeued = try await context.lifecycle.requeue(jobID, workerID: workerID, how, charge: amount)
             else { return false }
             if charge != .none {
-                context.metrics.spend(model: job.model, nanoDollars: cost(of: charge, model: job.model) ?? job.estimatedCostNano ?? 0, images: 0)
+                context.metrics.spend(
+                    model: job.model, nanoDollars: cost(of: charge, model: job.model) ?? job.estimatedCostNano ?? 0, images: 0)
             }
             await context.lifecycle.deliver(requeued)
             return true
         } catch let error as APIError where error.code == "spend_cap_reached" {
-            let message = "The upstream failed after it had started (this attempt was charged), "
+            let message =
+                "The upstream failed after it had started (this attempt was charged), "
                 + "and another attempt would pass a spending cap: \(error.message)"
             try await fail(job, code: "spend_cap_reached", message: message, retryable: false, charge: charge)
             return false

@@ -26,8 +26,9 @@ struct JobRunner: Sendable {
                 return .finished
             }
         } catch {
-            context.logger.error("upstream admission failed; the job's lease will expire and it will run again",
-                                 metadata: ["job": "\(jobID)", "error": "\(error)"])
+            context.logger.error(
+                "upstream admission failed; the job's lease will expire and it will run again",
+                metadata: ["job": "\(jobID)", "error": "\(error)"])
             return .finished
         }
         return await JobRunner(context: keyed, workerID: workerID).execute(job, isShuttingDown: isShuttingDown)
@@ -71,8 +72,9 @@ struct JobRunner: Sendable {
                 try await fail(job, code: "internal_error", message: "\(error)", retryable: false, charge: meter.charge(canceled: false))
             }
         } catch {
-            log.error("job bookkeeping failed; its lease will expire and it will run again",
-                      metadata: ["job": "\(jobID)", "error": "\(error)"])
+            log.error(
+                "job bookkeeping failed; its lease will expire and it will run again",
+                metadata: ["job": "\(jobID)", "error": "\(error)"])
         }
         return .finished
     }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 
-/// glibc's `mallopt` (declared in malloc.h, which the Glibc module does not export).
-@_silgen_name("mallopt") private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
-private let mmapThresholdParameter: Int32 = -3  // M_MMAP_THRESHOLD
+    /// glibc's `mallopt` (declared in malloc.h, which the Glibc module does not export).
+    @_silgen_name("mallopt") private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
+    private let mmapThresholdParameter: Int32 = -3  // M_MMAP_THRESHOLD
 #endif
 
 /// Process-wide allocator settings for a server that handles many multi-megabyte images.
@@ -15,8 +15,8 @@ public enum AllocatorTuning {
     /// `MALLOC_MMAP_THRESHOLD_` in the environment wins, as glibc documents.
     public static func apply() {
         #if canImport(Glibc)
-        guard getenv("MALLOC_MMAP_THRESHOLD_") == nil else { return }
-        _ = mallopt(mmapThresholdParameter, 1 << 20)
+            guard getenv("MALLOC_MMAP_THRESHOLD_") == nil else { return }
+            _ = mallopt(mmapThresholdParameter, 1 << 20)
         #endif
     }
 }

@@ -39,8 +39,9 @@ extension Application {
         }
         let command = ServiceGroupConfiguration.ServiceConfiguration(
             service: ApplicationService(app: self), successTerminationBehavior: .gracefullyShutdownGroup)
-        let group = ServiceGroup(configuration: .init(
-            services: Array(loops) + [command], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: Array(loops) + [command], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

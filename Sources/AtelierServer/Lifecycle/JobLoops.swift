@@ -22,8 +22,9 @@ extension Application {
         let worker = makeJobWorker()
         jobWorker = worker
         let hub = atelier.hub
-        backgroundServices.append(BackgroundLoop(
-            description: "job worker", loop: { await worker.run() }, afterCancel: { await hub.wakeWorkers() }))
+        backgroundServices.append(
+            BackgroundLoop(
+                description: "job worker", loop: { await worker.run() }, afterCancel: { await hub.wakeWorkers() }))
         let dispatcher = makeWebhookDispatcher()
         backgroundServices.append(BackgroundLoop(description: "webhook dispatcher", loop: { await dispatcher.run() }))
     }

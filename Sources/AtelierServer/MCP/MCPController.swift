@@ -47,9 +47,10 @@ struct MCPController: RouteCollection {
             application: req.application, authorization: req.headers.first(name: .authorization), remoteAddress: req.remoteAddress)
         let tools = try await AtelierTools.load(api: api)
         let server = await AtelierMCPServer.make(tools: tools, version: StatusController.version)
-        let transport = StatefulHTTPServerTransport(validationPipeline: StandardValidationPipeline(validators: [
-            AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
-        ]))
+        let transport = StatefulHTTPServerTransport(
+            validationPipeline: StandardValidationPipeline(validators: [
+                AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
+            ]))
         try await server.start(transport: transport)
         let response = await transport.handleRequest(request)
         if let id = response.headers[HTTPHeaderName.sessionID] {
@@ -79,14 +80,16 @@ struct MCPController: RouteCollection {
         for (name, value) in response.headers { headers.replaceOrAdd(name: name, value: value) }
         let status = HTTPResponseStatus(statusCode: response.statusCode)
         if case .stream(let events, _) = response {
-            return Vapor.Response(status: status, headers: headers, body: .init(asyncStream: { writer in
-                do {
-                    for try await chunk in events { try await writer.write(.buffer(ByteBuffer(data: chunk))) }
-                    try await writer.write(.end)
-                } catch {
-                    try? await writer.write(.error(error))
-                }
-            }))
+            return Vapor.Response(
+                status: status, headers: headers,
+                body: .init(asyncStream: { writer in
+                    do {
+                        for try await chunk in events { try await writer.write(.buffer(ByteBuffer(data: chunk))) }
+                        try await writer.write(.end)
+                    } catch {
+                        try? await writer.write(.error(error))
+                    }
+                }))
         }
         return Vapor.Response(status: status, headers: headers, body: response.bodyData.map { .init(data: $0) } ?? .empty)
     }

@@ -10,9 +10,11 @@ struct AddAccountSecurity: AsyncMigration {
         let sql = database as! any SQLDatabase
         try await sql.raw("ALTER TABLE users ADD COLUMN status TEXT NOT NULL DEFAULT 'active'").run()
         try await sql.raw("ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'generate,read'").run()
-        try await sql.raw("""
+        try await sql.raw(
+            """
             UPDATE api_keys SET scopes = 'admin,generate,metrics,read' WHERE user_id IN (SELECT id FROM users WHERE role = 'admin')
-            """).run()
+            """
+        ).run()
         try await sql.raw("DELETE FROM app_settings WHERE name = 'first_admin'").run()
         try await database.schema(InviteRecord.schema)
             .id()

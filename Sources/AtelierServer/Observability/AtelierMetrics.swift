@@ -84,7 +84,8 @@ public struct AtelierMetrics: Sendable {
     /// no key had room under `OPENAI_RATE_LIMITS`).
     func rateLimitWait(reason: String) {
         registry.makeCounter(
-            descriptor: Self.name("upstream_rate_limit_waits", "total", "Jobs sent back to wait for the upstream's rate limit (no attempt spent)."),
+            descriptor: Self.name(
+                "upstream_rate_limit_waits", "total", "Jobs sent back to wait for the upstream's rate limit (no attempt spent)."),
             labels: [("reason", reason)]
         ).increment()
     }
@@ -107,8 +108,10 @@ public struct AtelierMetrics: Sendable {
 
     /// Cost and output images per upstream key (labels only).
     func upstreamSpend(key: String, nanoDollars: Int64, images: Int) {
-        registry.makeCounter(descriptor: Self.name("upstream_spend_usd", "total", "Committed cost in USD per upstream key."), labels: [("key", key)])
-            .increment(by: Double(nanoDollars) / 1e9)
+        registry.makeCounter(
+            descriptor: Self.name("upstream_spend_usd", "total", "Committed cost in USD per upstream key."), labels: [("key", key)]
+        )
+        .increment(by: Double(nanoDollars) / 1e9)
         registry.makeCounter(descriptor: Self.name("upstream_images", "total", "Output images per upstream key."), labels: [("key", key)])
             .increment(by: Int64(images))
     }

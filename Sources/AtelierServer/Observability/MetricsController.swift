@@ -14,16 +14,21 @@ struct MetricsController: RouteCollection {
 
     /// The registry as Prometheus text, after reading the gauges (queue, spend today, this process's worker).
     static func render(_ app: Application) async throws -> String {
-        let rows = try await app.db.sql.raw("""
+        let rows = try await app.db.sql.raw(
+            """
             SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') GROUP BY status
-            """).all()
+            """
+        ).all()
         var jobs: [String: Int] = [:]
         for row in rows { jobs[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self) }
         let settings = try await RuntimeSettings.load(app.db, access: app.atelier.config.access)
         let (today, _) = SpendBudget.periods(at: app.atelier.clock.now())
-        let spentToday = try await app.db.sql.raw("""
-            SELECT amount_nano FROM spend_periods WHERE subject = '*' AND period = \(bind: today)
-            """).first()?.decode(column: "amount_nano", as: Int64.self) ?? 0
+        let spentToday =
+            try await app.db.sql.raw(
+                """
+                SELECT amount_nano FROM spend_periods WHERE subject = '*' AND period = \(bind: today)
+                """
+            ).first()?.decode(column: "amount_nano", as: Int64.self) ?? 0
         let metrics = app.atelier.metrics
         metrics.snapshot(
             jobsByStatus: jobs, inFlight: app.jobWorker?.inFlight ?? 0,

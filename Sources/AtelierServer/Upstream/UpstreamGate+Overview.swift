@@ -92,16 +92,19 @@ extension UpstreamGate {
             let model = try row.decode(column: "model", as: String.self)
             let wait = max(0, try row.decode(column: "paused_until", as: Double.self) - now)
             let limits = upstream.limits(key: key, model: model)
-            lanes[key, default: []].append(UpstreamOverview.Lane(
-                model: model, reason: wait > 0 ? try row.decode(column: "pause_reason", as: String?.self) : nil,
-                waitSeconds: (wait * 10).rounded(.up) / 10, imagesPerWindow: limits.images, requestsPerWindow: limits.requests))
+            lanes[key, default: []].append(
+                UpstreamOverview.Lane(
+                    model: model, reason: wait > 0 ? try row.decode(column: "pause_reason", as: String?.self) : nil,
+                    waitSeconds: (wait * 10).rounded(.up) / 10, imagesPerWindow: limits.images, requestsPerWindow: limits.requests))
         }
         var today: [String: (Int, Int64)] = [:]
-        for row in try await sql.raw("""
+        for row in try await sql.raw(
+            """
             SELECT upstream_key, COUNT(*) AS n, CAST(COALESCE(SUM(cost_nano), 0) AS BIGINT) AS cost FROM jobs
             WHERE finished_at >= \(bind: (now / 86_400).rounded(.down) * 86_400) AND upstream_key IS NOT NULL
             GROUP BY upstream_key
-            """).all() {
+            """
+        ).all() {
             today[try row.decode(column: "upstream_key", as: String.self)] = (
                 try row.decode(column: "n", as: Int.self), try row.decode(column: "cost", as: Int64.self)
             )
@@ -117,7 +120,9 @@ extension UpstreamGate {
         return UpstreamOverview(
             keys: keys,
             limits: limits.map { rule, source in
-                .init(key: rule.key, model: rule.model, imagesPerWindow: rule.imagesPerWindow, requestsPerWindow: rule.requestsPerWindow, source: source)
+                .init(
+                    key: rule.key, model: rule.model, imagesPerWindow: rule.imagesPerWindow, requestsPerWindow: rule.requestsPerWindow,
+                    source: source)
             },
             windowSeconds: upstream.windowSeconds, maxWaitSeconds: upstream.maxWaitSeconds)
     }

@@ -12,9 +12,11 @@ extension UpstreamGate {
     }
 
     func storedRules() async throws -> [AtelierConfig.RateLimitRule] {
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             SELECT key_label, model, images_per_window, requests_per_window FROM upstream_limits ORDER BY key_label, model
-            """).all()
+            """
+        ).all()
         return try rows.map { row in
             let key = try row.decode(column: "key_label", as: String.self)
             return AtelierConfig.RateLimitRule(
@@ -31,11 +33,13 @@ extension UpstreamGate {
             try await sql.raw("DELETE FROM upstream_limits WHERE key_label = \(bind: key) AND model = \(bind: rule.model)").run()
             return
         }
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO upstream_limits (key_label, model, images_per_window, requests_per_window)
             VALUES (\(bind: key), \(bind: rule.model), \(bind: rule.imagesPerWindow), \(bind: rule.requestsPerWindow))
             ON CONFLICT (key_label, model) DO UPDATE SET images_per_window = \(bind: rule.imagesPerWindow),
                 requests_per_window = \(bind: rule.requestsPerWindow)
-            """).run()
+            """
+        ).run()
     }
 }

@@ -46,10 +46,12 @@ struct UpstreamGate: Sendable {
     func blocked() async throws -> (all: Bool, models: [String]) {
         let active = try await activeKeys()
         guard !active.isEmpty else { return (true, []) }
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             SELECT model FROM upstream_lanes WHERE paused_until > \(bind: clock.now()) AND key_label IN (\(binds: active))
             GROUP BY model HAVING COUNT(*) >= \(bind: active.count)
-            """).all()
+            """
+        ).all()
         return (false, try rows.map { try $0.decode(column: "model", as: String.self) })
     }
 
@@ -68,11 +70,13 @@ struct UpstreamGate: Sendable {
         let missing = active.filter { key in !lanes.contains { $0.key == key } }
         for key in missing {
             let cap = capacity(key: key, model: model)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO upstream_lanes (key_label, model, paused_until, image_tokens, request_tokens, refilled_at)
                 VALUES (\(bind: key), \(bind: model), 0, \(bind: cap.images), \(bind: cap.requests), \(bind: now))
                 ON CONFLICT (key_label, model) DO NOTHING
-                """).run()
+                """
+            ).run()
         }
         if !missing.isEmpty { lanes = try await self.lanes(model: model, keys: active, now: now) }
         let ordered = lanes.sorted { a, b in
@@ -87,10 +91,12 @@ struct UpstreamGate: Sendable {
         for lane in fresh {
             let wait = max(lane.wait(forImages: images, now: now), 0.05)
             soonest = min(soonest, wait)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE upstream_lanes SET paused_until = \(bind: now + wait), pause_reason = 'pacing'
                 WHERE key_label = \(bind: lane.key) AND model = \(bind: model) AND paused_until < \(bind: now + wait)
-                """).run()
+                """
+            ).run()
         }
         return .wait(soonest.isFinite ? soonest : upstream.defaultPauseSeconds)
     }
@@ -105,13 +111,15 @@ struct UpstreamGate: Sendable {
             "\(unsafeRaw: least)(\(bind: cap.images), image_tokens + (\(bind: now) - refilled_at) * \(bind: cap.images / window))"
         let requestLevel: SQLQueryString =
             "\(unsafeRaw: least)(\(bind: cap.requests), request_tokens + (\(bind: now) - refilled_at) * \(bind: cap.requests / window))"
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             UPDATE upstream_lanes SET image_tokens = \(imageLevel) - \(bind: need), request_tokens = \(requestLevel) - 1,
                 refilled_at = \(bind: now), pause_reason = NULL
             WHERE key_label = \(bind: key) AND model = \(bind: model) AND paused_until <= \(bind: now)
                 AND \(imageLevel) >= \(bind: need) AND \(requestLevel) >= 1
             RETURNING key_label
-            """).all()
+            """
+        ).all()
         return rows.count == 1
     }
 
@@ -135,10 +143,12 @@ struct UpstreamGate: Sendable {
     }
 
     func lanes(model: String, keys: [String], now: Double) async throws -> [Lane] {
-        let rows = try await sql.raw("""
+        let rows = try await sql.raw(
+            """
             SELECT key_label, paused_until, pause_reason, image_tokens, request_tokens, refilled_at FROM upstream_lanes
             WHERE model = \(bind: model) AND key_label IN (\(binds: keys))
-            """).all()
+            """
+        ).all()
         return try rows.map { row in
             let key = try row.decode(column: "key_label", as: String.self)
             let cap = capacity(key: key, model: model)
@@ -146,8 +156,11 @@ struct UpstreamGate: Sendable {
             return Lane(
                 key: key, pausedUntil: try row.decode(column: "paused_until", as: Double.self),
                 reason: try row.decode(column: "pause_reason", as: String?.self),
-                imageRoom: min(cap.images, try row.decode(column: "image_tokens", as: Double.self) + elapsed * cap.images / upstream.windowSeconds),
-                requestRoom: min(cap.requests, try row.decode(column: "request_tokens", as: Double.self) + elapsed * cap.requests / upstream.windowSeconds),
+                imageRoom: min(
+                    cap.images, try row.decode(column: "image_tokens", as: Double.self) + elapsed * cap.images / upstream.windowSeconds),
+                requestRoom: min(
+                    cap.requests,
+                    try row.decode(column: "request_tokens", as: Double.self) + elapsed * cap.requests / upstream.windowSeconds),
                 capacity: cap, window: upstream.windowSeconds)
         }
     }
@@ -156,21 +169,25 @@ struct UpstreamGate: Sendable {
     func pause(key: String, model: String, seconds: Double, reason: String) async throws {
         let now = clock.now()
         let cap = capacity(key: key, model: model)
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO upstream_lanes (key_label, model, paused_until, pause_reason, image_tokens, request_tokens, refilled_at)
             VALUES (\(bind: key), \(bind: model), \(bind: now + seconds), \(bind: reason), 0, \(bind: cap.requests), \(bind: now))
             ON CONFLICT (key_label, model) DO UPDATE SET paused_until = \(bind: now + seconds), pause_reason = \(bind: reason),
                 image_tokens = 0, refilled_at = \(bind: now)
-            """).run()
+            """
+        ).run()
     }
 
     /// Stops (quota, refused key) or resumes a key for every model.
     func setStatus(_ status: KeyStatus, key: String, message: String?) async throws {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO upstream_keys (label, status, message, fingerprint, changed_at)
             VALUES (\(bind: key), \(bind: status.rawValue), \(bind: message), \(bind: fingerprints[key]), \(bind: clock.now()))
             ON CONFLICT (label) DO UPDATE SET status = \(bind: status.rawValue), message = \(bind: message),
                 fingerprint = \(bind: fingerprints[key]), changed_at = \(bind: clock.now())
-            """).run()
+            """
+        ).run()
     }
 }

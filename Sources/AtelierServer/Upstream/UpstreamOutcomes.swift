@@ -18,9 +18,11 @@ struct UpstreamOutcomes: Sendable {
             let seconds = max(retryAfter ?? gate.upstream.defaultPauseSeconds, 0.05)
             try await gate.pause(key: key, model: job.model, seconds: seconds, reason: "rate_limit")
             context.metrics.upstreamRateLimited(key: key)
-            context.logger.info("upstream rate limit; pausing the key for this model", metadata: [
-                "upstream_key": "\(key)", "model": "\(job.model)", "seconds": "\(seconds)",
-            ])
+            context.logger.info(
+                "upstream rate limit; pausing the key for this model",
+                metadata: [
+                    "upstream_key": "\(key)", "model": "\(job.model)", "seconds": "\(seconds)",
+                ])
             try await waitForRoom(job, seconds: seconds, reason: "rate_limit", takeSeq: true)
             return true
         case .insufficientQuota:
@@ -30,15 +32,18 @@ struct UpstreamOutcomes: Sendable {
             try await context.publisher.publish(JobEventType.quotaExhausted.rawValue, jobID: try job.requireID())
             try await runner.fail(
                 job, code: error.code,
-                message: error.message + " Atelier stopped using upstream key '\(key)' until an administrator resumes it (Admin → Upstream keys).",
+                message: error.message
+                    + " Atelier stopped using upstream key '\(key)' until an administrator resumes it (Admin → Upstream keys).",
                 retryable: false)
             return true
         case .unauthenticated, .permissionDenied:
             try await gate.setStatus(.refused, key: key, message: error.message)
             context.metrics.upstreamKeyStopped(key: key, reason: "refused")
-            context.logger.error("upstream key refused; disabled until an admin resumes it", metadata: [
-                "upstream_key": "\(key)", "code": "\(error.code)",
-            ])
+            context.logger.error(
+                "upstream key refused; disabled until an admin resumes it",
+                metadata: [
+                    "upstream_key": "\(key)", "code": "\(error.code)",
+                ])
             if try await gate.activeKeys().isEmpty {
                 try await runner.fail(
                     job, code: error.code,
@@ -63,7 +68,8 @@ struct UpstreamOutcomes: Sendable {
         if now - (job.rateLimitedSince ?? now) >= limit {
             try await runner.fail(
                 job, code: "rate_limit_wait_exceeded",
-                message: "This job waited \(Self.duration(now - (job.rateLimitedSince ?? now))) for OpenAI's rate limit, longer than JOB_RATE_LIMIT_WAIT (\(Self.duration(limit))); submit it again later or raise the upstream limits.",
+                message:
+                    "This job waited \(Self.duration(now - (job.rateLimitedSince ?? now))) for OpenAI's rate limit, longer than JOB_RATE_LIMIT_WAIT (\(Self.duration(limit))); submit it again later or raise the upstream limits.",
                 retryable: false, refundAttempt: true)
             return
         }

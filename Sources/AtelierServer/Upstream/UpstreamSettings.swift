@@ -100,7 +100,9 @@ enum UpstreamSettingsParser {
                 switch (pair.first, pair.count) {
                 case ("organization", 2): key.organization = pair[1]
                 case ("project", 2): key.project = pair[1]
-                default: problems.append("OPENAI_API_KEYS key \(key.label): unknown option '\(pair.first ?? "")' (allowed: organization=, project=)")
+                default:
+                    problems.append(
+                        "OPENAI_API_KEYS key \(key.label): unknown option '\(pair.first ?? "")' (allowed: organization=, project=)")
                 }
             }
             if keys.contains(where: { $0.label == key.label }) {
@@ -126,7 +128,8 @@ enum UpstreamSettingsParser {
             if target.count == 2 {
                 rule.key = target[0]
                 if !keyLabels.contains(target[0]) {
-                    problems.append("OPENAI_RATE_LIMITS entry '\(text)' names key \(target[0]); the keys are \(keyLabels.joined(separator: ", "))")
+                    problems.append(
+                        "OPENAI_RATE_LIMITS entry '\(text)' names key \(target[0]); the keys are \(keyLabels.joined(separator: ", "))")
                 }
             }
             if rule.model != "*" && !models.contains(rule.model) {

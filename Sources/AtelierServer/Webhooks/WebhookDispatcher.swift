@@ -39,13 +39,19 @@ final class WebhookDispatcher: Sendable {
             while !Task.isCancelled {
                 if inFlight < settings.concurrency {
                     let claimed = await claimLogged(limit: settings.concurrency - inFlight)
-                    for delivery in claimed { group.addTask { await self.deliver(delivery); return true } }
+                    for delivery in claimed {
+                        group.addTask {
+                            await self.deliver(delivery); return true
+                        }
+                    }
                     inFlight += claimed.count
                     if !claimed.isEmpty { continue }
                 }
                 if !ticking {
                     let poll = settings.pollSeconds
-                    group.addTask { try? await Task.sleep(for: .seconds(poll)); return false }
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(poll)); return false
+                    }
                     ticking = true
                 }
                 if let wasDelivery = await group.next() {
@@ -70,14 +76,16 @@ final class WebhookDispatcher: Sendable {
     func claim(limit: Int) async throws -> [WebhookDeliveryRecord] {
         let now = clock.now()
         let lock: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
-        return try await sql.raw("""
+        return try await sql.raw(
+            """
             UPDATE webhook_deliveries SET lease_owner = \(bind: id), next_attempt_at = \(bind: now + settings.leaseSeconds),
                 attempts = attempts + 1
             WHERE status = 'pending' AND next_attempt_at <= \(bind: now) AND id IN (
                 SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= \(bind: now)
                 ORDER BY next_attempt_at LIMIT \(unsafeRaw: String(max(1, limit)))\(lock))
             RETURNING *
-            """).all().map { try $0.decode(fluentModel: WebhookDeliveryRecord.self) }
+            """
+        ).all().map { try $0.decode(fluentModel: WebhookDeliveryRecord.self) }
     }
 
     private func claimLogged(limit: Int) async -> [WebhookDeliveryRecord] {
@@ -94,8 +102,9 @@ final class WebhookDispatcher: Sendable {
             let result = await sender.attempt(delivery, to: endpoint)
             try await record(result, of: delivery)
         } catch {
-            logger.error("webhook delivery bookkeeping failed; it is tried again when its lease ends",
-                         metadata: ["delivery": "\(delivery.id?.uuidString ?? "")", "error": "\(error)"])
+            logger.error(
+                "webhook delivery bookkeeping failed; it is tried again when its lease ends",
+                metadata: ["delivery": "\(delivery.id?.uuidString ?? "")", "error": "\(error)"])
         }
     }
 
@@ -110,13 +119,15 @@ final class WebhookDispatcher: Sendable {
         let finished: Double? = outcome == .pending ? nil : now
         let leaseOwner = id
         try await database.transaction { db in
-            let updated = try await db.sql.raw("""
+            let updated = try await db.sql.raw(
+                """
                 UPDATE webhook_deliveries SET status = \(bind: outcome.rawValue), next_attempt_at = \(bind: next),
                     lease_owner = NULL, last_status = \(bind: result.statusCode), last_error = \(bind: result.error),
                     finished_at = \(bind: finished)
                 WHERE id = \(bind: deliveryID) AND lease_owner = \(bind: leaseOwner) AND attempts = \(bind: delivery.attempts)
                 RETURNING id
-                """).all()
+                """
+            ).all()
             guard updated.count == 1 else { return }
             try await WebhookAttemptRecord(
                 deliveryID: deliveryID, attempt: delivery.attempts, at: now, durationMs: result.durationMs,
@@ -124,10 +135,13 @@ final class WebhookDispatcher: Sendable {
             ).create(on: db)
         }
         if !result.succeeded {
-            logger.info("webhook attempt failed", metadata: [
-                "delivery": "\(deliveryID)", "attempt": "\(delivery.attempts)", "status": "\(result.statusCode.map(String.init) ?? "-")",
-                "outcome": "\(outcome.rawValue)",
-            ])
+            logger.info(
+                "webhook attempt failed",
+                metadata: [
+                    "delivery": "\(deliveryID)", "attempt": "\(delivery.attempts)",
+                    "status": "\(result.statusCode.map(String.init) ?? "-")",
+                    "outcome": "\(outcome.rawValue)",
+                ])
         }
     }
 

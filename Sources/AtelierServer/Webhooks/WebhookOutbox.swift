@@ -38,19 +38,22 @@ struct WebhookOutbox: Sendable {
         let endpoints = try await query.all().filter { $0.eventTypes.contains(type) }
         guard !endpoints.isEmpty else { return 0 }
         let now = clock.now()
-        let body = String(decoding: try JSONEncoder.api.encode(
-            Envelope(type: type, timestamp: Date(timeIntervalSince1970: now), owner: owner, data: data)), as: UTF8.self)
+        let body = String(
+            decoding: try JSONEncoder.api.encode(
+                Envelope(type: type, timestamp: Date(timeIntervalSince1970: now), owner: owner, data: data)), as: UTF8.self)
         let sql = database.sql
         var queued = 0
         for endpoint in endpoints {
-            queued += try await sql.raw("""
+            queued += try await sql.raw(
+                """
                 INSERT INTO webhook_deliveries (id, webhook_id, owner, event_owner, event_type, payload, dedupe_key, status,
                     attempts, next_attempt_at, window_start, created_at)
                 VALUES (\(bind: UUID()), \(bind: try endpoint.requireID()), \(bind: endpoint.owner), \(bind: owner), \(bind: type), \(bind: body),
                     \(bind: dedupeKey), 'pending', 0, \(bind: now), \(bind: now), \(bind: now))
                 ON CONFLICT (webhook_id, dedupe_key) DO NOTHING
                 RETURNING id
-                """).all().count
+                """
+            ).all().count
         }
         return queued
     }

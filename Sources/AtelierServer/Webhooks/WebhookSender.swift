@@ -33,7 +33,8 @@ struct WebhookSender: Sendable {
         }
         do {
             let status = try await withDeadline { try await post(delivery, to: endpoint) }
-            return Result(statusCode: status, error: (300..<400).contains(status) ? "redirects are not followed" : nil, durationMs: elapsed())
+            return Result(
+                statusCode: status, error: (300..<400).contains(status) ? "redirects are not followed" : nil, durationMs: elapsed())
         } catch {
             return Result(statusCode: nil, error: String(String(describing: error).prefix(300)), durationMs: elapsed())
         }

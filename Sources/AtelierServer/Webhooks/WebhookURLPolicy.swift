@@ -2,9 +2,9 @@ import Foundation
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where webhooks may be sent: http(s) URLs without credentials whose host resolves only to public addresses
@@ -46,8 +46,10 @@ struct WebhookURLPolicy: Sendable {
         let addresses = try await Self.resolve(host)
         guard let first = addresses.first else { throw Refused(description: "url host \(host) does not resolve") }
         if let blocked = addresses.first(where: { !IPAddressRange.isPublic($0) }) {
-            throw Refused(description:
-                "url host \(host) resolves to \(IPAddressRange.text(blocked)), a loopback, link-local or private address; webhooks go to public addresses only")
+            throw Refused(
+                description:
+                    "url host \(host) resolves to \(IPAddressRange.text(blocked)), a loopback, link-local or private address; webhooks go to public addresses only"
+            )
         }
         guard scheme == "http" else { return Target(url: raw, hostHeader: nil) }
         var pinned = components

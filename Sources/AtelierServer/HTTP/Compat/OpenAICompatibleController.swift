@@ -52,7 +52,8 @@ struct OpenAICompatibleController: RouteCollection {
         case .forwarded(let forwarded):
             response = forwarded
         case .stored(let job):
-            response = stream
+            response =
+                stream
                 ? OpenAIEventStream(req: req, jobID: jobID, prefix: prefix, maxWaitSeconds: Self.maxWaitSeconds).response()
                 : try await finished(req, job: job)
         }
@@ -68,17 +69,20 @@ struct OpenAICompatibleController: RouteCollection {
             let images = try await Self.outputs(of: job, on: req)
             let store = ImageStore(database: req.db, blobs: req.atelier.blobs, clock: req.atelier.clock)
             let result = job.result
-            return try OpenAIErrorAnswer.json(OpenAIWire.ImagesResponse(
-                created: Int(job.createdAt),
-                data: try await images.asyncMap { .init(b64_json: try await store.data(of: $0).base64EncodedString()) },
-                background: result?.background, output_format: result?.outputFormat, quality: result?.quality,
-                size: result?.size, usage: job.usage.map(OpenAIWire.Usage.init), svg_usage: job.usage?.svg))
+            return try OpenAIErrorAnswer.json(
+                OpenAIWire.ImagesResponse(
+                    created: Int(job.createdAt),
+                    data: try await images.asyncMap { .init(b64_json: try await store.data(of: $0).base64EncodedString()) },
+                    background: result?.background, output_format: result?.outputFormat, quality: result?.quality,
+                    size: result?.size, usage: job.usage.map(OpenAIWire.Usage.init), svg_usage: job.usage?.svg))
         case .failed, .canceled:
             return try OpenAIErrorAnswer(failed: job).response()
         case .queued, .running:
             throw APIError(
                 status: .gatewayTimeout, code: "still_running",
-                message: "The job is still running after \(Int(Self.maxWaitSeconds)) s; follow it at GET /v1/jobs/\(jobID.uuidString.lowercased()).")
+                message:
+                    "The job is still running after \(Int(Self.maxWaitSeconds)) s; follow it at GET /v1/jobs/\(jobID.uuidString.lowercased())."
+            )
         }
     }
 

@@ -10,7 +10,9 @@ struct OpenAIErrorAnswer {
     let status: HTTPResponseStatus
 
     init(status: HTTPResponseStatus, code: String, message: String, field: String?) {
-        let type = status == .unauthorized ? "authentication_error"
+        let type =
+            status == .unauthorized
+            ? "authentication_error"
             : status.code < 500 ? "invalid_request_error" : "server_error"
         detail = OpenAIWire.ErrorDetail(message: message, type: type, param: field, code: code, field: field)
         self.status = status

@@ -87,6 +87,10 @@ final class ResponseTaps: Sendable {
             attached.store(true, ordering: .releasing)
         }
         func get() -> AsyncStream<ProviderResponseTap.Part>.Continuation? { body.withLock { $0 } }
-        func take() -> AsyncStream<ProviderResponseTap.Part>.Continuation? { body.withLock { value in defer { value = nil }; return value } }
+        func take() -> AsyncStream<ProviderResponseTap.Part>.Continuation? {
+            body.withLock { value in
+                defer { value = nil }; return value
+            }
+        }
     }
 }

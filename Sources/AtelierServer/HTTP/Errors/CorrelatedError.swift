@@ -15,7 +15,8 @@ enum CorrelatedError {
     static func publicMessage(code: String, detail: String, logger: Logger, metadata: Logger.Metadata = [:]) -> String {
         guard internalCodes.contains(code) else { return detail }
         let reference = newReference()
-        logger.error("failure details", metadata: metadata.merging(["reference": "\(reference)", "code": "\(code)", "detail": "\(detail)"]) { $1 })
+        logger.error(
+            "failure details", metadata: metadata.merging(["reference": "\(reference)", "code": "\(code)", "detail": "\(detail)"]) { $1 })
         let what = code == "internal_error" ? "Atelier could not finish this" : "The image service could not be reached"
         return "\(what) (reference \(reference)); an admin can find the details in the server's log."
     }

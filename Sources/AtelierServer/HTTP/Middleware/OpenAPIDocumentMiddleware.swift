@@ -11,13 +11,16 @@ struct OpenAPIDocumentMiddleware: AsyncMiddleware {
         guard req.method == .GET, req.url.path == "/openapi.json" else { return try await next.respond(to: req) }
         let path = URL(fileURLWithPath: publicDirectory).appendingPathComponent("openapi.json").path
         guard let data = FileManager.default.contents(atPath: path),
-              var document = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            var document = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else {
             throw APIError.notFound("OpenAPI document")
         }
         if let origin = Self.origin(req) {
             document["servers"] = [["url": origin, "description": "This Atelier"]]
         }
-        let response = Response(status: .ok, body: .init(data: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])))
+        let response = Response(
+            status: .ok,
+            body: .init(data: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])))
         response.headers.contentType = .json
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-cache")
         response.headers.replaceOrAdd(name: .vary, value: "Host, X-Forwarded-Host, X-Forwarded-Proto")
@@ -25,12 +28,16 @@ struct OpenAPIDocumentMiddleware: AsyncMiddleware {
     }
 
     static func origin(_ req: Request) -> String? {
-        let forwardedProto = req.headers.first(name: "X-Forwarded-Proto")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let forwardedProto = req.headers.first(name: "X-Forwarded-Proto")?.split(separator: ",").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
         let scheme = forwardedProto == "https" ? "https" : "http"
-        guard let host = (req.headers.first(name: "X-Forwarded-Host") ?? req.headers.first(name: .host))?
+        guard
+            let host = (req.headers.first(name: "X-Forwarded-Host") ?? req.headers.first(name: .host))?
                 .split(separator: ",").first.map({ $0.trimmingCharacters(in: .whitespaces) }),
-              !host.isEmpty, host.count <= 255,
-              host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) }) else { return nil }
+            !host.isEmpty, host.count <= 255,
+            host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) })
+        else { return nil }
         return "\(scheme)://\(host)"
     }
 }

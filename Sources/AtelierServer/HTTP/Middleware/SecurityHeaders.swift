@@ -30,7 +30,8 @@ struct SecurityHeaders: AsyncMiddleware {
         }
         let headers = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY")]
         for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
-        let overTLS = req.application.http.server.configuration.tlsConfiguration != nil
+        let overTLS =
+            req.application.http.server.configuration.tlsConfiguration != nil
             || (req.atelier.config.access.loginRequired && req.headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https")
         if overTLS { response.headers.replaceOrAdd(name: "Strict-Transport-Security", value: "max-age=31536000") }
         return response

@@ -21,7 +21,9 @@ struct ArchiveResponse {
         guard total <= limit else {
             throw APIError(
                 status: .payloadTooLarge, code: "archive_too_large",
-                message: "The archive would hold \(total / 1_048_576) MB; at most \(limit / 1_048_576) MB can be downloaded at once. Ask for fewer images.")
+                message:
+                    "The archive would hold \(total / 1_048_576) MB; at most \(limit / 1_048_576) MB can be downloaded at once. Ask for fewer images."
+            )
         }
         let logger = req.logger
         let response = Response(status: .ok)

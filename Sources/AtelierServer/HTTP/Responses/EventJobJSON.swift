@@ -16,7 +16,11 @@ enum EventJobJSON {
         while index < bytes.endIndex {
             let byte = bytes[index]
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
                     inString = false
                     if depth == 1, let start = keyStart { lastKey = payload[start..<index] }
                 }

@@ -98,14 +98,16 @@ struct WebhookDeliveryDTO: Content {
         status = record.status
         attempts = record.attempts
         createdAt = Date(timeIntervalSince1970: record.createdAt)
-        nextAttemptAt = record.status == WebhookDeliveryRecord.Status.pending.rawValue
+        nextAttemptAt =
+            record.status == WebhookDeliveryRecord.Status.pending.rawValue
             ? Date(timeIntervalSince1970: record.nextAttemptAt) : nil
         lastStatus = record.lastStatus
         lastError = record.lastError
         finishedAt = record.finishedAt.map(Date.init(timeIntervalSince1970:))
         attemptLog = log.sorted { $0.attempt < $1.attempt }.map {
-            Attempt(attempt: $0.attempt, at: Date(timeIntervalSince1970: $0.at), durationMs: $0.durationMs,
-                    statusCode: $0.statusCode, error: $0.error)
+            Attempt(
+                attempt: $0.attempt, at: Date(timeIntervalSince1970: $0.at), durationMs: $0.durationMs,
+                statusCode: $0.statusCode, error: $0.error)
         }
     }
 }

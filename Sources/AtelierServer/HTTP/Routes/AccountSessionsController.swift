@@ -24,7 +24,8 @@ struct AccountSessionsController: RouteCollection {
         let body = try req.content.decode(PasswordChange.self)
         let accounts = UserAccounts(app: req.application)
         guard try await accounts.verify(body.currentPassword, of: user) else {
-            throw APIError(status: .forbidden, code: "wrong_password", message: "That is not this account's password.", field: "current_password")
+            throw APIError(
+                status: .forbidden, code: "wrong_password", message: "That is not this account's password.", field: "current_password")
         }
         do { try UserAccounts.checkPassword(body.newPassword) } catch let error as APIError {
             throw APIError.invalid("new_password", error.message)

@@ -75,13 +75,16 @@ struct AdminController: RouteCollection {
         let count = min(max(req.query[Int.self, at: "days"] ?? 30, 1), 366)
         let now = req.atelier.clock.now()
         let days = (0..<count).reversed().map { SpendBudget.periods(at: now - Double($0) * 86_400).day }
-        let rows = try await req.db.sql.raw("""
+        let rows = try await req.db.sql.raw(
+            """
             SELECT subject, period, amount_nano FROM spend_periods WHERE period >= \(bind: days[0]) AND LENGTH(period) = 10
-            """).all()
+            """
+        ).all()
         var amounts: [String: [String: Int64]] = [:]
         for row in rows {
             let subject = try row.decode(column: "subject", as: String.self)
-            amounts[subject, default: [:]][try row.decode(column: "period", as: String.self)] = try row.decode(column: "amount_nano", as: Int64.self)
+            amounts[subject, default: [:]][try row.decode(column: "period", as: String.self)] = try row.decode(
+                column: "amount_nano", as: Int64.self)
         }
         let emails = try await UserRecord.query(on: req.db).all().reduce(into: [String: String]()) { $0[$1.ownerKey] = $1.email }
         let series = amounts.keys.filter { $0 != "*" }.sorted().map { owner in

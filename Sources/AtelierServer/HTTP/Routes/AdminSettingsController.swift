@@ -57,7 +57,9 @@ struct AdminSettingsController: RouteCollection {
                 killSwitch = try c.decodeIfPresent(Bool.self, forKey: .killSwitch)
                 retentionDays = try c.decodeIfPresent(Int.self, forKey: .retentionDays)
                 previewFormats = try c.decodeIfPresent([String].self, forKey: .previewFormats)
-                if c.contains(.globalCap) { globalCap = .set(try c.decodeNil(forKey: .globalCap) ? nil : c.decode(Decimal.self, forKey: .globalCap)) }
+                if c.contains(.globalCap) {
+                    globalCap = .set(try c.decodeNil(forKey: .globalCap) ? nil : c.decode(Decimal.self, forKey: .globalCap))
+                }
             }
         }
         let body = try req.content.decode(Body.self)

@@ -48,11 +48,13 @@ struct AdminSpendController: RouteCollection {
     @Sendable func overruns(req: Request) async throws -> Response {
         let hours = req.query[Int.self, at: "hours"] ?? 24
         guard (1...720).contains(hours) else { throw APIError.invalid("hours", "hours must be 1 to 720.") }
-        let rows = try await req.db.sql.raw("""
+        let rows = try await req.db.sql.raw(
+            """
             SELECT job_id, subject, period, cap_nano, amount_nano, created_at FROM spend_overruns
             WHERE created_at >= \(bind: req.atelier.clock.now() - Double(hours) * 3600)
             ORDER BY created_at DESC LIMIT 100
-            """).all()
+            """
+        ).all()
         let data = try rows.map { row in
             OverrunDTO(
                 jobID: try row.decode(column: "job_id", as: UUID.self), subject: try row.decode(column: "subject", as: String.self),

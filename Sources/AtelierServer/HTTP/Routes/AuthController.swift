@@ -36,11 +36,14 @@ struct AuthController: RouteCollection {
         try RequireCaller.refuseCrossSite(req)
         let body = try req.content.decode(SignupBody.self)
         guard body.consent == true else {
-            throw APIError.invalid("consent", "Agree to the storage of your prompts and images to create an account.", code: "consent_required")
+            throw APIError.invalid(
+                "consent", "Agree to the storage of your prompts and images to create an account.", code: "consent_required")
         }
         let form = SignUp.Form(email: body.email, password: body.password, invite: body.invite, setupToken: body.setupToken)
         let user = try await SignUp(accounts: UserAccounts(app: req.application), policy: req.atelier.config.access.signup).perform(form)
-        if let user { req.logger.notice("sign-up", metadata: ["user": "\(user.ownerKey)", "status": "\(user.status)", "role": "\(user.role)"]) }
+        if let user {
+            req.logger.notice("sign-up", metadata: ["user": "\(user.ownerKey)", "status": "\(user.status)", "role": "\(user.role)"])
+        }
         let response = Response(status: .accepted)
         try response.content.encode(
             ["status": "received", "message": "Sign in with this email and password. A new account may wait for an admin's approval."],

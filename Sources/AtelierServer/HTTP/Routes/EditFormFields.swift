@@ -25,7 +25,9 @@ struct EditFormFields {
     func maskEditColor() throws -> MaskEditColor {
         guard let value = text("mask_edit_color") else { return .black }
         guard let color = MaskEditColor(rawValue: value) else {
-            throw APIError.invalid("mask_edit_color", "mask_edit_color must be black or white (the colour that marks the area to edit in a mask without transparency).")
+            throw APIError.invalid(
+                "mask_edit_color",
+                "mask_edit_color must be black or white (the colour that marks the area to edit in a mask without transparency).")
         }
         return color
     }
@@ -37,7 +39,8 @@ struct EditFormFields {
             throw APIError.invalid("preserve_unmasked", "preserve_unmasked needs a mask (or mask_id).")
         }
         if preserve && !canComposite {
-            throw APIError.invalid("preserve_unmasked", "preserve_unmasked cannot be used with SVG output; leave it out or set it to false.")
+            throw APIError.invalid(
+                "preserve_unmasked", "preserve_unmasked cannot be used with SVG output; leave it out or set it to false.")
         }
         let feather = try int("feather") ?? 8
         guard (0...256).contains(feather) else {

@@ -27,7 +27,8 @@ struct EditInputReader: @unchecked Sendable {
         let parts = (files.map { ($0.sequence, Part.file($0)) } + ids.map { ($0.sequence, Part.stored($0.value)) })
             .sorted { $0.0 < $1.0 }.map(\.1)
         guard !parts.isEmpty else {
-            throw APIError.invalid("image", "Send 1 to \(max) images as 'image', 'image[]' or 'files[]' parts, or as image_id.", code: "missing_field")
+            throw APIError.invalid(
+                "image", "Send 1 to \(max) images as 'image', 'image[]' or 'files[]' parts, or as image_id.", code: "missing_field")
         }
         guard parts.count <= max else {
             throw APIError.invalid("image", "\(parts.count) images were sent; this model accepts at most \(max).")
@@ -83,7 +84,8 @@ struct EditInputReader: @unchecked Sendable {
         let (info, _, thumbnail) = try inspect(data, field: "markup", filename: file.filename)
         guard info.format == .png, info.hasAlpha, info.width == base.width, info.height == base.height else {
             throw APIError.invalid(
-                "markup", "markup must be a PNG with transparency of exactly \(base.width)×\(base.height) (the first image's size); got \(info.format.rawValue) \(info.width)×\(info.height).",
+                "markup",
+                "markup must be a PNG with transparency of exactly \(base.width)×\(base.height) (the first image's size); got \(info.format.rawValue) \(info.width)×\(info.height).",
                 code: "invalid_markup")
         }
         return JobInput(role: .markup, index: 0, source: .file(file.url, sha256: file.sha256), thumbnail: thumbnail)

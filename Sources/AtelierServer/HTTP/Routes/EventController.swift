@@ -70,7 +70,8 @@ struct EventController: RouteCollection {
             let heartbeat = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(Self.heartbeatSeconds))
-                    await hub.deliver(JobEvent(jobID: UUID(), owner: "", seq: -1, type: "heartbeat", payload: "", createdAt: 0), to: subscription)
+                    await hub.deliver(
+                        JobEvent(jobID: UUID(), owner: "", seq: -1, type: "heartbeat", payload: "", createdAt: 0), to: subscription)
                 }
             }
             defer { heartbeat.cancel() }

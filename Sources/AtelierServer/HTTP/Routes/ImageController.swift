@@ -15,11 +15,13 @@ struct ImageController: RouteCollection {
     @Sendable func original(req: Request) async throws -> Response {
         let image = try await ownedImage(req)
         let contentType = Self.mimeType(image.format)
-        if let redirect = PresignedImageRedirect.response(req, key: image.blobKey, contentType: contentType, filename: Self.filename(image)) {
+        if let redirect = PresignedImageRedirect.response(req, key: image.blobKey, contentType: contentType, filename: Self.filename(image))
+        {
             return redirect
         }
-        return try await serve(req: req, key: image.blobKey, etag: image.id?.uuidString.lowercased() ?? "",
-                               contentType: contentType, filename: Self.filename(image))
+        return try await serve(
+            req: req, key: image.blobKey, etag: image.id?.uuidString.lowercased() ?? "",
+            contentType: contentType, filename: Self.filename(image))
     }
 
     @Sendable func thumbnail(req: Request) async throws -> Response {
@@ -28,8 +30,9 @@ struct ImageController: RouteCollection {
         let store = ImageStore(database: req.db, blobs: req.atelier.blobs, clock: req.atelier.clock)
         try await store.ensureThumbnail(of: image)
         if let redirect = PresignedImageRedirect.response(req, key: key, contentType: "image/webp", filename: nil) { return redirect }
-        return try await serve(req: req, key: key, etag: "t-" + (image.id?.uuidString.lowercased() ?? ""),
-                               contentType: "image/webp", filename: nil)
+        return try await serve(
+            req: req, key: key, etag: "t-" + (image.id?.uuidString.lowercased() ?? ""),
+            contentType: "image/webp", filename: nil)
     }
 
     @Sendable func zip(req: Request) async throws -> Response {

@@ -45,7 +45,8 @@ struct JobController: RouteCollection {
         let job = try await req.ownedJob()
         let jobID = try job.requireID()
         guard try !job.jobStatus.isFinished else {
-            throw APIError.conflict("The job already ended as \(job.status); only queued or running jobs can be canceled.", code: "job_finished")
+            throw APIError.conflict(
+                "The job already ended as \(job.status); only queued or running jobs can be canceled.", code: "job_finished")
         }
         // A queued job ends here (status, released reservation, event and webhook deliveries commit together); a
         // running one is marked, and its worker is asked to stop.
@@ -68,8 +69,9 @@ struct JobController: RouteCollection {
         let admission = JobAdmission(req: req)
         let budget = try await admission.admit(job.params, settings: try await admission.checkKillSwitch())
         let lifecycle = req.application.lifecycle()
-        guard let requeued = try await lifecycle.retry(
-            jobID, owner: job.owner, estimatedCostNano: job.estimatedCostNano, budget: budget)
+        guard
+            let requeued = try await lifecycle.retry(
+                jobID, owner: job.owner, estimatedCostNano: job.estimatedCostNano, budget: budget)
         else { throw APIError.conflict("The job is no longer failed or canceled.", code: "job_not_retryable") }
         await lifecycle.deliver(requeued)
         await req.atelier.hub.wakeWorkers()

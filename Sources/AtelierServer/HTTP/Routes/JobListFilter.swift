@@ -62,7 +62,8 @@ struct JobListFilter {
             let escaped = word.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
             let operation = dialect == "postgresql" ? "ILIKE" : "LIKE"
-            query = query.filter(.sql(embed: "\(ident: JobRecord.schema).\(ident: "prompt") \(unsafeRaw: operation) \(bind: "%\(escaped)%") ESCAPE '\\'"))
+            query = query.filter(
+                .sql(embed: "\(ident: JobRecord.schema).\(ident: "prompt") \(unsafeRaw: operation) \(bind: "%\(escaped)%") ESCAPE '\\'"))
         }
         if let model { query = query.filter(\.$model == model) }
         if let status { query = query.filter(\.$status == status.rawValue) }

@@ -27,7 +27,9 @@ struct JobResponder {
         }
         let status: HTTPResponseStatus = try current.jobStatus.isFinished && req.query[Double.self, at: "wait"] != nil ? .ok : .accepted
         let answer: Response
-        if let response { answer = response } else {
+        if let response {
+            answer = response
+        } else {
             answer = try await JobPresenter(req: req).dto(current).encodeResponse(status: status, for: req)
         }
         answer.headers.replaceOrAdd(name: .location, value: "/v1/jobs/\(jobID.uuidString.lowercased())")
@@ -79,7 +81,9 @@ struct JobPresenter {
         let ids = jobs.compactMap(\.id)
         let images = ids.isEmpty ? [] : try await ImageRecord.query(on: req.db).filter(\.$job.$id ~~ ids).all()
         let byJob = Dictionary(grouping: images, by: { $0.$job.id })
-        return jobs.map { JobDTO($0, images: byJob[$0.id ?? UUID()] ?? [], offline: req.atelier.config.isOffline, now: req.atelier.clock.now()) }
+        return jobs.map {
+            JobDTO($0, images: byJob[$0.id ?? UUID()] ?? [], offline: req.atelier.config.isOffline, now: req.atelier.clock.now())
+        }
     }
 }
 

@@ -26,8 +26,9 @@ enum PresignedImageRedirect {
             contentType: contentType,
             contentDisposition: filename.map { "\(disposition); filename=\"\($0)\"" },
             cacheControl: "private, max-age=\(seconds), immutable")
-        guard let url = bucket.presignedURL(
-            for: blobKey, expiresSeconds: seconds, signedAt: Date(timeIntervalSince1970: signedAt), overrides: overrides)
+        guard
+            let url = bucket.presignedURL(
+                for: blobKey, expiresSeconds: seconds, signedAt: Date(timeIntervalSince1970: signedAt), overrides: overrides)
         else { return nil }
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .location, value: url)

@@ -16,22 +16,28 @@ struct UpstreamAdminController: RouteCollection {
     @Sendable func setLimit(req: Request) async throws -> Response {
         let body: UpstreamOverview.Limit
         do { body = try req.content.decode(UpstreamOverview.Limit.self) } catch {
-            throw APIError.invalid(nil, "The body must be {\"key\": label or null, \"model\": a model id or \"*\", \"images_per_window\": 1…1000000 or null, \"requests_per_window\": 1…1000000 or null}.")
+            throw APIError.invalid(
+                nil,
+                "The body must be {\"key\": label or null, \"model\": a model id or \"*\", \"images_per_window\": 1…1000000 or null, \"requests_per_window\": 1…1000000 or null}."
+            )
         }
         let gate = req.application.upstreamGate()
         if let key = body.key, !gate.keyLabels.contains(key) {
-            throw APIError.invalid("key", "Unknown upstream key '\(key)'; the keys are \(gate.keyLabels.joined(separator: ", ")), or null for every key.")
+            throw APIError.invalid(
+                "key", "Unknown upstream key '\(key)'; the keys are \(gate.keyLabels.joined(separator: ", ")), or null for every key.")
         }
         if body.model != "*" && req.atelier.registry.model(body.model) == nil {
-            throw APIError.invalid("model", "The registry has no model '\(body.model)'; name one of GET /v1/models or \"*\" for every model.")
+            throw APIError.invalid(
+                "model", "The registry has no model '\(body.model)'; name one of GET /v1/models or \"*\" for every model.")
         }
         for (field, value) in [("images_per_window", body.imagesPerWindow), ("requests_per_window", body.requestsPerWindow)] {
             if let value, !(1...1_000_000).contains(value) {
                 throw APIError.invalid(field, "\(field) must be a whole number in 1…1000000, or null for no limit.")
             }
         }
-        try await gate.store(.init(
-            key: body.key, model: body.model, imagesPerWindow: body.imagesPerWindow, requestsPerWindow: body.requestsPerWindow))
+        try await gate.store(
+            .init(
+                key: body.key, model: body.model, imagesPerWindow: body.imagesPerWindow, requestsPerWindow: body.requestsPerWindow))
         return try Self.encoded(try await gate.overview())
     }
 

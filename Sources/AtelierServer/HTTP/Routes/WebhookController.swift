@@ -50,7 +50,8 @@ struct WebhookController: RouteCollection {
         }
         let allUsers = body.allUsers ?? false
         if allUsers && req.caller?.isAdmin != true {
-            throw APIError(status: .forbidden, code: "admin_only", message: "Only admins may receive every user's events.", field: "all_users")
+            throw APIError(
+                status: .forbidden, code: "admin_only", message: "Only admins may receive every user's events.", field: "all_users")
         }
         let owner = allUsers ? WebhookRecord.everyone : req.owner
         let count = try await WebhookRecord.query(on: req.db).filter(\.$owner == owner).count()
@@ -90,12 +91,14 @@ struct WebhookController: RouteCollection {
                 .filter(\.$id == deliveryID).filter(\.$webhookID == hook.requireID()).first()
         else { throw APIError.notFound("delivery") }
         let now = req.atelier.clock.now()
-        let updated = try await req.db.sql.raw("""
+        let updated = try await req.db.sql.raw(
+            """
             UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = \(bind: now), window_start = \(bind: now),
                 lease_owner = NULL, finished_at = NULL
             WHERE id = \(bind: deliveryID) AND status <> 'pending'
             RETURNING id
-            """).all()
+            """
+        ).all()
         guard updated.count == 1 else {
             throw APIError.conflict("This delivery is still pending; it is sent at its next attempt.", code: "delivery_pending")
         }

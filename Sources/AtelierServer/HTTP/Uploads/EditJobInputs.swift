@@ -34,8 +34,10 @@ struct EditJobInputs {
             throw APIError.invalid("mask", "GIF output cannot use a mask; leave the mask out or choose another output_format.")
         }
         if markup != nil && !model.supportsMarkup {
-            throw APIError.invalid("markup", "\(model.id) does not accept markup; models that do: "
-                + registry.models.filter(\.supportsMarkup).map(\.id).joined(separator: ", ") + ".")
+            throw APIError.invalid(
+                "markup",
+                "\(model.id) does not accept markup; models that do: "
+                    + registry.models.filter(\.supportsMarkup).map(\.id).joined(separator: ", ") + ".")
         }
         if let mask { inputs.append(JobInput(role: .mask, index: 0, source: .upload(mask))) }
         if let markup { inputs.append(markup) }

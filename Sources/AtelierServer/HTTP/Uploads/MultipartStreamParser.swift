@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import NIOCore
 
@@ -122,8 +122,10 @@ struct MultipartStreamParser {
     static func parseHeaders(_ text: String) throws -> [(name: String, value: String)] {
         try text.split(separator: "\r\n", omittingEmptySubsequences: true).map { line in
             guard let colon = line.firstIndex(of: ":") else { throw ParseError.badHeaders }
-            return (line[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
-                    line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            return (
+                line[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
+                line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            )
         }
     }
 }

@@ -177,7 +177,8 @@ final class MultipartUpload: @unchecked Sendable {
                 guard upload.textBytes <= MultipartUpload.maxTextBytes else {
                     failure = APIError(
                         status: .payloadTooLarge, code: "fields_too_large",
-                        message: "The text fields together are larger than \(MultipartUpload.maxTextBytes / 1024) KB (at '\(name ?? "?")').",
+                        message:
+                            "The text fields together are larger than \(MultipartUpload.maxTextBytes / 1024) KB (at '\(name ?? "?")').",
                         field: name)
                     return
                 }
@@ -225,9 +226,10 @@ final class MultipartUpload: @unchecked Sendable {
                 failedField = nil
                 let url = fileURL ?? upload.directory.appendingPathComponent("part-\(upload.files.count)")
                 let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-                upload.files.append(File(
-                    field: name, filename: filename, declaredType: headers["content-type"], url: url, size: size,
-                    sha256: digest, sequence: upload.partCount))
+                upload.files.append(
+                    File(
+                        field: name, filename: filename, declaredType: headers["content-type"], url: url, size: size,
+                        sha256: digest, sequence: upload.partCount))
             } else {
                 upload.textFieldCount += 1
                 upload.fields[name, default: []].append(String(decoding: text, as: UTF8.self))

@@ -14,8 +14,9 @@ struct AutoMaskHandler: Sendable {
     }
 
     func run(_ job: JobRecord) async throws -> JobOutcome {
-        guard let input = try await job.$images.query(on: context.database)
-            .filter(\.$role == ImageRecord.Role.input.rawValue).first()
+        guard
+            let input = try await job.$images.query(on: context.database)
+                .filter(\.$role == ImageRecord.Role.input.rawValue).first()
         else { throw JobFailure(code: "missing_input", message: "The auto-mask job has no input image.") }
         let request = ProviderRequest(
             parameters: job.params, images: [try await context.images.upload(of: input, filename: "image")],

@@ -41,8 +41,9 @@ struct EditHandler: Sendable {
         var outcome = try await builder.outputs(composites, from: result)
         let jobID = try job.requireID()
         for (data, role, index) in extras {
-            outcome.images.append(try await context.images.store(
-                data, job: jobID, owner: job.owner, role: role, index: index, attempt: job.attempts))
+            outcome.images.append(
+                try await context.images.store(
+                    data, job: jobID, owner: job.owner, role: role, index: index, attempt: job.attempts))
         }
         return outcome
     }

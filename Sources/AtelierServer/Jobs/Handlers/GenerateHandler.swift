@@ -26,9 +26,10 @@ struct OutcomeBuilder: Sendable {
         let jobID = try job.requireID()
         var records: [ImageRecord] = []
         for (index, data) in images.enumerated() {
-            records.append(try await context.images.store(
-                data, job: jobID, owner: job.owner, role: role, index: index, attempt: job.attempts,
-                deferThumbnail: true))
+            records.append(
+                try await context.images.store(
+                    data, job: jobID, owner: job.owner, role: role, index: index, attempt: job.attempts,
+                    deferThumbnail: true))
         }
         return JobOutcome(
             images: records, usage: result.usage, requestID: result.requestID,
