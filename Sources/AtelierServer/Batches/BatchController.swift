@@ -120,7 +120,7 @@ struct BatchController: RouteCollection {
     /// Queues the batch's failed jobs again (each reserved against the caps as a retried job is).
     @Sendable func retry(req: Request) async throws -> Response {
         let batch = try await req.ownedBatch()
-        guard batch.batchMode == .live else {
+        guard try batch.batchMode == .live else {
             throw APIError.conflict("Only live batches retry their failed rows here.", code: "batch_not_retryable")
         }
         let (_, budget) = try await admission(req)

@@ -14,7 +14,7 @@ struct BatchProgress: Sendable {
     /// The progress of each batch in `ids`, in one grouped query.
     static func load(_ ids: [UUID], on database: any Database) async throws -> [UUID: BatchProgress] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try await (database as! any SQLDatabase).raw(
+        let rows = try await database.sql.raw(
             """
             SELECT batch_id, status, COUNT(*) AS n, CAST(COALESCE(SUM(cost_nano), 0) AS BIGINT) AS cost FROM jobs
             WHERE batch_id IN (\(binds: ids)) GROUP BY batch_id, status
@@ -42,9 +42,9 @@ struct BatchProgress: Sendable {
     /// A live batch whose jobs have all ended is `completed` (stored, so lists can filter on it later); one whose
     /// jobs were retried is `running` again.
     static func refresh(_ batch: BatchRecord, with progress: BatchProgress, on database: any Database, now: Double) async throws {
-        guard batch.batchMode == .live else { return }
+        guard try batch.batchMode == .live else { return }
         let status: BatchStatus? =
-            switch batch.batchStatus {
+            switch try batch.batchStatus {
             case .running where progress.isSettled: .completed
             case .completed where !progress.isSettled, .canceled where !progress.isSettled && progress.counts.queued > 0: .running
             default: nil

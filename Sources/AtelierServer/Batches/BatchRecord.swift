@@ -49,8 +49,23 @@ public final class BatchRecord: Model, @unchecked Sendable {
         self.updatedAt = now
     }
 
-    public var batchMode: BatchMode { BatchMode(rawValue: mode) ?? .live }
-    public var batchStatus: BatchStatus { BatchStatus(rawValue: status) ?? .failed }
+    /// The typed mode and status; an unknown value in the row is a `StoredValueError` naming it, never a default.
+    var batchMode: BatchMode {
+        get throws {
+            guard let value = BatchMode(rawValue: mode) else {
+                throw StoredValueError(table: "batches", column: "mode", rowID: id, value: mode)
+            }
+            return value
+        }
+    }
+    var batchStatus: BatchStatus {
+        get throws {
+            guard let value = BatchStatus(rawValue: status) else {
+                throw StoredValueError(table: "batches", column: "status", rowID: id, value: status)
+            }
+            return value
+        }
+    }
 }
 
 /// How a batch's jobs run: through the ordinary queue, or as one OpenAI Batch API batch (about half price,

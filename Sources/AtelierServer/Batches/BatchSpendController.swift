@@ -30,7 +30,7 @@ struct BatchSpendController: RouteCollection {
         let days = req.query[Int.self, at: "days"] ?? 30
         guard (1...366).contains(days) else { throw APIError.invalid("days", "days must be 1 to 366.") }
         let since = req.atelier.clock.now() - Double(days) * 86_400
-        let rows = try await (req.db as! any SQLDatabase).raw(
+        let rows = try await req.db.sql.raw(
             """
             SELECT b.id, b.name, b.owner, b.mode, b.total,
                 CAST(COALESCE(SUM(CASE WHEN l.state = 'settled' THEN l.settled_nano ELSE 0 END), 0) AS BIGINT) AS spent,
