@@ -101,4 +101,26 @@ import VaporTesting
             #expect(broken.errorCode == "invalid_json")
         }
     }
+
+    @Test func eachModelPayloadCarriesTheRegistryFieldsAndTheQualityAnOmittedQualityRunsAt() async throws {
+        try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
+            let payload = try await app.send(.GET, "v1/models").json
+            let served = try #require(payload["data"] as? [[String: Any]])
+            #expect(!served.isEmpty)
+            for entry in served {
+                let id = try #require(entry["id"] as? String)
+                let model = try #require(app.atelier.liveRegistry.current.model(id))
+                let registryFields = try #require(
+                    try JSONSerialization.jsonObject(with: JSONEncoder().encode(model)) as? [String: Any])
+                let missing = Set(registryFields.keys).subtracting(entry.keys)
+                #expect(missing.isEmpty, "\(id) lacks \(missing.sorted())")
+                let defaultQuality = try #require(entry["default_quality"] as? String, "\(id)")
+                #expect(defaultQuality == model.defaultQuality)
+                #expect((entry["qualities"] as? [String])?.contains(defaultQuality) == true)
+                let created = try await app.postJSON("v1/generate", ["prompt": "q", "model": id, "size": "1024x1024"])
+                #expect(created.status == .accepted, "\(id): \(created.json)")
+                #expect(created.json[path: "params.quality"] as? String == defaultQuality, "\(id)")
+            }
+        }
+    }
 }

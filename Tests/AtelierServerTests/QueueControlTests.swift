@@ -54,7 +54,7 @@ import Vapor
             #expect(job["status"] as? String == "canceled")
             #expect(job[path: "error.code"] as? String == "canceled")
             #expect((job["images"] as? [Any])?.isEmpty == true)
-            #expect(job["cost_usd"] == nil || job["cost_usd"] is NSNull)
+            #expect(job["cost_usd"] is NSNull, "cost_usd is present and null")
             await stop()
             #expect(worker.inFlight == 0)
             #expect(await provider.callCount == 1)
@@ -100,7 +100,7 @@ import Vapor
                 #expect(retried.status == .ok)
                 #expect(retried.json["status"] as? String == "queued")
                 #expect(retried.json["attempts"] as? Int == 0)
-                #expect(retried.json["error"] == nil || retried.json["error"] is NSNull)
+                #expect(retried.json["error"] is NSNull, "error is present and null")
             }
             try await app.drainJobs(worker)
             for id in [failed, canceled] {

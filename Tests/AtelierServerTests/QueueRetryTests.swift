@@ -35,8 +35,8 @@ import Vapor
                 let done = try await app.job(id)
                 #expect(done["status"] as? String == "succeeded")
                 #expect(done["attempts"] as? Int == 1)
-                #expect(done["error"] == nil || done["error"] is NSNull)
-                #expect(done["waiting"] == nil || done["waiting"] is NSNull)
+                #expect(done["error"] is NSNull, "error is present and null")
+                #expect(done["waiting"] is NSNull, "waiting is present and null")
                 #expect(done["upstream_key"] as? String == "default")
                 #expect((done["images"] as? [Any])?.count == 1)
                 #expect(try await app.job(other)["status"] as? String == "succeeded")
@@ -123,7 +123,7 @@ import Vapor
                 #expect(job["attempts"] as? Int == 3)
                 #expect(job[path: "error.code"] as? String == "upstream_server_error")
                 #expect((job["images"] as? [Any])?.isEmpty == true)
-                #expect(job["cost_usd"] == nil || job["cost_usd"] is NSNull)
+                #expect(job["cost_usd"] is NSNull, "cost_usd is present and null")
                 #expect(try await standIn.calls() == 4)
             }
         }

@@ -21,7 +21,7 @@ public struct ImageRequestValidator: Sendable {
             throw ValidationError(field: "n", message: "n must be between 1 and \(model.maxN); got \(n).")
         }
         let size = try validateSize(input.size ?? "auto", model: model)
-        let quality = try pick("quality", input.quality, default: "auto", from: model.qualities, model: model)
+        let quality = try check("quality", input.quality ?? model.defaultQuality, from: model.qualities, model: model)
         let format = try validateFormat(input.outputFormat, model: model)
         let background = try pick("background", input.background, default: "auto", from: model.backgrounds, model: model)
         if background == "transparent" && !["png", "webp"].contains(format) {
@@ -88,10 +88,20 @@ public struct ImageRequestValidator: Sendable {
         return value
     }
 
+    /// What an omitted parameter becomes: `fallback` where the model allows it, else the model's first value.
+    static func omitted(default fallback: String, from allowed: [String]) -> String {
+        allowed.contains(fallback) ? fallback : allowed.first ?? fallback
+    }
+
     func pick(
         _ field: String, _ value: String?, default fallback: String, from allowed: [String], model: ImageModel
     ) throws(ValidationError) -> String {
-        let value = value ?? (allowed.contains(fallback) ? fallback : allowed.first ?? fallback)
+        try check(field, value ?? Self.omitted(default: fallback, from: allowed), from: allowed, model: model)
+    }
+
+    private func check(
+        _ field: String, _ value: String, from allowed: [String], model: ImageModel
+    ) throws(ValidationError) -> String {
         guard allowed.contains(value) else { throw .notAllowed(field, value, allowed: allowed, model: model.id) }
         return value
     }
@@ -103,4 +113,9 @@ public struct ImageRequestValidator: Sendable {
         guard allowed.contains(value) else { throw .notAllowed(field, value, allowed: allowed, model: model.id) }
         return value
     }
+}
+
+extension ImageModel {
+    /// The quality a request that omits `quality` runs at (`default_quality` in `GET /v1/models`).
+    public var defaultQuality: String { ImageRequestValidator.omitted(default: "auto", from: qualities) }
 }

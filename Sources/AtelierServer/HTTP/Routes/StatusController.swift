@@ -27,7 +27,7 @@ struct StatusController: RouteCollection {
     struct ModelsDTO: Content {
         var object = "list"
         var defaultModel: String
-        var data: [ImageModel]
+        var data: [ModelEntry]
         var retired: [RetiredModel]
         /// Models shutting down within the registry's notice days (banners in the studio and admin page).
         var deprecations: [ModelDeprecation]
@@ -54,7 +54,7 @@ struct StatusController: RouteCollection {
         let registry = req.atelier.liveRegistry.dated(at: now)
         let previews = try await PreviewFormatSettings.enabled(req.db, config: req.atelier.config)
         return ModelsDTO(
-            defaultModel: registry.defaultModel, data: registry.models.filter(\.enabled), retired: registry.retired,
+            defaultModel: registry.defaultModel, data: registry.models.filter(\.enabled).map(ModelEntry.init), retired: registry.retired,
             deprecations: req.atelier.liveRegistry.current.deprecations(asOf: now),
             previewFormatsEnabled: previews.all.sorted(), svgAuthoring: registry.svgAuthoring)
     }
