@@ -82,7 +82,7 @@ def fuzz(label: str, database_url: str | None) -> int:
             result = subprocess.run([
                 "schemathesis", "run", f"http://127.0.0.1:{port}/openapi.json",
                 "--header", f"Authorization: Bearer {key}", "--checks", CHECKS,
-                "--max-examples", MAX_EXAMPLES, "--seed", SEED, "--workers", "2", "--request-timeout", "30",
+                "--max-examples", MAX_EXAMPLES, "--seed", SEED, "--workers", "2", "--request-timeout", "120",
                 "--phases", "examples,coverage,fuzzing", "--no-color", "--generation-database", "none",
                 "--exclude-path", "/v1/events", "--exclude-operation-id", "deleteMe",
                 "--exclude-operation-id", "revokeKey",
