@@ -6,7 +6,7 @@ import uuid
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from conftest import http
+from conftest import REPO, http
 
 JOB_TIMEOUT = 60_000
 
@@ -65,8 +65,38 @@ def test_gif_and_svg_are_offered_only_when_enabled_and_for_models_that_list_them
     page.reload()
     panel = open_options(page, "gpt-image-2")
     assert "GIF" in panel.get_by_label("Format", exact=True).locator("option").all_inner_texts()
-    panel.get_by_label("Model", exact=True).select_option("gpt-image-1.5")
-    assert "GIF" not in panel.get_by_label("Format", exact=True).locator("option").all_inner_texts()
+
+
+def test_a_model_that_lists_no_previews_is_offered_none(browser, server, tmp_path):
+    """Every served model of the bundled registry lists GIF and SVG since the 1.x models shut down (2026-12-01), so
+    a registry (MODEL_REGISTRY_PATH) where gpt-image-2.5-flare lists none is served on its own."""
+    import json
+    import os
+    from pathlib import Path
+
+    from conftest import _stop, new_context
+    from test_model_dates import serve
+
+    registry = json.loads((REPO / "Sources/AtelierCore/Resources/models.json").read_text())
+    for model in registry["models"]:
+        if model["id"] == "gpt-image-2.5-flare":
+            model["preview_formats"] = []
+    path = tmp_path / "models-no-previews.json"
+    path.write_text(json.dumps(registry))
+    binary = Path(os.environ.get("ATELIER_BIN", ".build/debug/atelier"))
+    binary = binary if binary.is_absolute() else REPO / binary
+    proc, own = serve(binary, server, tmp_path, path)
+    try:
+        enable_previews(own, ["gif", "svg"])
+        context = new_context(browser, own)
+        page = context.new_page()
+        panel = open_options(page, "gpt-image-2")
+        assert "GIF" in panel.get_by_label("Format", exact=True).locator("option").all_inner_texts()
+        panel.get_by_label("Model", exact=True).select_option("gpt-image-2.5-flare")
+        assert "GIF" not in panel.get_by_label("Format", exact=True).locator("option").all_inner_texts()
+        context.close()
+    finally:
+        _stop(proc)
 
 
 def test_gif_generation_plays_in_the_studio(page: Page, server):
