@@ -163,10 +163,13 @@ struct JobLifecycle: Sendable {
     ) async throws -> [ImageRecord]? {
         try await database.transaction { db -> [ImageRecord]? in
             let sql = db.sql
+            // A write first (it changes nothing): on SQLite it takes the write lock before this transaction reads,
+            // so a writer committing in between makes it wait instead of failing with "database is locked".
             guard
                 try await sql.raw(
                     """
-                    SELECT id FROM jobs WHERE id = \(bind: jobID) AND status IN ('succeeded', 'failed', 'canceled')
+                    UPDATE jobs SET seq = seq WHERE id = \(bind: jobID) AND status IN ('succeeded', 'failed', 'canceled')
+                    RETURNING id
                     """
                 ).first() != nil
             else { return nil }
