@@ -92,18 +92,4 @@ struct BatchDTO: Content {
     }
 }
 
-struct BatchListDTO: Content {
-    var data: [BatchDTO]
-    var nextCursor: String?
-
-    enum CodingKeys: String, CodingKey {
-        case data
-        case nextCursor = "next_cursor"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(data, forKey: .data)
-        try c.encode(nextCursor, forKey: .nextCursor)
-    }
-}
+typealias BatchListDTO = PageDTO<BatchDTO>

@@ -168,8 +168,9 @@ struct ImageDTO: Content {
     }
 }
 
-struct JobListDTO: Content {
-    var data: [JobDTO]
+/// One page of a list: its items and the cursor of the next page (`next_cursor`, present and null on the last).
+struct PageDTO<Item: Content>: Content {
+    var data: [Item]
     var nextCursor: String?
 
     enum CodingKeys: String, CodingKey {
@@ -183,3 +184,5 @@ struct JobListDTO: Content {
         try c.encode(nextCursor, forKey: .nextCursor)
     }
 }
+
+typealias JobListDTO = PageDTO<JobDTO>
