@@ -18,7 +18,7 @@ async function open() {
   section.hidden = !id;
   if (!id) return;
   try {
-    stopView = await showBatch(view, id, () => { location.hash = ""; void loadList(); });
+    stopView = await showBatch(view, id, () => { location.hash = ""; void loadList(); }, () => void loadList());
     section.scrollIntoView({ block: "start" });
   } catch (e) {
     section.hidden = true;

@@ -13,9 +13,10 @@ const finished = (/** @type {Batch} */ b) => b.counts.queued === 0 && b.counts.r
 /**
  * Shows batch `id` in `root` until `stop` is called.
  * @param {HTMLElement} root @param {string} id @param {() => void} onDeleted
+ * @param {() => void} [onSettled] called when the batch has nothing queued or running any more
  * @returns {Promise<() => void>}
  */
-export async function showBatch(root, id, onDeleted) {
+export async function showBatch(root, id, onDeleted, onSettled = () => {}) {
   let batch = await batchApi.get(id);
   /** cursors of the pages before the current one; the current page's cursor */
   /** @type {(string | null)[]} */
@@ -77,7 +78,10 @@ export async function showBatch(root, id, onDeleted) {
   }
 
   async function refresh() {
-    const [b, page] = await Promise.all([batchApi.get(id), batchApi.jobs(id, cursor, PAGE)]);
+    // The batch first, then its jobs: once the counts say finished, the jobs read after them are finished too
+    // (read together, a job page older than the counts left a finished batch's grid showing "running").
+    const b = await batchApi.get(id);
+    const page = await batchApi.jobs(id, cursor, PAGE);
     batch = b;
     jobs = page.data;
     next = page.next_cursor;
@@ -93,7 +97,7 @@ export async function showBatch(root, id, onDeleted) {
 
   function poll() {
     clearTimeout(timer);
-    if (finished(batch)) return;
+    if (finished(batch)) { onSettled(); return; }
     timer = window.setTimeout(async () => {
       try { await refresh(); } catch (e) { reportError(e, root, "Progress"); }
       poll();

@@ -45,6 +45,8 @@ def test_csv_batch_validation_run_grid_and_history(page: Page, server):
 
     summary = page.locator("#batch-summary")
     expect(summary).to_contain_text("2 succeeded", timeout=60_000)
+    # Once settled, the list of batches is reloaded too (it said "running · 0/2" for a finished batch).
+    expect(page.locator("#batch-list li", has_text=f"csv {tag}")).to_contain_text("completed · 2/2")
     batch_id = page.evaluate("decodeURIComponent(location.hash.slice(1))")
     status, batch = server.api("GET", f"/v1/batches/{batch_id}")
     assert status == 200 and batch["counts"]["succeeded"] == 2, batch
