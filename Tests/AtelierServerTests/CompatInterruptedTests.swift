@@ -38,6 +38,7 @@ import VaporTesting
             // The job ended interrupted, charged its estimate, and nothing runs it again.
             let job = try #require(try await JobRecord.find(jobID, on: app.db))
             #expect(job.status == "failed" && job.errorCode == "interrupted" && job.errorRetryable == false)
+            #expect(job.costNano == job.estimatedCostNano && job.costNano != nil)
             let ledger = try #require(
                 try await (app.db as! any SQLDatabase).raw(
                     "SELECT state, CAST(settled_nano AS BIGINT) AS settled FROM spend_ledger WHERE job_id = \(bind: jobID)"

@@ -419,6 +419,7 @@ struct JobLifecycle: Sendable {
                                 run_after = CASE WHEN cancel_requested OR attempts >= max_attempts OR compat_caller THEN run_after ELSE \(bind: now) END,
                                 finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts OR compat_caller THEN \(bind: now) ELSE finished_at END,
                                 error_retryable = CASE WHEN cancel_requested OR attempts >= max_attempts OR compat_caller THEN \(bind: false) ELSE error_retryable END,
+                                cost_nano = CASE WHEN compat_caller AND NOT cancel_requested THEN estimated_cost_nano ELSE cost_nano END,
                                 error_code = CASE WHEN cancel_requested THEN 'canceled' WHEN compat_caller THEN 'interrupted'
                                     WHEN attempts >= max_attempts THEN 'lease_expired' ELSE error_code END,
                                 error_message = CASE WHEN cancel_requested THEN 'Canceled by the user.'
