@@ -49,7 +49,9 @@ struct JobQueue: Sendable {
     func claim(workerID: String, limit: Int) async throws -> Claimed {
         if killSwitchForced || limit < 1 { return Claimed() }
         let now = clock.now()
-        let gate = try await self.gate?.snapshot()
+        var gate = self.gate
+        let keys = try await gate?.activeKeys()
+        gate?.knownActiveKeys = keys
         let blocked = try await gate?.blocked() ?? (all: false, models: [])
         if blocked.all { return Claimed() }
         let paused: SQLQueryString = blocked.models.isEmpty ? "" : " AND j.model NOT IN (\(binds: blocked.models))"
@@ -88,7 +90,8 @@ struct JobQueue: Sendable {
             """
         let jobs = try await JobLifecycle.claim(
             candidates: candidates, workerID: workerID, leaseSeconds: settings.leaseSeconds, now: now, on: sql)
-        return Claimed(jobs: jobs, gate: gate)
+        if jobs.isEmpty { return Claimed() }
+        return Claimed(jobs: jobs, gate: try await gate?.withStoredRules())  // read after the claim: not in its latency
     }
 
     /// An owner's queued jobs in the order they are claimed: jobs outside a batch first (a user's single job does

@@ -49,7 +49,7 @@ struct JobRunner: Sendable {
                 return .finished
             }
             context.metrics.queueWait(seconds: context.clock.now() - max(job.runAfter, job.createdAt))
-            try await context.publisher.publish(JobEventType.running.rawValue, job: job)
+            try await context.publisher.publish(JobEventType.running.rawValue, job: job, images: try job.imagesBeforeOutput)
             do {
                 let started = ContinuousClock.now
                 let outcome: JobOutcome

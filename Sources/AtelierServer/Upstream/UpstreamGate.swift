@@ -14,7 +14,7 @@ struct UpstreamGate: Sendable {
     /// the same label (the admin replaced it and restarted) does not apply.
     var fingerprints: [String: String] = [:]
     let clock: AtelierClock
-    /// The usable keys as a `snapshot` read them (nil: read them for each admission).
+    /// The usable keys as a claim or a `snapshot` read them (nil: read them for each admission).
     var knownActiveKeys: [String]? = nil
 
     enum KeyStatus: String { case active, quotaExhausted = "quota_exhausted", refused }
