@@ -23,10 +23,10 @@ struct JobEventPublisher: Sendable {
     }
 
     /// Stores and delivers an event for `job` as read by the statement that took its next `seq` (the claim does
-    /// that for `job.running`).
+    /// that for `job.running`). `images`: the job's image rows when the caller knows them (read otherwise).
     @discardableResult
-    func publish(_ type: String, job: JobRecord, image: ImageRecord? = nil) async throws -> JobEvent {
-        let recorded = try await record(type, job: job, image: image, on: database)
+    func publish(_ type: String, job: JobRecord, images: [ImageRecord]? = nil, image: ImageRecord? = nil) async throws -> JobEvent {
+        let recorded = try await record(type, job: job, images: images, image: image, on: database)
         await deliver(recorded)
         return recorded.event
     }

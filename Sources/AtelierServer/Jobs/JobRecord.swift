@@ -121,3 +121,12 @@ public struct JobResultInfo: Codable, Sendable, Equatable {
         self.outputFormat = outputFormat
     }
 }
+
+extension JobRecord {
+    /// The job's image rows when known without reading them: none for a generate job that asks for no partial
+    /// images (it has no inputs, and rows are only written when it succeeds, after which it is never claimed again);
+    /// nil for the others (edits have inputs, partial images may remain from an attempt that was released).
+    var imagesBeforeOutput: [ImageRecord]? {
+        get throws { try JobKind(row: self) == .generate && (params.partialImages ?? 0) == 0 ? [] : nil }
+    }
+}

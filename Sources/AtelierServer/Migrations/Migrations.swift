@@ -15,5 +15,6 @@ extension Migrations {
         add(CreateWebhooks())
         add(CreateBatches())
         add(AddJobsCompatCaller())
+        add(CreateQueueOrderIndex())
     }
 }
