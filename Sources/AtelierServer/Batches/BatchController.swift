@@ -56,6 +56,9 @@ struct BatchController: RouteCollection {
 
     private func plan(_ req: Request, caller: Caller, capped: Bool) async throws -> BatchPlan {
         let request = try req.content.decode(BatchRequest.self, using: JSONDecoder())
+        if request.mode == BatchMode.openaiBatch.rawValue && req.atelier.config.isOffline {
+            throw APIError.invalid("mode", "mode openai_batch needs the OpenAI upstream; this server runs offline (use live).")
+        }
         return try BatchPlan(
             request, validator: try await req.atelier.validator(req.db), costs: req.atelier.costs, verified: caller.verified,
             capped: capped)

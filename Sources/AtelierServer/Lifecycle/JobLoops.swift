@@ -27,5 +27,6 @@ extension Application {
                 description: "job worker", loop: { await worker.run() }, afterCancel: { await hub.wakeWorkers() }))
         let dispatcher = makeWebhookDispatcher()
         backgroundServices.append(BackgroundLoop(description: "webhook dispatcher", loop: { await dispatcher.run() }))
+        addOpenAIBatchPoller()
     }
 }
