@@ -86,16 +86,20 @@ struct OpenAIBatchRunner: Sendable {
     private func submit(_ batch: BatchRecord) async throws {
         let batchID = try batch.requireID()
         let holder = Self.holder(batchID)
-        if try batch.batchStatus != .canceled {
-            try await app.lifecycle().startHeldBatchJobs(batchID: batchID, holder: holder)
+        guard try batch.batchStatus != .canceled else {
+            // Canceled before the OpenAI batch existed: nothing runs upstream (jobs started by an earlier try end too).
+            try await results(batchID).endUnanswered(status: .canceled, code: "canceled", message: "Canceled with its batch.")
+            try await state.finish(batchID, status: .canceled, now: now)
+            return
         }
+        try await app.lifecycle().startHeldBatchJobs(batchID: batchID, holder: holder)
         var inputFileID = batch.upstreamInputFileID
         if inputFileID == nil {
             let directory = URL(fileURLWithPath: app.atelier.config.dataDirectory).appendingPathComponent("batches")
             let input = try await OpenAIBatchInput(database: app.db, directory: directory).write(batchID: batchID, holder: holder)
             defer { try? FileManager.default.removeItem(at: input.file) }
             guard input.lines > 0 else {
-                // Canceled before it was sent: nothing runs upstream.
+                // Every job was canceled in between: nothing runs upstream.
                 try await state.finish(batchID, status: .canceled, now: now)
                 return
             }
