@@ -59,3 +59,29 @@ import Vapor
         }
     }
 }
+
+extension BatchOpenAIRestartTests {
+    /// The instance died after OpenAI created the batch but before its id was stored: the next step adopts that
+    /// OpenAI batch (found by its metadata) instead of creating and paying for a second one.
+    @Test func anOpenAIBatchCreatedJustBeforeACrashIsAdoptedNotCreatedTwice() async throws {
+        try await OpenAIBatchHarness.run { h in
+            let id = try await h.create(["prompt": "a {{subject}}", "csv": batchCSV(rows: 3), "model": "gpt-image-2", "quality": "low"])
+            let batchID = try #require(UUID(uuidString: id))
+            // What the dead instance did: jobs started, input uploaded and stored, OpenAI batch created, id not stored.
+            let holder = OpenAIBatchRunner.holder(batchID)
+            try await h.app.lifecycle().startHeldBatchJobs(batchID: batchID, holder: holder)
+            let directory = URL(fileURLWithPath: h.app.atelier.config.dataDirectory).appendingPathComponent("batches")
+            let input = try await OpenAIBatchInput(database: h.app.db, directory: directory).write(batchID: batchID, holder: holder)
+            let file = try await h.runner.client.uploadBatchInput(filename: "in.jsonl", bytes: .file(input.file, byteCount: input.bytes))
+            try await h.runner.state.recordInputFile(batchID, fileID: file.id, now: h.clock.now)
+            let lost = try await h.runner.client.createBatch(
+                inputFileID: file.id, endpoint: OpenAIBatchInput.endpoint, metadata: ["atelier_batch_id": id])
+
+            try await h.runBatch(id)
+            #expect(try await h.record(id).upstreamBatchID == lost.id)
+            #expect(try await h.runner.client.listBatches().data.count == 1, "no second OpenAI batch")
+            #expect(try await h.batch(id)[path: "counts.succeeded"] as? Int == 3)
+            #expect(try await h.imageCalls().count == 3)
+        }
+    }
+}

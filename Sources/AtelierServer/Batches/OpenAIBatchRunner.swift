@@ -108,15 +108,38 @@ struct OpenAIBatchRunner: Sendable {
             try await state.recordInputFile(batchID, fileID: file.id, now: now)
             inputFileID = file.id
         }
-        let created = try await client.createBatch(
-            inputFileID: inputFileID!, endpoint: OpenAIBatchInput.endpoint,
-            metadata: ["atelier_batch_id": batchID.uuidString.lowercased()])
+        // A file uploaded by an earlier step may already have its OpenAI batch (the instance died before storing
+        // its id): that one is adopted, never a second one created.
+        let created: OpenAIBatch
+        if batch.upstreamInputFileID != nil, let earlier = try await findCreated(batchID, inputFileID: inputFileID!) {
+            created = earlier
+        } else {
+            created = try await client.createBatch(
+                inputFileID: inputFileID!, endpoint: OpenAIBatchInput.endpoint,
+                metadata: ["atelier_batch_id": batchID.uuidString.lowercased()])
+        }
         try await state.recordCreated(batchID, upstream: created, pollAfter: now + Self.pollDelay(attempt: 0), now: now)
         app.logger.info("openai batch created", metadata: ["batch": "\(batchID)", "upstream": "\(created.id)"])
         // Canceled while it was being sent: cancel upstream too (the next poll ends the jobs).
         if try await BatchRecord.find(batchID, on: app.db)?.batchStatus == .canceled {
             try await cancelUpstream(created.id, batchID: batchID)
         }
+    }
+
+    /// The OpenAI batch made from `inputFileID` for this batch, among the newest 500.
+    private func findCreated(_ batchID: UUID, inputFileID: String) async throws -> OpenAIBatch? {
+        var after: String?
+        for _ in 0..<5 {
+            let page = try await client.listBatches(after: after)
+            if let found = page.data.first(where: {
+                $0.inputFileID == inputFileID && $0.metadata?["atelier_batch_id"] == batchID.uuidString.lowercased()
+            }) {
+                return found
+            }
+            guard page.hasMore, let last = page.lastID else { return nil }
+            after = last
+        }
+        return nil
     }
 
     /// Reads the OpenAI batch; once it is final, applies its files and ends the batch.
