@@ -26,6 +26,11 @@ struct BatchController: RouteCollection {
         let plan = try await plan(req, caller: caller, capped: budget.hasCap)
         let check = await BatchCheck.run(plan)
         guard check.valid else { return try check.refusal.response() }
+        if plan.mode == .openaiBatch && check.jobs > OpenAIBatchInput.maxLines {
+            throw APIError.invalid(
+                "mode", "An OpenAI batch holds at most \(OpenAIBatchInput.maxLines) requests; this batch has \(check.jobs) jobs (use live)."
+            )
+        }
         let batch: BatchRecord
         do {
             batch = try await BatchCreator(app: req.application).create(plan, check: check, owner: req.owner, budget: budget)

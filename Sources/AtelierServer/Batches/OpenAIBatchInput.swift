@@ -10,6 +10,8 @@ import OpenAIImages
 struct OpenAIBatchInput: Sendable {
     static let endpoint = "/v1/images/generations"
     static let page = 500
+    /// OpenAI's limit on requests in one batch input file.
+    static let maxLines = 50_000
 
     let database: any Database
     let directory: URL
