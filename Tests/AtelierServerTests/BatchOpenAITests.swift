@@ -144,6 +144,20 @@ import Vapor
         }
     }
 
+    @Test func moreJobsThanOneOpenAIBatchHoldsAreRefusedBeforeAnythingIsCreated() async throws {
+        try await OpenAIBatchHarness.run { h in
+            let refused = try await h.app.postJSON(
+                "v1/batches",
+                Self.options.merging([
+                    "mode": "openai_batch", "prompt": "a {{subject}}", "csv": batchCSV(rows: 5_001), "sweep": ["n": Array(1...10)],
+                ]) { $1 })
+            #expect(refused.status == .badRequest, "\(refused.json)")
+            #expect(refused.json[path: "error.field"] as? String == "mode")
+            #expect((refused.json[path: "error.message"] as? String)?.contains("50010 jobs") == true)
+            #expect(try await h.app.batchAndJobCounts() == (0, 0))
+        }
+    }
+
     @Test func offlineServersRefuseTheMode() async throws {
         try await withTestApp { app in
             let refused = try await app.postJSON("v1/batches", ["mode": "openai_batch", "prompt": "a fox"])
