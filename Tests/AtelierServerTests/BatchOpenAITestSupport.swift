@@ -17,10 +17,13 @@ struct OpenAIBatchHarness {
     let clock: ManualClock
     let runner: OpenAIBatchRunner
 
-    static func run(options: StandInOptions = StandInOptions(), _ body: (OpenAIBatchHarness) async throws -> Void) async throws {
+    static func run(
+        options: StandInOptions = StandInOptions(), perOwnerLimit: Int = 100, _ body: (OpenAIBatchHarness) async throws -> Void
+    ) async throws {
         try await StandInServer.run(options: options) { standIn in
             let clock = ManualClock(1_800_000_000)
-            try await withTestApp(try UpstreamEndToEndTests.config(standIn), overrides: .init(clock: clock.clock)) { app in
+            let config = try AtelierConfig.testing(openAI: try UpstreamEndToEndTests.config(standIn).openAI, perOwnerLimit: perOwnerLimit)
+            try await withTestApp(config, overrides: .init(clock: clock.clock)) { app in
                 try await body(
                     OpenAIBatchHarness(app: app, standIn: standIn, clock: clock, runner: try #require(OpenAIBatchRunner(app: app))))
             }

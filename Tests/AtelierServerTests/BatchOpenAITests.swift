@@ -158,6 +158,17 @@ import Vapor
         }
     }
 
+    @Test func jobsRunningUpstreamInAnOpenAIBatchDoNotUseTheOwnersWorkerLimit() async throws {
+        try await OpenAIBatchHarness.run(perOwnerLimit: 2) { h in
+            let id = try await h.create(Self.options.merging(["prompt": "a {{subject}}", "csv": batchCSV(rows: 3)]) { $1 })
+            #expect(try await h.runner.runNext())
+            #expect(try await h.batch(id)[path: "counts.running"] as? Int == 3)
+            let single = try await h.app.enqueueGenerate(["prompt": "a single job beside the batch", "model": "gpt-image-2"])
+            #expect(try await h.app.makeJobWorker().processNext(), "the owner's live job is claimed")
+            #expect(try await h.app.job(single)["status"] as? String == "succeeded")
+        }
+    }
+
     @Test func offlineServersRefuseTheMode() async throws {
         try await withTestApp { app in
             let refused = try await app.postJSON("v1/batches", ["mode": "openai_batch", "prompt": "a fox"])
