@@ -7,7 +7,8 @@ import { request } from "./api.js";
  * @typedef {{
  *   id: string, name: string, mode: "live" | "openai_batch", status: string, prompt: string,
  *   options: Record<string, unknown>, sweep: Record<string, string[]>, variables: string[], counts: BatchCounts,
- *   estimated_cost_usd: number, cost_usd: number, upstream_batch_id: string | null, created_at: string, updated_at: string
+ *   estimated_cost_usd: number, cost_usd: number, upstream_batch_id: string | null, upstream_status: string | null,
+ *   created_at: string, updated_at: string
  * }} Batch
  * @typedef {{ row: number | null, field: string | null, code: string, message: string }} BatchRowError
  * @typedef {{ valid: boolean, jobs: number, rows: number, estimated_cost_usd: number, errors: BatchRowError[], error_count: number }} BatchCheck

@@ -66,7 +66,9 @@ export async function showBatch(root, id, onDeleted, onSettled = () => {}) {
   function draw() {
     const c = batch.counts;
     root.dataset.status = batch.status;
-    summary.textContent = `${batch.name} · ${batch.mode === "openai_batch" ? "OpenAI Batch" : "live"} · ${batch.status} · ` +
+    // Mode openai_batch: the OpenAI batch's own state (validating, in_progress, finalizing, …) beside the batch's.
+    const upstream = batch.upstream_status ? ` (OpenAI: ${batch.upstream_status.replace("_", " ")})` : "";
+    summary.textContent = `${batch.name} · ${batch.mode === "openai_batch" ? "OpenAI Batch" : "live"} · ${batch.status}${upstream} · ` +
       `${formatInt(c.succeeded)} succeeded, ${formatInt(c.failed)} failed, ${formatInt(c.canceled)} canceled, ` +
       `${formatInt(c.running)} running, ${formatInt(c.queued)} queued of ${formatInt(c.total)} · ` +
       `cost ${formatUsd(batch.cost_usd)} of ${formatUsd(batch.estimated_cost_usd)} estimated`;

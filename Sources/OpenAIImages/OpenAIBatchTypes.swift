@@ -60,6 +60,18 @@ public struct OpenAIBatch: Decodable, Sendable, Equatable {
     }
 }
 
+/// A page of `GET /batches`.
+public struct OpenAIBatchList: Decodable, Sendable {
+    public var data: [OpenAIBatch]
+    public var hasMore: Bool
+    public var lastID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case data
+        case hasMore = "has_more", lastID = "last_id"
+    }
+}
+
 /// One line of a batch's output or error file:
 /// `{"id","custom_id","response":{"status_code","request_id","body"},"error":{"code","message"}}`.
 public struct OpenAIBatchOutputLine: Sendable, Equatable {

@@ -45,6 +45,13 @@ public struct OpenAIBatchesClient: Sendable {
         try await call(.GET, "/batches/\(Self.escaped(id))")
     }
 
+    /// `GET /batches?after=&limit=` (newest first).
+    public func listBatches(after: String? = nil, limit: Int = 100) async throws(ProviderError) -> OpenAIBatchList {
+        var query = "limit=\(limit)"
+        if let after { query += "&after=\(Self.escaped(after))" }
+        return try await call(.GET, "/batches?\(query)")
+    }
+
     public func cancelBatch(_ id: String) async throws(ProviderError) -> OpenAIBatch {
         try await call(.POST, "/batches/\(Self.escaped(id))/cancel")
     }

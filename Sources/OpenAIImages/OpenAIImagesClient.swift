@@ -24,22 +24,7 @@ public struct OpenAIImagesClient: Sendable {
         _ fields: ImagesRequestFields, tap: ProviderResponseTap? = nil,
         onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
     ) async throws(ProviderError) -> ProviderResult {
-        var object: [String: Any] = [:]
-        for (name, value) in fields.wireFields(forEdit: false) {
-            let json: Any
-            switch value {
-            case .string(let s): json = s
-            case .int(let i): json = i
-            case .bool(let b): json = b
-            }
-            Self.set(json, at: name, in: &object)
-        }
-        let json: Data
-        do {
-            json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        } catch {
-            throw .invalidRequest(message: "cannot encode the request: \(error)", param: nil, code: nil)
-        }
+        let json = try Self.generationsBody(fields)
         return try await perform(
             path: "/images/generations", body: .bytes(ByteBuffer(bytes: json)), contentType: "application/json",
             stream: fields.streams, eventPrefix: "image_generation", tap: tap, onPartial: onPartial)
@@ -70,6 +55,25 @@ public struct OpenAIImagesClient: Sendable {
 
     /// Sets `svg[reasoning][effort]` as `{"svg": {"reasoning": {"effort": …}}}` (the SDK's JSON shape of its
     /// multipart names); plain names are set as they are.
+    /// The JSON body of `POST /images/generations` for `fields` (also a Batch API line's `body`).
+    public static func generationsBody(_ fields: ImagesRequestFields) throws(ProviderError) -> Data {
+        var object: [String: Any] = [:]
+        for (name, value) in fields.wireFields(forEdit: false) {
+            let json: Any
+            switch value {
+            case .string(let s): json = s
+            case .int(let i): json = i
+            case .bool(let b): json = b
+            }
+            Self.set(json, at: name, in: &object)
+        }
+        do {
+            return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        } catch {
+            throw .invalidRequest(message: "cannot encode the request: \(error)", param: nil, code: nil)
+        }
+    }
+
     static func set(_ value: Any, at name: String, in object: inout [String: Any]) {
         let path = name.split(whereSeparator: { $0 == "[" || $0 == "]" }).map(String.init)
         guard path.count > 1 else { return object[name] = value }

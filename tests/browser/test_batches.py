@@ -141,6 +141,32 @@ def test_sweep_three_by_three_fills_the_grid(page: Page, server):
     assert status == 404
 
 
+def test_openai_batch_mode_shows_the_openai_state_and_charges_half_price(page: Page, server):
+    """Mode openai_batch in the real server: its poller uploads the JSONL, creates the OpenAI batch on the stand-in,
+    polls it, and the page shows the OpenAI batch's state until every row is a job at half the live price."""
+    tag = uuid.uuid4().hex[:8]
+    page.goto("/batch.html")
+    fill_new_batch(page, f"openai {tag}", f"A {{{{line}}}} {tag}", "lines", "fox\nowl\nhare")
+    page.locator("#batch-form").get_by_label("Mode", exact=True).select_option("openai_batch")
+    expect(page.locator("#batch-estimate")).to_contain_text("3 jobs", timeout=10_000)
+    page.get_by_role("button", name="Create batch").click()
+    summary = page.locator("#batch-summary")
+    expect(summary).to_contain_text("OpenAI Batch")
+    expect(summary).to_contain_text(re.compile(r"running \(OpenAI: (validating|in progress|finalizing)\)"), timeout=60_000)
+    expect(summary).to_contain_text(re.compile(r"completed \(OpenAI: completed\) · 3 succeeded"), timeout=120_000)
+    expect(page.locator("#compare-grid .compare-cell img")).to_have_count(3)
+
+    batch_id = page.evaluate("decodeURIComponent(location.hash.slice(1))")
+    status, jobs = server.api("GET", f"/v1/batches/{batch_id}/jobs")
+    assert status == 200
+    status, batch = server.api("GET", f"/v1/batches/{batch_id}")
+    assert batch["upstream_batch_id"].startswith("batch_") and batch["upstream_status"] == "completed"
+    first = jobs["data"][0]
+    params = first["params"]
+    live = server.create_job(params["prompt"], model=params["model"], size=params["size"], quality=params["quality"])
+    assert abs(first["cost_usd"] * 2 - live["cost_usd"]) <= 2e-9, (first["cost_usd"], live["cost_usd"])
+
+
 def test_batch_page_fits_a_phone_and_works_by_keyboard(browser, server):
     ctx = new_context(browser, server, width=375, height=740)
     page = ctx.new_page()

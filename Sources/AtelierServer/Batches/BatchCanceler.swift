@@ -26,6 +26,20 @@ struct BatchCanceler: Sendable {
         batch.status = BatchStatus.canceled.rawValue
         batch.updatedAt = now
         try await batch.update(on: app.db)
+        if try batch.batchMode == .openaiBatch { await cancelUpstream(batch, batchID: batchID) }
+    }
+
+    /// An `openai_batch` batch: the OpenAI batch is canceled now if it exists (else its runner does it), and the
+    /// runner looks at it next, ending the jobs no line answered.
+    private func cancelUpstream(_ batch: BatchRecord, batchID: UUID) async {
+        let now = app.atelier.clock.now()
+        if let upstreamID = batch.upstreamBatchID, let runner = OpenAIBatchRunner(app: app) {
+            do { try await runner.cancelUpstream(upstreamID, batchID: batchID) } catch {
+                app.logger.warning(
+                    "openai batch cancel failed; the runner tries again", metadata: ["batch": "\(batchID)", "error": "\(error)"])
+            }
+        }
+        try? await OpenAIBatchState(database: app.db).pollSoon(batchID, now: now)
     }
 
     /// Queues the failed jobs again with fresh attempts, each reserved against `budget`; returns how many.

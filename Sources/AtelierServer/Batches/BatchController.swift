@@ -26,6 +26,11 @@ struct BatchController: RouteCollection {
         let plan = try await plan(req, caller: caller, capped: budget.hasCap)
         let check = await BatchCheck.run(plan)
         guard check.valid else { return try check.refusal.response() }
+        if plan.mode == .openaiBatch && check.jobs > OpenAIBatchInput.maxLines {
+            throw APIError.invalid(
+                "mode", "An OpenAI batch holds at most \(OpenAIBatchInput.maxLines) requests; this batch has \(check.jobs) jobs (use live)."
+            )
+        }
         let batch: BatchRecord
         do {
             batch = try await BatchCreator(app: req.application).create(plan, check: check, owner: req.owner, budget: budget)
@@ -56,6 +61,9 @@ struct BatchController: RouteCollection {
 
     private func plan(_ req: Request, caller: Caller, capped: Bool) async throws -> BatchPlan {
         let request = try req.content.decode(BatchRequest.self, using: JSONDecoder())
+        if request.mode == BatchMode.openaiBatch.rawValue && req.atelier.config.isOffline {
+            throw APIError.invalid("mode", "mode openai_batch needs the OpenAI upstream; this server runs offline (use live).")
+        }
         return try BatchPlan(
             request, validator: try await req.atelier.validator(req.db), costs: req.atelier.costs, verified: caller.verified,
             capped: capped)

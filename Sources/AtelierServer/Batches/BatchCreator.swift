@@ -21,7 +21,10 @@ struct BatchCreator: Sendable {
         let batch = BatchRecord(
             owner: owner, name: plan.name, mode: plan.mode, prompt: plan.prompt, options: plan.options, total: check.jobs,
             estimatedCostNano: check.estimatedCostNano, now: now)
-        if plan.mode == .openaiBatch { batch.status = BatchStatus.queued.rawValue }
+        if plan.mode == .openaiBatch {
+            batch.status = BatchStatus.queued.rawValue
+            batch.pollAfter = now  // due for the OpenAI batch runner at once
+        }
         let batchID = try batch.requireID()
         let maxAttempts = services.config.worker.maxAttempts
         let runAfter = plan.mode == .live ? now : Self.heldRunAfter

@@ -45,12 +45,16 @@ struct BatchDTO: Content {
     var estimatedCostUSD: Decimal
     var costUSD: Decimal
     var upstreamBatchID: String?
+    /// Mode `openai_batch`: the OpenAI batch's last seen status (`validating`, `in_progress`, `finalizing`,
+    /// `completed`, `expired`, `cancelling`, `cancelled`, `failed`); null before it is created.
+    var upstreamStatus: String?
     var createdAt: Date
     var updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
         case id, name, mode, status, prompt, options, sweep, variables, counts
         case estimatedCostUSD = "estimated_cost_usd", costUSD = "cost_usd", upstreamBatchID = "upstream_batch_id"
+        case upstreamStatus = "upstream_status"
         case createdAt = "created_at", updatedAt = "updated_at"
     }
 
@@ -68,6 +72,7 @@ struct BatchDTO: Content {
         estimatedCostUSD = CostCalculator.dollars(nano: batch.estimatedCostNano)
         costUSD = CostCalculator.dollars(nano: progress.costNano)
         upstreamBatchID = batch.upstreamBatchID
+        upstreamStatus = batch.upstreamStatus
         createdAt = Date(timeIntervalSince1970: batch.createdAt)
         updatedAt = Date(timeIntervalSince1970: batch.updatedAt)
     }
@@ -87,6 +92,7 @@ struct BatchDTO: Content {
         try c.encode(estimatedCostUSD, forKey: .estimatedCostUSD)
         try c.encode(costUSD, forKey: .costUSD)
         try c.encode(upstreamBatchID, forKey: .upstreamBatchID)
+        try c.encode(upstreamStatus, forKey: .upstreamStatus)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
     }

@@ -531,4 +531,21 @@ extension JobLifecycle {
             return published
         }
     }
+
+    /// An `openai_batch` batch's held jobs (queued, never due) start running under `holder` (the batch's runner,
+    /// see `OpenAIBatchRunner`) with no lease expiry: the OpenAI batch runs them, and `succeed` / `end` with
+    /// `workerID: holder` finish them as its output lines arrive. One statement; no events (as for a batch's
+    /// queued jobs, 10,000 rows would write 10,000): their events are the terminal ones. Returns how many started.
+    @discardableResult
+    func startHeldBatchJobs(batchID: UUID, holder: String) async throws -> Int {
+        let now = clock.now()
+        return try await sql(database).raw(
+            """
+            UPDATE jobs SET status = 'running', lease_owner = \(bind: holder), lease_expires = NULL, attempts = attempts + 1,
+                started_at = COALESCE(started_at, \(bind: now))
+            WHERE batch_id = \(bind: batchID) AND status = 'queued' AND run_after >= \(bind: BatchCreator.heldRunAfter)
+            RETURNING id
+            """
+        ).all().count
+    }
 }

@@ -113,8 +113,11 @@ struct JobQueue: Sendable {
         """
     }
 
+    /// Jobs running on workers, by owner. An OpenAI batch's jobs (running upstream with no lease expiry, see
+    /// `JobLifecycle.startHeldBatchJobs`) are left out: they hold no worker, and 50,000 of them must neither use up
+    /// their owner's limit for a day nor be counted at every claim (`jobs_lease` skips them).
     private var running: SQLQueryString {
-        "running AS (SELECT owner, COUNT(*) AS n FROM jobs WHERE status = 'running' GROUP BY owner)"
+        "running AS (SELECT owner, COUNT(*) AS n FROM jobs WHERE status = 'running' AND lease_expires IS NOT NULL GROUP BY owner)"
     }
 
     /// Exponential back-off with full jitter, never sooner than the upstream asked.

@@ -27,6 +27,7 @@ extension Application {
                 description: "job worker", loop: { await worker.run() }, afterCancel: { await hub.wakeWorkers() }))
         let dispatcher = makeWebhookDispatcher()
         backgroundServices.append(BackgroundLoop(description: "webhook dispatcher", loop: { await dispatcher.run() }))
+        addOpenAIBatchPoller()
     }
 
     /// Housekeeping (lease expiry, retention, reconciliation, purges, registry reloads) as a background loop of

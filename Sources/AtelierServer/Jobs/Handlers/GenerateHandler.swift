@@ -33,12 +33,12 @@ struct OutcomeBuilder: Sendable {
         }
         return JobOutcome(
             images: records, usage: result.usage, requestID: result.requestID,
-            result: resultInfo(result, first: records.first))
+            result: Self.resultInfo(result, first: records.first))
     }
 
     /// What the upstream says it did; streamed answers echo the request (`auto`), so the size then comes from
     /// the image itself and the format from its bytes.
-    func resultInfo(_ result: ProviderResult, first: ImageRecord?) -> JobResultInfo {
+    static func resultInfo(_ result: ProviderResult, first: ImageRecord?) -> JobResultInfo {
         let measured = first.map { "\($0.width)x\($0.height)" }
         return JobResultInfo(
             size: result.size == nil || result.size == "auto" ? measured : result.size,
