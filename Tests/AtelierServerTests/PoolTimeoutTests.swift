@@ -8,9 +8,13 @@ import VaporTesting
 
 /// A request that finds every database connection busy for the pool's whole wait gets 503 `busy` with
 /// Retry-After and nothing internal, and the same request succeeds once connections are free again.
+/// On SQLite in both lanes: both drivers' pools are AsyncKit's (the same `ConnectionPoolTimeoutError`), and on the
+/// PostgreSQL lane other suites' NOTIFYs reach this app's event relay, which borrows a pool connection for a moment
+/// and could hand it to the request.
 @Suite struct PoolTimeoutTests {
     @Test func aRequestWhileEveryConnectionIsHeldIsA503BusyWithRetryAfter() async throws {
-        try await withTestApp(overrides: .init(databasePoolTimeout: .milliseconds(300))) { app in
+        let config = try AtelierConfig.testing(database: .sqliteMemory)
+        try await withTestApp(config, overrides: .init(databasePoolTimeout: .milliseconds(300))) { app in
             let hog = ConnectionHog()
             try await hog.takeEveryConnection(app)
             #expect(await hog.held > 0)
