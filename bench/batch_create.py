@@ -4,7 +4,8 @@
 Starts `atelier serve` (auth off, loopback, worker off so only validation and creation are measured; SQLite in a
 temporary folder, or PostgreSQL when DATABASE_URL is set), then for each size posts a CSV of that many rows to
 `/v1/batches/validate` and to `/v1/batches`, and prints a markdown table: seconds, rows/s and the server's peak
-RSS (VmHWM) after each step. Not a test.
+RSS (VmHWM) after each step, and the server's CPU seconds for it (user + system: steadier than wall time on a
+busy machine). Not a test.
 
 Usage: python3 bench/batch_create.py [ATELIER_BIN] [ROWS ...]   (default .build/debug/atelier 1000 10000 50000)
 """
@@ -27,6 +28,13 @@ def peak_rss_mib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid):
+    """The process's user + system CPU time (less sensitive to a loaded machine than wall time)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def post(port, path, body):
@@ -68,18 +76,20 @@ def main():
     try:
         wait_ready(port)
         database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
-        print(f"| database | rows | body (MB) | step | seconds | rows/s | peak RSS (MiB) |")
-        print("|---|---|---|---|---|---|---|")
-        print(f"| {database} | – | – | idle | – | – | {peak_rss_mib(server.pid):.1f} |")
+        print(f"| database | rows | body (MB) | step | seconds | rows/s | server CPU s | peak RSS (MiB) |")
+        print("|---|---|---|---|---|---|---|---|")
+        print(f"| {database} | – | – | idle | – | – | – | {peak_rss_mib(server.pid):.1f} |")
         for rows in SIZES:
             body = {"name": f"bench {rows}", "prompt": "a {{subject}} in {{style}}", "csv": csv(rows),
                     "quality": "low", "size": "1024x1024"}  # the registry's default model
             megabytes = len(json.dumps(body)) / 1e6
             for step, path, expected in (("validate", "/v1/batches/validate", 200), ("create", "/v1/batches", 201)):
+                cpu = cpu_seconds(server.pid)
                 status, payload, seconds = post(port, path, body)
+                cpu = cpu_seconds(server.pid) - cpu
                 if status != expected or payload.get("valid") is False:
                     raise SystemExit(f"{path} answered {status}: {str(payload)[:300]}")
-                print(f"| {database} | {rows} | {megabytes:.2f} | {step} | {seconds:.2f} | {rows / seconds:,.0f} "
+                print(f"| {database} | {rows} | {megabytes:.2f} | {step} | {seconds:.2f} | {rows / seconds:,.0f} | {cpu:.2f} "
                       f"| {peak_rss_mib(server.pid):.1f} |")
     finally:
         server.terminate()

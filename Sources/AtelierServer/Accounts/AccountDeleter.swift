@@ -3,8 +3,10 @@ import Foundation
 import SQLKit
 import Vapor
 
-/// Deletes an account and everything of it: jobs (canceled first), images and their blobs, events, spend rows,
-/// rate counters, webhooks (and its events queued for others' endpoints), API keys, sessions, and the user row.
+/// Deletes an account and everything of it: jobs (canceled first, batches' jobs included), images and their blobs,
+/// batches, events, spend rows (reservations included), rate counters, webhooks (and its events queued for others'
+/// endpoints), API keys, sessions, and the user row. Crash-safe by order: the user row goes last, in the same
+/// transaction as the batches and ledger, so an interrupted deletion is finished by deleting the account again.
 struct AccountDeleter {
     let app: Application
 
@@ -29,6 +31,7 @@ struct AccountDeleter {
         try await app.db.transaction { db in
             let sql = db.sql
             try await sql.raw("DELETE FROM job_events WHERE owner = \(bind: owner)").run()
+            try await sql.raw("DELETE FROM batches WHERE owner = \(bind: owner)").run()
             try await sql.raw("DELETE FROM spend_ledger WHERE owner = \(bind: owner)").run()
             try await sql.raw("DELETE FROM spend_periods WHERE subject = \(bind: owner)").run()
             for subject in counters { try await sql.raw("DELETE FROM rate_counters WHERE subject = \(bind: subject)").run() }

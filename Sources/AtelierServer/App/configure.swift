@@ -1,5 +1,6 @@
 import AtelierCore
 import Fluent
+import NIOCore
 import Vapor
 
 /// Replacements for the services `configure` would build; tests use them to inject fakes.
@@ -7,17 +8,24 @@ public struct ServiceOverrides: Sendable {
     public var provider: (any ImageProvider)?
     public var blobs: (any BlobStore)?
     public var clock: AtelierClock?
+    /// How long a query waits for a free database connection before the request fails with 503 `busy`.
+    public var databasePoolTimeout: TimeAmount?
 
-    public init(provider: (any ImageProvider)? = nil, blobs: (any BlobStore)? = nil, clock: AtelierClock? = nil) {
+    public init(
+        provider: (any ImageProvider)? = nil, blobs: (any BlobStore)? = nil, clock: AtelierClock? = nil,
+        databasePoolTimeout: TimeAmount? = nil
+    ) {
         self.provider = provider
         self.blobs = blobs
         self.clock = clock
+        self.databasePoolTimeout = databasePoolTimeout
     }
 }
 
 /// Wires one Atelier instance: database, services, middleware, routes. Reads like a table of contents.
 public func configure(_ app: Application, config: AtelierConfig, overrides: ServiceOverrides = .init()) async throws {
-    try app.useDatabase(config.database, dataDirectory: config.dataDirectory)
+    try app.useDatabase(
+        config.database, dataDirectory: config.dataDirectory, poolTimeout: overrides.databasePoolTimeout ?? Application.poolTimeout)
     try await app.prepareDatabase(config.database)
     app.migrations.addAtelierMigrations()
     app.atelier = try app.makeServices(config: config, overrides: overrides)

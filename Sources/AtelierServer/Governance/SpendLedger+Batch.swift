@@ -7,6 +7,20 @@ extension SpendLedger {
     func recordBatchReservations(_ jobs: [(id: UUID, amount: Int64)], owner: String, budget: SpendBudget, now: Double) async throws {
         guard !jobs.isEmpty else { return }
         let (day, month) = SpendBudget.periods(at: now)
+        if sql.dialect.name == "postgresql" {
+            // One array bind per varying column instead of one bind per cell (see `BatchJobRows`).
+            try await sql.raw(
+                """
+                INSERT INTO spend_ledger (job_id, owner, day, month, reserved_nano, settled_nano, state, updated_at,
+                    charged_nano, cap_day_nano, cap_month_nano, cap_global_nano)
+                SELECT job_id, \(bind: owner), \(bind: day), \(bind: month), reserved_nano, CAST(NULL AS BIGINT), 'reserved',
+                    \(bind: now), \(bind: Int64(0)), CAST(\(bind: budget.dailyCapNano) AS BIGINT),
+                    CAST(\(bind: budget.monthlyCapNano) AS BIGINT), CAST(\(bind: budget.globalDailyCapNano) AS BIGINT)
+                FROM UNNEST(\(bind: jobs.map(\.id)), \(bind: jobs.map(\.amount))) AS t(job_id, reserved_nano)
+                """
+            ).run()
+            return
+        }
         let rows: [SQLQueryString] = jobs.map { job in
             """
             (\(bind: job.id), \(bind: owner), \(bind: day), \(bind: month), \(bind: job.amount), NULL, 'reserved', \(bind: now),

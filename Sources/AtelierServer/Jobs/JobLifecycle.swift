@@ -478,6 +478,7 @@ extension JobLifecycle {
     /// the slow part of a big batch). Batch jobs
     /// store no `job.queued` event (a 10,000-row batch would write 10,000); their events start at `job.running`.
     static func enqueueBatchJobs(_ jobs: [JobRecord], on db: any Database) async throws {
+        if db.sql.dialect.name == "postgresql" { return try await BatchJobRows(jobs: jobs).insert(on: db.sql) }
         let rows: [SQLQueryString] = jobs.map { job in
             """
             (\(bind: job.id!), \(bind: job.owner), \(bind: job.kind), 'queued', \(bind: job.prompt), \(bind: job.model),

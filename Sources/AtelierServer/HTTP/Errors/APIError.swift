@@ -26,6 +26,13 @@ struct APIError: AbortError, Sendable {
         status: .forbidden, code: "account_pending",
         message: "Your account is waiting for an admin's approval; you can use it once it is approved.")
 
+    /// 503 when the server is too loaded to answer now (its database connections all stayed busy).
+    static let busy = APIError(
+        status: .serviceUnavailable, code: "busy", message: "The server is busy; retry in a few seconds.",
+        headers: ["Retry-After": "2"])
+
+    var detail: ErrorBody.Detail { .init(code: code, message: message, field: field) }
+
     static func conflict(_ message: String, code: String = "conflict") -> APIError {
         APIError(status: .conflict, code: code, message: message)
     }

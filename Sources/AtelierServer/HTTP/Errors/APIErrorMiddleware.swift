@@ -26,13 +26,16 @@ struct APIErrorMiddleware: AsyncMiddleware {
     static func describe(_ error: any Error, request: Request) -> (HTTPResponseStatus, ErrorBody.Detail, HTTPHeaders) {
         switch error {
         case let error as APIError:
-            return (error.status, .init(code: error.code, message: error.message, field: error.field), error.headers)
+            return (error.status, error.detail, error.headers)
         case let error as ValidationError:
             return (.badRequest, .init(code: error.code, message: error.message, field: error.field), [:])
         case let error as ImageProcessingError:
             return (.badRequest, .init(code: "invalid_image", message: error.message, field: nil), [:])
         case let error as DecodingError:
             return (.badRequest, .init(code: "invalid_json", message: Self.describe(error), field: Self.field(error)), [:])
+        case is ConnectionPoolTimeoutError:
+            // Every database connection stayed busy for the pool's whole wait: the server is overloaded, not broken.
+            return describe(APIError.busy, request: request)
         case let error as any AbortError where [.unsupportedMediaType, .unprocessableEntity].contains(error.status):
             // Vapor's "no content type" / "cannot decode": a 400 that says what to send (every route documents 400).
             return (.badRequest, .init(code: "invalid_body", message: Self.bodyHint(request), field: nil), [:])

@@ -1,0 +1,81 @@
+import Fluent
+import NIOCore
+import SQLKit
+
+/// SQLite with every transaction begun IMMEDIATE. Fluent's SQLite driver begins them DEFERRED: such a transaction
+/// that reads and then writes fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT; the busy handler
+/// is not asked) when another connection committed a write after its read. Begun IMMEDIATE, it takes the write
+/// lock first, so a second writer waits for the first instead. Every Atelier transaction writes, so taking the
+/// lock first costs nothing but the wait it should have had anyway.
+///
+/// Fluent hard-codes `BEGIN TRANSACTION`, so this wraps its database: inside the driver's transaction (a deferred
+/// BEGIN that has taken no lock yet) it ends that empty transaction and begins an IMMEDIATE one on the same
+/// connection, which the driver's COMMIT or ROLLBACK then ends. Everything else goes straight to the driver.
+struct ImmediateSQLiteConfiguration: DatabaseConfiguration {
+    var base: any DatabaseConfiguration
+    var middleware: [any AnyModelMiddleware] {
+        get { base.middleware }
+        set { base.middleware = newValue }
+    }
+
+    func makeDriver(for databases: Databases) -> any DatabaseDriver { Driver(base: base.makeDriver(for: databases)) }
+
+    struct Driver: DatabaseDriver {
+        let base: any DatabaseDriver
+        func makeDatabase(with context: DatabaseContext) -> any Database {
+            ImmediateSQLiteDatabase(base: base.makeDatabase(with: context))
+        }
+        func shutdown() { base.shutdown() }
+        func shutdownAsync() async { await base.shutdownAsync() }
+    }
+}
+
+extension DatabaseConfigurationFactory {
+    /// `factory`'s SQLite database with IMMEDIATE transactions (`ImmediateSQLiteConfiguration`).
+    static func immediateTransactions(_ factory: DatabaseConfigurationFactory) -> DatabaseConfigurationFactory {
+        .init { ImmediateSQLiteConfiguration(base: factory.make()) }
+    }
+}
+
+struct ImmediateSQLiteDatabase: Database, SQLDatabase {
+    let base: any Database
+    private var sql: any SQLDatabase { base as! any SQLDatabase }
+
+    var context: DatabaseContext { base.context }
+    var inTransaction: Bool { base.inTransaction }
+
+    func execute(query: DatabaseQuery, onOutput: @escaping @Sendable (any DatabaseOutput) -> Void) -> EventLoopFuture<Void> {
+        base.execute(query: query, onOutput: onOutput)
+    }
+    func execute(schema: DatabaseSchema) -> EventLoopFuture<Void> { base.execute(schema: schema) }
+    func execute(enum: DatabaseEnum) -> EventLoopFuture<Void> { base.execute(enum: `enum`) }
+
+    func transaction<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        // Nested: the outer transaction already began (IMMEDIATE, when it began here).
+        guard !base.inTransaction else { return base.transaction(closure) }
+        return base.transaction { db in
+            let sql = db as! any SQLDatabase
+            return sql.raw("COMMIT").run().flatMap { sql.raw("BEGIN IMMEDIATE").run() }.flatMap { closure(db) }
+        }
+    }
+
+    func withConnection<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        base.withConnection { closure(ImmediateSQLiteDatabase(base: $0)) }
+    }
+
+    // SQLDatabase: the driver's.
+    var logger: Logger { sql.logger }
+    var eventLoop: any EventLoop { sql.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { sql.version }
+    var dialect: any SQLDialect { sql.dialect }
+    var queryLogLevel: Logger.Level? { sql.queryLogLevel }
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        sql.execute(sql: query, onRow)
+    }
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        try await sql.execute(sql: query, onRow)
+    }
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await sql.withSession(closure)
+    }
+}
