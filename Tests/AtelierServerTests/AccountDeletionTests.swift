@@ -111,7 +111,8 @@ import VaporTesting
             #expect(created.status == .created, "\(created.json)")
             try await app.drainJobs(app.makeJobWorker())
             let shown = try await app.send(.GET, "v1/batches/\(created.json["id"] as? String ?? "")", headers: a.bearer).json
-            let other = try await app.postJSON("v1/batches", ["name": "not mine", "prompt": "a {{subject}}", "csv": batchCSV(rows: 1)], headers: b.bearer)
+            let other = try await app.postJSON(
+                "v1/batches", ["name": "not mine", "prompt": "a {{subject}}", "csv": batchCSV(rows: 1)], headers: b.bearer)
             #expect(other.status == .created)
             // MUT
             let export = try await app.postJSON("v1/me/export", ["password": TestAccount.password], headers: a.browser)
