@@ -113,7 +113,7 @@ def main():
     figures = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count(),
                "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
                "binary": args.bin, "latency_ms": args.latency_ms, "inflight": args.inflight,
-               "inflight_latency_ms": args.inflight_latency_ms}
+               "inflight_latency_ms": args.inflight_latency_ms, "load_before": os.getloadavg()}
     print(f"logs in {work_dir}", file=sys.stderr)
     try:
         figures["latency"], figures["image_bytes"] = latency_runs(processes, args, work_dir, skip)
@@ -123,6 +123,7 @@ def main():
             figures["inflight_runs"], figures["admission"] = inflight_runs(processes, args, work_dir, skip)
     finally:
         processes.stop_all()
+    figures["load_after"] = os.getloadavg()
     save(figures, args.json)
     import report
     print(report.render(figures))
