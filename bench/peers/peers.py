@@ -93,8 +93,13 @@ def inflight_runs(processes, args, work_dir, skip):
         print(f"  {target.name} {args.inflight} in flight: p50 {result['p50_ms'] / 1000:.1f} s, errors {result['errors']}"
               + (f" ({result['first_error']})" if result["errors"] else ""), file=sys.stderr)
     atelier = next(t for t in targets if t.check == "job")
+    # First the same burst refused at validation (400, nothing written): the ceiling of this client, HTTP and routing.
+    refused = asyncio.run(load.admission(atelier.url.split("?")[0], {**BODY, "size": "7x7"}, args.inflight,
+                                         atelier.headers, accepted=(400,)))
     admitted = asyncio.run(load.admission(atelier.url.split("?")[0], BODY, args.inflight, atelier.headers))
-    print(f"  Atelier admission: {admitted['jobs_per_s']:.0f} jobs/s, errors {admitted['errors']}", file=sys.stderr)
+    admitted["refused_per_s"], admitted["refused_errors"] = refused["jobs_per_s"], refused["errors"]
+    print(f"  Atelier admission: {admitted['jobs_per_s']:.0f} jobs/s, errors {admitted['errors']}; "
+          f"refused at validation: {refused['jobs_per_s']:.0f}/s, errors {refused['errors']}", file=sys.stderr)
     return rows, admitted
 
 

@@ -56,6 +56,10 @@ def inflight_table(figures):
         lines += ["", f"Atelier admission on SQLite: {admission['admitted']:,} `POST /v1/generate` sent at once, all "
                   f"answered in {admission['wall_s']:.2f} s = **{admission['jobs_per_s']:,.0f} jobs/s** "
                   f"({admission['errors']} errors)."]
+        if "refused_per_s" in admission:
+            lines[-1] += (f" The same burst refused at validation (`size` 7x7: 400, nothing written; sent just before), the ceiling of the "
+                          f"client, HTTP and routing: {admission['refused_per_s']:,.0f} requests/s "
+                          f"({admission['refused_errors']} errors).")
     return "\n".join(lines)
 
 
