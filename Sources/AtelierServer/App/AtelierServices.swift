@@ -16,6 +16,8 @@ public struct AtelierServices: Sendable {
     public let metrics: AtelierMetrics
     /// Compatible-route callers waiting for their upstream answer on this instance (the fast path).
     let responseTaps = ResponseTaps()
+    /// New jobs commit in groups: those created together share one transaction (see `GroupCommit`).
+    let admissions = GroupCommit<JobLifecycle.Published>()
 
     /// The registry as it stands now (shut-down models retired, near ones deprecated): requests check against it.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }

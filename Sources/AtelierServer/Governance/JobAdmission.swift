@@ -7,21 +7,37 @@ import Vapor
 struct JobAdmission {
     let req: Request
 
-    /// Admits `params` under `settings` (loaded once per creation by `checkKillSwitch`).
+    /// Admits `params` under `settings` (loaded once per creation by `checkKillSwitch`), counting its images now.
     func admit(_ params: ImageParameters, settings: RuntimeSettings) async throws -> SpendBudget {
+        let admitted = try await admission(params, settings: settings)
+        try await admitted.rateHit.apply(on: req.db, clock: req.atelier.clock)
+        return admitted.budget
+    }
+
+    /// What a new job is admitted with: the caps its reservation is held against, and its images-per-minute hit,
+    /// made in the job's own transaction (group commit: one fsync for both). A caller already at its limit is
+    /// refused here, before its upload is decoded; the hit in the transaction decides exactly.
+    struct Admitted: Sendable {
+        var budget: SpendBudget
+        var rateHit: RateHit
+    }
+
+    /// Admits `params` under `settings`, reading the rate counters without counting (see `Admitted`).
+    func admission(_ params: ImageParameters, settings: RuntimeSettings) async throws -> Admitted {
         let caller = try req.requireCaller()
         if params.moderation == "low" && !caller.verified {
             throw APIError.invalid(
                 "moderation", "moderation=low is only available to verified accounts; use auto, or ask an admin to verify you.",
                 code: "moderation_not_allowed")
         }
-        let subjects = RateLimitSubject.caller(.images, owner: caller.owner, key: caller.keyID)
-        let decision = try await RateLimiter(database: req.db, clock: req.atelier.clock)
-            .hit(subjects, cost: params.n, limit: caller.limits.imagesPerMinute)
-        guard decision.allowed else { throw decision.refusal("images") }
-        return SpendBudget(
+        let hit = RateHit(
+            subjects: RateLimitSubject.caller(.images, owner: caller.owner, key: caller.keyID), cost: params.n,
+            limit: caller.limits.imagesPerMinute, what: "images")
+        try await hit.precheck(on: req.db, clock: req.atelier.clock)
+        let budget = SpendBudget(
             dailyCapNano: caller.limits.dailyCapNano, monthlyCapNano: caller.limits.monthlyCapNano,
             globalDailyCapNano: settings.globalDailyCapNano)
+        return Admitted(budget: budget, rateHit: hit)
     }
 
     /// Loads the runtime settings and refuses new jobs while the kill switch is on. Uploads call it before reading

@@ -36,7 +36,27 @@ struct RateLimiter: Sendable {
                 """
             ).all()
         let highest = try rows.map { try $0.decode(column: "hits", as: Int64.self) }.max() ?? 0
-        let reset = max(1, Int((Double(start + Self.window) - now).rounded(.up)))
+        return Self.decision(highest: highest, limit: limit, windowStart: start, now: now)
+    }
+
+    /// Decides as `hit` would, without counting (a read: no write, no commit).
+    func peek(_ subjects: [RateLimitSubject], cost: Int = 1, limit: Int) async throws -> Decision {
+        let now = clock.now()
+        let start = Int64(now) / Self.window * Self.window
+        let rows =
+            subjects.isEmpty
+            ? []
+            : try await database.sql.raw(
+                """
+                SELECT hits FROM rate_counters WHERE window_start = \(bind: start) AND subject IN (\(binds: subjects.map(\.stored)))
+                """
+            ).all()
+        let highest = (try rows.map { try $0.decode(column: "hits", as: Int64.self) }.max() ?? 0) + Int64(cost)
+        return Self.decision(highest: highest, limit: limit, windowStart: start, now: now)
+    }
+
+    private static func decision(highest: Int64, limit: Int, windowStart: Int64, now: Double) -> Decision {
+        let reset = max(1, Int((Double(windowStart + window) - now).rounded(.up)))
         return Decision(
             limit: limit, remaining: max(0, limit - Int(highest)), resetSeconds: reset, allowed: highest <= Int64(limit))
     }

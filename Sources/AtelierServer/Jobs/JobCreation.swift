@@ -19,8 +19,8 @@ struct JobCreation {
     func generate(_ input: ImageRequestInput) async throws -> Created {
         let settings = try await JobAdmission(req: req).checkKillSwitch()
         let params = try validated(input, for: .generations, settings: settings)
-        let budget = try await JobAdmission(req: req).admit(params, settings: settings)
-        return try await enqueue(.generate, params: params, budget: budget)
+        let admitted = try await JobAdmission(req: req).admission(params, settings: settings)
+        return try await enqueue(.generate, params: params, admitted: admitted)
     }
 
     /// An edit job from the multipart body (read here, after the kill switch); returns the upload's other fields
@@ -32,11 +32,11 @@ struct JobCreation {
         let fields = EditFormFields(upload: upload)
         let params = try validated(try fields.imageRequestInput(), for: .edits, settings: settings)
         // Rate limits and caps before any image is decoded.
-        let budget = try await JobAdmission(req: req).admit(params, settings: settings)
+        let admitted = try await JobAdmission(req: req).admission(params, settings: settings)
         let parts = try await EditJobInputs(req: req, upload: upload, params: params).read()
         let created = try await enqueue(
             .edit, params: params, options: parts.options, inputs: parts.inputs, inputTokens: parts.inputTokens,
-            budget: budget)
+            admitted: admitted)
         return (created, upload)
     }
 
@@ -53,11 +53,11 @@ struct JobCreation {
         input.partialImages = nil
         input.outputFormat = "png"
         let params = try validated(input, for: .edits, settings: settings)
-        let budget = try await JobAdmission(req: req).admit(params, settings: settings)
+        let admitted = try await JobAdmission(req: req).admission(params, settings: settings)
         let images = try await EditInputReader(req: req, upload: upload).images(max: 1)
         return try await enqueue(
             .autoMask, params: params, options: EditOptions(subject: subject), inputs: [images[0].jobInput],
-            inputTokens: EditJobInputs.estimatedImageTokens(images[0].info), budget: budget)
+            inputTokens: EditJobInputs.estimatedImageTokens(images[0].info), admitted: admitted)
     }
 
     private func readUpload() async throws -> MultipartUpload {
@@ -73,11 +73,12 @@ struct JobCreation {
 
     private func enqueue(
         _ kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [],
-        inputTokens: Int = 0, budget: SpendBudget
+        inputTokens: Int = 0, admitted: JobAdmission.Admitted
     ) async throws -> Created {
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
             kind: kind, params: params, options: options, inputs: inputs, owner: req.owner,
-            idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens, budget: budget)
+            idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens, budget: admitted.budget,
+            rateHit: admitted.rateHit)
         return Created(job: job, created: created)
     }
 }

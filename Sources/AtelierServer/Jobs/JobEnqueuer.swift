@@ -22,13 +22,14 @@ struct JobInput: Sendable {
 }
 
 /// Creates jobs: stores the inputs' blobs, then `JobLifecycle.enqueue` commits the job, its input rows, its
-/// reservation and `job.queued` together; wakes the workers. Honours Idempotency-Key.
+/// reservation, its caller's rate-limit hit and `job.queued` together, in the app's admission group commit (one
+/// transaction and one fsync for the creations that arrive together); wakes the workers. Honours Idempotency-Key.
 struct JobEnqueuer: Sendable {
     let app: Application
 
     func enqueue(
         kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [], owner: String,
-        idempotencyKey: String?, estimatedInputTokens: Int = 0, budget: SpendBudget = .unlimited
+        idempotencyKey: String?, estimatedInputTokens: Int = 0, budget: SpendBudget = .unlimited, rateHit: RateHit? = nil
     ) async throws -> (job: JobRecord, created: Bool) {
         let services = app.atelier
         let hash = try requestHash(kind: kind, params: params, options: options, inputs: inputs)
@@ -69,7 +70,8 @@ struct JobEnqueuer: Sendable {
                             height: image.height, bytes: image.bytes, now: now))
                 }
             }
-            queued = try await lifecycle.enqueue(job, images: records, budget: budget)
+            queued = try await lifecycle.enqueue(
+                job, images: records, budget: budget, rateHit: rateHit, group: services.admissions)
         } catch {
             if let refusal = error as? APIError, refusal.code == "spend_cap_reached" {
                 await WebhookNotices(database: app.db, clock: services.clock)

@@ -30,9 +30,15 @@ struct JobLifecycle: Sendable {
 
     // MARK: Requests
 
-    /// A new job with its input image rows, its `job.queued` event (seq 1) and its reservation.
-    func enqueue(_ job: JobRecord, images: [ImageRecord], budget: SpendBudget) async throws -> Published {
-        try await database.transaction { db in
+    /// A new job with its input image rows, its `job.queued` event (seq 1) and its reservation, after its caller's
+    /// images-per-minute hit (`rateHit`). Given `group`, it commits in the next group commit (see `GroupCommit`)
+    /// and its refusal rolls back only its own writes; alone, in a transaction of its own.
+    func enqueue(
+        _ job: JobRecord, images: [ImageRecord], budget: SpendBudget, rateHit: RateHit? = nil,
+        group: GroupCommit<Published>? = nil
+    ) async throws -> Published {
+        let work: GroupCommit<Published>.Work = { db in
+            if let rateHit { try await rateHit.apply(on: db, clock: clock) }
             job.status = JobStatus.queued.rawValue
             job.seq = 1
             try await job.create(on: db)
@@ -46,6 +52,8 @@ struct JobLifecycle: Sendable {
             try step(.moneyMoved)
             return Published(events: [event], job: job)
         }
+        if let group { return try await group.commit(on: database, work) }
+        return try await database.transaction(work)
     }
 
     /// Cancels a queued job: status, released reservation and `job.canceled` commit together. A running job is only

@@ -1,0 +1,107 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// Group commit: writes that arrive while a commit is in flight wait and then share the next transaction, so on
+/// SQLite (one writer, one fsync per commit with `synchronous=FULL`) a hundred concurrent job creations cost a
+/// handful of fsyncs instead of a hundred. Each member runs inside its own `SAVEPOINT`: a member that throws (a cap
+/// or a limit refused it, a constraint failed) is rolled back alone and gets its own error, the others go on and see
+/// exactly what the members before them wrote (caps hold across the group as they do across transactions). Every
+/// caller is answered only after the group's `COMMIT` returned, so nothing is acknowledged before it is durable;
+/// a failed commit fails every member of its group.
+actor GroupCommit<Value: Sendable> {
+    typealias Work = @Sendable (any Database) async throws -> Value
+
+    private struct Member {
+        let database: any Database
+        let work: Work
+        let continuation: CheckedContinuation<Value, any Error>
+    }
+
+    /// The most members one transaction takes (it holds SQLite's write lock while they run).
+    let maxMembers: Int
+    private var pending: [Member] = []
+    private var committing = false
+    /// Transactions committed so far, and members they held (tests and metrics read them).
+    private(set) var commits = 0
+    private(set) var committedMembers = 0
+    /// Tests only, called with the group's size: `beforeBegin` before a group's transaction begins (a test holds
+    /// a group there while the next one fills); `beforeCommit` inside it after its members, before the `COMMIT`
+    /// (throwing rolls the whole group back, as a failed commit or a crash at that point would).
+    typealias Hook = @Sendable (Int) async throws -> Void
+    private var beforeBegin: Hook?
+    private var beforeCommit: Hook?
+
+    init(maxMembers: Int = 256) {
+        self.maxMembers = maxMembers
+    }
+
+    /// Runs `work` in the next group's transaction on `database` and returns its value once that group committed.
+    func commit(on database: any Database, _ work: @escaping Work) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append(Member(database: database, work: work, continuation: continuation))
+            resumeWatchers()
+            if !committing {
+                committing = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// Tests only: returns once `count` members wait for the next group (to fill a group deterministically).
+    func untilWaiting(_ count: Int) async {
+        guard pending.count < count else { return }
+        await withCheckedContinuation { watchers.append((count, $0)) }
+    }
+
+    private var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+    private func resumeWatchers() {
+        let ready = watchers.filter { $0.count <= pending.count }
+        watchers.removeAll { $0.count <= pending.count }
+        for watcher in ready { watcher.continuation.resume() }
+    }
+
+    func setHooks(beforeBegin: Hook? = nil, beforeCommit: Hook? = nil) {
+        self.beforeBegin = beforeBegin
+        self.beforeCommit = beforeCommit
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let group = Array(pending.prefix(maxMembers))
+            pending.removeFirst(group.count)
+            await run(group)
+        }
+        committing = false
+    }
+
+    private func run(_ group: [Member]) async {
+        let hook = beforeCommit
+        do {
+            try await beforeBegin?(group.count)
+            let outcomes = try await group[0].database.transaction { db -> [Result<Value, any Error>] in
+                var outcomes: [Result<Value, any Error>] = []
+                for member in group {
+                    try await db.sql.raw("SAVEPOINT group_member").run()
+                    do {
+                        let value = try await member.work(db)
+                        try await db.sql.raw("RELEASE SAVEPOINT group_member").run()
+                        outcomes.append(.success(value))
+                    } catch {
+                        try await db.sql.raw("ROLLBACK TO SAVEPOINT group_member").run()
+                        try await db.sql.raw("RELEASE SAVEPOINT group_member").run()
+                        outcomes.append(.failure(error))
+                    }
+                }
+                try await hook?(group.count)
+                return outcomes
+            }
+            commits += 1
+            committedMembers += group.count
+            for (member, outcome) in zip(group, outcomes) { member.continuation.resume(with: outcome) }
+        } catch {
+            for member in group { member.continuation.resume(throwing: error) }
+        }
+    }
+}
