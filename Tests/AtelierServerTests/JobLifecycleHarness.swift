@@ -76,8 +76,9 @@ struct JobLifecycleHarness {
 
     func claim(_ jobID: UUID) async throws -> JobRecord? {
         try await JobLifecycle.claim(
-            candidate: "SELECT id FROM jobs WHERE id = \(bind: jobID)", workerID: Self.worker, leaseSeconds: 30,
-            now: clock.now, on: app.db.sql)
+            candidates: "SELECT id FROM jobs WHERE id = \(bind: jobID)", workerID: Self.worker, leaseSeconds: 30,
+            now: clock.now, on: app.db.sql
+        ).first
     }
 
     func succeed(_ jobID: UUID) async throws -> JobLifecycle.Published? {

@@ -77,10 +77,7 @@ extension Application {
         queue.gate = gate
         var context = WorkerContext(
             database: db, blobs: services.blobs, provider: services.provider, publisher: publisher(), queue: queue,
-            liveRegistry: services.liveRegistry, clock: services.clock, logger: logger, metrics: services.metrics,
-            housekeeping: Housekeeping(
-                database: db, blobs: services.blobs, clock: services.clock, access: services.config.access,
-                registry: services.liveRegistry))
+            liveRegistry: services.liveRegistry, clock: services.clock, logger: logger, metrics: services.metrics)
         context.gate = gate
         context.responseTaps = services.responseTaps
         return JobWorker(context: context, hub: services.hub, settings: services.config.worker)

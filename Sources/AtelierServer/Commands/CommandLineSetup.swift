@@ -51,11 +51,13 @@ public func prepareCommandLine(_ app: Application) async throws {
     if command == "worker" {
         try await app.autoMigrate()
         app.addJobLoops()
+        app.addHousekeeping()
         if let relay = app.eventRelayLoop { app.backgroundServices.append(relay) }
     }
     if serves {
         try await app.autoMigrate()
         if config.worker.enabled { app.addJobLoops() }
+        app.addHousekeeping()
         if let relay = app.eventRelayLoop { app.backgroundServices.append(relay) }
         if let token = try await SetupToken.issueIfNoAdmin(app) {
             app.logger.warning(

@@ -3,9 +3,12 @@ import Fluent
 import Foundation
 import Synchronization
 
-/// Periodic chores the worker runs at most once a minute: retention (delete finished jobs and their images older
-/// than the retention setting), spend reservations of jobs that ended unsuccessfully, old rate counters and expired sessions, and reloading registry overrides
-/// (so admin changes made on another instance arrive here).
+/// The process's periodic chores, a service of its own in the `ServiceGroup` (`Application.addHousekeeping`):
+/// every few seconds it expires the leases of jobs whose worker died (requeued, or failed on their last attempt,
+/// with their reservation released), and once a minute it runs retention (finished jobs and their images older
+/// than the retention setting), releases spend reservations of jobs that ended unsuccessfully, purges old rate
+/// counters, login throttles and expired sessions, reloads registry overrides (so admin changes made on another
+/// instance arrive here) and sends model shutdown notices. On graceful shutdown a pass in progress finishes first.
 final class Housekeeping: Sendable {
     static let interval = 60.0
 
@@ -24,18 +27,15 @@ final class Housekeeping: Sendable {
         self.registry = registry
     }
 
-    /// Starts the chores in the background when a minute has passed since the last start (the first a minute
-    /// after start-up), so the lease heartbeat that calls this is never held up.
-    func startIfDue() {
+    /// True when a minute has passed since the chores last started (the first a minute after start-up).
+    func choresDue() -> Bool {
         let now = clock.now()
-        let due = lastRun.withLock { last in
+        return lastRun.withLock { last in
             if last == 0 { last = now }
             guard now - last >= Self.interval else { return false }
             last = now
             return true
         }
-        guard due else { return }
-        Task { [self] in try? await run() }
     }
 
     func run() async throws {

@@ -198,22 +198,22 @@ struct JobLifecycle: Sendable {
 
     // MARK: Worker
 
-    /// Takes the job `candidate` selects (see `JobQueue.claim`) for `workerID`: running, leased, one more attempt,
-    /// and its `seq` taken for `job.running` (which the runner stores once it knows the model may run). One
+    /// Takes the jobs `candidates` selects (see `JobQueue.claim`) for `workerID`: running, leased, one more attempt,
+    /// and each one's `seq` taken for `job.running` (which the runner stores once it knows the model may run). One
     /// statement, so no transaction; nothing is claimed while the admin's kill switch is on.
     static func claim(
-        candidate: SQLQueryString, workerID: String, leaseSeconds: Double, now: Double, on sql: any SQLDatabase
-    ) async throws -> JobRecord? {
+        candidates: SQLQueryString, workerID: String, leaseSeconds: Double, now: Double, on sql: any SQLDatabase
+    ) async throws -> [JobRecord] {
         try await sql.raw(
             """
             UPDATE jobs SET status = 'running', lease_owner = \(bind: workerID),
                 lease_expires = \(bind: now + leaseSeconds), attempts = attempts + 1,
                 started_at = COALESCE(started_at, \(bind: now)), seq = seq + 1
-            WHERE status = 'queued' AND id = (\(candidate))
+            WHERE status = 'queued' AND id IN (\(candidates))
                 AND NOT EXISTS (SELECT 1 FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.killSwitch.rawValue) AND value = 'true')
             RETURNING *
             """
-        ).first()?.decode(fluentModel: JobRecord.self)
+        ).all().map { try $0.decode(fluentModel: JobRecord.self) }
     }
 
     /// Heartbeat: extends the leases `workerID` holds; returns the ids it should stop (cancellation requested, or

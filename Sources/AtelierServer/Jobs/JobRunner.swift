@@ -12,12 +12,14 @@ struct JobRunner: Sendable {
 
     /// `job` is the row as `JobQueue.claim` returned it (running, leased, `seq` taken for `job.running`).
     /// It first takes room on an upstream key (`UpstreamGate`); with none left it goes back to the queue unchanged.
-    func run(_ job: JobRecord, isShuttingDown: @Sendable () -> Bool) async -> Ending {
+    /// `gate`: the gate as the claim read it (`JobQueue.Claimed`), else it is read here.
+    func run(_ job: JobRecord, gate snapshot: UpstreamGate? = nil, isShuttingDown: @Sendable () -> Bool) async -> Ending {
         guard let configured = context.gate, let jobID = job.id else { return await execute(job, isShuttingDown: isShuttingDown) }
         var keyed = context
         do {
-            let gate = try await configured.withStoredRules()
+            let gate = if let snapshot { snapshot } else { try await configured.snapshot() }
             keyed.gate = gate
+            keyed.gate?.knownActiveKeys = nil  // what the attempt learns (a stopped key) is read afresh
             switch try await gate.admit(model: job.model, images: job.params.n) {
             case .key(let label): keyed.upstreamKey = label
             case .wait(let seconds):

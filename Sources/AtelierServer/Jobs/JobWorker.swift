@@ -49,11 +49,14 @@ public final class JobWorker: Sendable {
         running.task(for: jobID)?.cancel()
     }
 
+    /// Claims as many jobs as there is room for, up to `claimBatch` per statement, until none is due.
     private func claimWhileCapacity() async {
         while !Task.isCancelled && inFlight < settings.concurrency {
             do {
-                guard let job = try await context.queue.claim(workerID: id) else { return }
-                start(job)
+                let room = min(settings.concurrency - inFlight, Self.claimBatch)
+                let claimed = try await context.queue.claim(workerID: id, limit: room)
+                for job in claimed.jobs { start(job, gate: claimed.gate) }
+                if claimed.jobs.count < room { return }
             } catch {
                 context.logger.error("claiming failed", metadata: ["error": "\(error)"])
                 return
@@ -61,42 +64,38 @@ public final class JobWorker: Sendable {
         }
     }
 
-    private func start(_ job: JobRecord) {
+    /// Jobs one claim statement takes at most: a backlog starts in few statements, and a claim locks (PostgreSQL)
+    /// or holds SQLite's write lock only briefly.
+    static let claimBatch = 16
+
+    private func start(_ job: JobRecord, gate: UpstreamGate?) {
         guard let jobID = job.id else { return }
         running.start(jobID) { [runner] in
-            _ = await runner.run(job) { self.stopping.load(ordering: .relaxed) }
+            _ = await runner.run(job, gate: gate) { self.stopping.load(ordering: .relaxed) }
         } afterwards: { [hub] in
             await hub.wakeWorkers()
         }
     }
 
-    /// Heartbeat: renews leases, cancels jobs whose cancellation was requested elsewhere, and requeues jobs
-    /// whose worker died.
+    /// Heartbeat: renews the leases of the jobs this worker runs and cancels those whose cancellation was requested
+    /// elsewhere (or whose lease was lost). Leases of dead workers are expired by `HousekeepingLoop`.
     private func maintain() async {
-        let interval = max(0.5, min(settings.leaseSeconds / 3, 5))
+        let interval = Self.heartbeatSeconds(leaseSeconds: settings.leaseSeconds)
         while !Task.isCancelled {
             do {
                 let ids = running.jobIDs
-                let lifecycle = context.lifecycle
-                for canceled in try await lifecycle.heartbeat(workerID: id, jobIDs: ids, leaseSeconds: settings.leaseSeconds) {
+                for canceled in try await context.lifecycle.heartbeat(workerID: id, jobIDs: ids, leaseSeconds: settings.leaseSeconds) {
                     cancel(canceled)
                 }
-                // Each expired job's new status, release and event are committed and delivered here.
-                let (requeued, _, failed) = try await lifecycle.expireLeases()
-                for jobID in requeued {
-                    context.logger.warning("requeued a job whose lease expired", metadata: ["job": "\(jobID)"])
-                }
-                for jobID in failed {
-                    context.logger.error("a job's lease expired on its last attempt; failed it", metadata: ["job": "\(jobID)"])
-                }
-                if !requeued.isEmpty { await hub.wakeWorkers() }
-                context.housekeeping.startIfDue()
             } catch {
-                context.logger.error("lease maintenance failed", metadata: ["error": "\(error)"])
+                context.logger.error("lease heartbeat failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(interval))
         }
     }
+
+    /// A third of the lease, between 0.5 and 5 s: a lease is renewed at least twice before it could expire.
+    static func heartbeatSeconds(leaseSeconds: Double) -> Double { max(0.5, min(leaseSeconds / 3, 5)) }
 
     private func drain() async {
         stopping.store(true, ordering: .relaxed)

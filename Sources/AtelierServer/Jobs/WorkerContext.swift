@@ -14,8 +14,6 @@ struct WorkerContext: Sendable {
     let clock: AtelierClock
     let logger: Logger
     let metrics: AtelierMetrics
-    /// Retention, counter clean-up and registry reloads, run from the lease heartbeat.
-    let housekeeping: Housekeeping
     /// Set by `JobRunner` for the attempt it runs: records whether the upstream started, partials, usage.
     var attempt: AttemptMeter? = nil
     /// Upstream keys, pauses and pacing shared through the database.

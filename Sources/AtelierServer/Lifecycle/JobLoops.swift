@@ -28,4 +28,17 @@ extension Application {
         let dispatcher = makeWebhookDispatcher()
         backgroundServices.append(BackgroundLoop(description: "webhook dispatcher", loop: { await dispatcher.run() }))
     }
+
+    /// Housekeeping (lease expiry, retention, reconciliation, purges, registry reloads) as a background loop of
+    /// every `serve` and `worker` process, with or without a job worker, stopped after the worker has drained.
+    func addHousekeeping() {
+        let services = atelier
+        let housekeeping = Housekeeping(
+            database: db, blobs: services.blobs, clock: services.clock, access: services.config.access,
+            registry: services.liveRegistry)
+        let loop = HousekeepingLoop(
+            housekeeping: housekeeping, lifecycle: lifecycle(), hub: services.hub, logger: logger,
+            leaseCheckSeconds: JobWorker.heartbeatSeconds(leaseSeconds: services.config.worker.leaseSeconds))
+        backgroundServices.append(BackgroundLoop(description: "housekeeping", loop: { await loop.run() }))
+    }
 }

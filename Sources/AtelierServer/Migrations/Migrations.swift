@@ -14,5 +14,6 @@ extension Migrations {
         add(CreateUpstreamLanes())
         add(CreateWebhooks())
         add(CreateBatches())
+        add(CreateQueueOrderIndex())
     }
 }

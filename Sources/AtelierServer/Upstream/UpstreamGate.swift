@@ -14,6 +14,8 @@ struct UpstreamGate: Sendable {
     /// the same label (the admin replaced it and restarted) does not apply.
     var fingerprints: [String: String] = [:]
     let clock: AtelierClock
+    /// The usable keys as a `snapshot` read them (nil: read them for each admission).
+    var knownActiveKeys: [String]? = nil
 
     enum KeyStatus: String { case active, quotaExhausted = "quota_exhausted", refused }
 
@@ -30,8 +32,17 @@ struct UpstreamGate: Sendable {
     var sql: any SQLDatabase { database.sql }
     private var least: String { sql.dialect.name == "postgresql" ? "LEAST" : "MIN" }
 
+    /// This gate with the stored limits and the usable keys read once, for the jobs of one claim: each admission
+    /// then reads and takes only its lane (a key stopped meanwhile is found by the upstream's own answer).
+    func snapshot() async throws -> UpstreamGate {
+        var gate = try await withStoredRules()
+        gate.knownActiveKeys = try await activeKeys()
+        return gate
+    }
+
     /// Keys that may be used: configured and not stopped.
     func activeKeys() async throws -> [String] {
+        if let knownActiveKeys { return knownActiveKeys }
         let rows = try await sql.raw("SELECT label, status, fingerprint FROM upstream_keys").all()
         var stopped: Set<String> = []
         for row in rows where try row.decode(column: "status", as: String.self) != KeyStatus.active.rawValue {
@@ -66,6 +77,8 @@ struct UpstreamGate: Sendable {
         let active = try await activeKeys()
         guard !active.isEmpty else { return .wait(upstream.defaultPauseSeconds) }
         let now = clock.now()
+        // One usable key with an existing lane that has room: the atomic take alone decides (no read first).
+        if active.count == 1, try await take(active[0], model: model, images: images, now: now) { return .key(active[0]) }
         var lanes = try await self.lanes(model: model, keys: active, now: now)
         let missing = active.filter { key in !lanes.contains { $0.key == key } }
         for key in missing {
