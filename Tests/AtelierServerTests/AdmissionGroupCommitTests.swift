@@ -45,7 +45,8 @@ import VaporTesting
     }
 
     @Test func theImagesPerMinuteLimitHoldsExactlyAcrossAGroup() async throws {
-        try await withAccountsApp { app in
+        // A clock that stands still (noon of the test day): the one-minute window cannot turn during the test.
+        try await withAccountsApp(clock: ManualClock(1_794_744_000).clock) { app in
             let a = try await app.makeAccount("a@example.com")
             a.user.imagesPerMinute = 7
             try await a.user.update(on: app.db)

@@ -1,4 +1,4 @@
-"""kill -9 of a worker mid-job, SIGTERM, two worker processes sharing 200 jobs on PostgreSQL, a worker's metrics."""
+"""kill -9 of a worker mid-job (a native job runs again, a compatible-route job ends interrupted), SIGTERM, two worker processes sharing 200 jobs on PostgreSQL, a worker's metrics."""
 from __future__ import annotations
 
 import signal
@@ -113,3 +113,30 @@ def test_a_worker_process_serves_its_own_metrics(cluster: Cluster) -> None:
     assert any(line.startswith('atelier_upstream_seconds_count{kind="generate",outcome="ok"} 1') for line in lines), text
     # Only /metrics: the API is not served on the metrics port.
     assert http("GET", f"http://127.0.0.1:{port}/v1/jobs", timeout=2)[0] == 404
+
+
+def test_kill_9_during_a_compatible_route_job_ends_it_interrupted_without_a_second_call(cluster: Cluster) -> None:
+    import threading
+
+    cluster.start()
+    cluster.inject([{"kind": "hang", "seconds": 600}])
+    doomed = cluster.worker(WORKER_CONCURRENCY="2")
+    answer: list = []
+    caller = threading.Thread(daemon=True, target=lambda: answer.append(http(
+        "POST", f"{cluster.base}/v1/images/generations", {"prompt": "a caller that waits", "size": "1024x1024"},
+        headers={"Authorization": "Bearer local-tool"}, timeout=120)))
+    caller.start()
+    wait_until(lambda: cluster.stats()["calls"] == 1, 60, "the upstream call to start")
+    job_id = http("GET", f"{cluster.base}/v1/jobs")[1]["data"][0]["id"]
+
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    cluster.worker(WORKER_CONCURRENCY="2")
+    ended = wait_until(lambda: (j := cluster.job(job_id))["status"] in ("succeeded", "failed") and j, 60,
+                       "the lease to expire")
+    # Its caller's request is the only consumer: it is not run again for nobody; it is charged its estimate.
+    assert ended["status"] == "failed" and ended["error"]["code"] == "interrupted", ended
+    assert ended["attempts"] == 1 and ended["cost_usd"] and ended["cost_usd"] > 0, ended
+    assert cluster.stats()["calls"] == 1
+    # (The caller's request on `serve` is not asserted: on SQLite, `serve` learns of an ending in a worker process
+    # only when its wait runs out.)

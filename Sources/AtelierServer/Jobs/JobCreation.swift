@@ -14,6 +14,8 @@ struct JobCreation {
     }
 
     let req: Request
+    /// An OpenAI-compatible route creates it (see `JobRecord.compatCaller`).
+    var compatCaller = false
 
     /// A generate job from JSON fields.
     func generate(_ input: ImageRequestInput) async throws -> Created {
@@ -78,7 +80,7 @@ struct JobCreation {
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
             kind: kind, params: params, options: options, inputs: inputs, owner: req.owner,
             idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens, budget: admitted.budget,
-            rateHit: admitted.rateHit)
+            rateHit: admitted.rateHit, compatCaller: compatCaller)
         return Created(job: job, created: created)
     }
 }

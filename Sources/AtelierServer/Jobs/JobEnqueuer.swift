@@ -29,7 +29,8 @@ struct JobEnqueuer: Sendable {
 
     func enqueue(
         kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [], owner: String,
-        idempotencyKey: String?, estimatedInputTokens: Int = 0, budget: SpendBudget = .unlimited, rateHit: RateHit? = nil
+        idempotencyKey: String?, estimatedInputTokens: Int = 0, budget: SpendBudget = .unlimited, rateHit: RateHit? = nil,
+        compatCaller: Bool = false
     ) async throws -> (job: JobRecord, created: Bool) {
         let services = app.atelier
         let hash = try requestHash(kind: kind, params: params, options: options, inputs: inputs)
@@ -41,6 +42,7 @@ struct JobEnqueuer: Sendable {
             owner: owner, kind: kind, params: params, options: options, maxAttempts: services.config.worker.maxAttempts,
             now: now)
         job.idempotencyKey = idempotencyKey
+        job.compatCaller = compatCaller
         job.requestHash = hash
         job.estimatedCostNano = services.costs.estimatedCost(for: params, inputImageTokens: estimatedInputTokens)
             .map(CostCalculator.nanoDollars)

@@ -396,9 +396,10 @@ struct JobLifecycle: Sendable {
         }
     }
 
-    /// Expired leases (the worker died): jobs whose cancellation was requested end canceled, jobs with attempts
-    /// left are requeued, the others fail with `lease_expired` (so a job that kills its worker cannot loop
-    /// forever). Each job in its own transaction with its release and event.
+    /// Expired leases (the worker died): jobs whose cancellation was requested end canceled, jobs of the compatible
+    /// routes fail `interrupted` charged their reservation (their caller's request died with the process: a re-run
+    /// would pay the upstream again for nobody), jobs with attempts left are requeued, the others fail with
+    /// `lease_expired` (so a job that kills its worker cannot loop forever). Each job in its own transaction with its release and event.
     func expireLeases() async throws -> (requeued: [UUID], canceled: [UUID], failed: [UUID]) {
         let now = clock.now()
         let expired = try await sql(database).raw(
@@ -414,12 +415,15 @@ struct JobLifecycle: Sendable {
                         try await sql(db).raw(
                             """
                             UPDATE jobs SET lease_owner = NULL, lease_expires = NULL, seq = seq + 1,
-                                status = CASE WHEN cancel_requested THEN 'canceled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                                run_after = CASE WHEN cancel_requested OR attempts >= max_attempts THEN run_after ELSE \(bind: now) END,
-                                finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts THEN \(bind: now) ELSE finished_at END,
-                                error_retryable = CASE WHEN cancel_requested OR attempts >= max_attempts THEN \(bind: false) ELSE error_retryable END,
-                                error_code = CASE WHEN cancel_requested THEN 'canceled' WHEN attempts >= max_attempts THEN 'lease_expired' ELSE error_code END,
+                                status = CASE WHEN cancel_requested THEN 'canceled' WHEN attempts >= max_attempts OR compat_caller THEN 'failed' ELSE 'queued' END,
+                                run_after = CASE WHEN cancel_requested OR attempts >= max_attempts OR compat_caller THEN run_after ELSE \(bind: now) END,
+                                finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts OR compat_caller THEN \(bind: now) ELSE finished_at END,
+                                error_retryable = CASE WHEN cancel_requested OR attempts >= max_attempts OR compat_caller THEN \(bind: false) ELSE error_retryable END,
+                                cost_nano = CASE WHEN compat_caller AND NOT cancel_requested THEN estimated_cost_nano ELSE cost_nano END,
+                                error_code = CASE WHEN cancel_requested THEN 'canceled' WHEN compat_caller THEN 'interrupted'
+                                    WHEN attempts >= max_attempts THEN 'lease_expired' ELSE error_code END,
                                 error_message = CASE WHEN cancel_requested THEN 'Canceled by the user.'
+                                    WHEN compat_caller THEN \(bind: Self.interruptedMessage)
                                     WHEN attempts >= max_attempts THEN \(bind: Self.leaseExpiredMessage) ELSE error_message END
                             WHERE id = \(bind: jobID) AND status = 'running' AND lease_expires < \(bind: now)
                             RETURNING *
@@ -428,12 +432,18 @@ struct JobLifecycle: Sendable {
                 else { return nil }
                 try step(.rowWritten)
                 let status = try JobStatus(row: job)
-                if status != .queued { try await SpendLedger(database: db).release(jobID: jobID, now: now) }
+                var overruns: [SpendLedger.Overrun] = []
+                if status == .failed && job.errorCode == "interrupted" {
+                    // The attempt may have reached the upstream: charged its reservation, never run again.
+                    overruns = try await SpendLedger(database: db).settle(jobID: jobID, cost: nil, now: now)
+                } else if status != .queued {
+                    try await SpendLedger(database: db).release(jobID: jobID, now: now)
+                }
                 try step(.moneyMoved)
                 let event = try await publisher.record(
                     (status == .queued ? .queued : JobEventType(ending: status)).rawValue, job: job, on: db)
                 try step(.eventStored)
-                return Published(events: [event], job: job)
+                return Published(events: [event], overruns: overruns, job: job)
             }
             guard let published else { continue }
             await deliver(published)
@@ -445,6 +455,9 @@ struct JobLifecycle: Sendable {
         }
         return result
     }
+
+    static let interruptedMessage =
+        "The process running this job stopped after the model may have been called. A job of the OpenAI-compatible routes is not run again (its caller's request ended with it); it is charged its estimate. Send the request again."
 
     static let leaseExpiredMessage =
         "The worker running this job stopped responding on every attempt (it may have crashed on this job)."

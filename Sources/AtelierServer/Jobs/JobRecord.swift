@@ -47,6 +47,9 @@ public final class JobRecord: Model, @unchecked Sendable {
     @OptionalField(key: "batch_index") public var batchIndex: Int?
     @OptionalField(key: "batch_row") public var batchRow: Int?
     @OptionalField(key: "batch_vars") public var batchVars: [String: String]?
+    /// Created by an OpenAI-compatible route: its answer goes only to the caller's open request, so a job whose
+    /// worker died is not run again (`JobLifecycle.expireLeases` ends it `interrupted`).
+    @Field(key: "compat_caller") public var compatCaller: Bool
     @Children(for: \.$job) public var images: [ImageRecord]
 
     public init() {}
@@ -68,6 +71,7 @@ public final class JobRecord: Model, @unchecked Sendable {
         self.cancelRequested = false
         self.seq = 0
         self.favorite = false
+        self.compatCaller = false
         self.createdAt = now
     }
 

@@ -15,5 +15,6 @@ extension Migrations {
         add(CreateWebhooks())
         add(CreateBatches())
         add(CreateQueueOrderIndex())
+        add(AddJobsCompatCaller())
     }
 }

@@ -27,12 +27,12 @@ struct OpenAICompatibleController: RouteCollection {
         let extra = try req.content.decode(GenerationBody.self)
         try Self.refuseURLFormat(extra.response_format)
         let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
-        let new = try await JobCreation(req: req).generate(input)
+        let new = try await JobCreation(req: req, compatCaller: true).generate(input)
         return try await answer(req, job: new.job, stream: extra.stream == true, prefix: "image_generation")
     }
 
     @Sendable func edits(req: Request) async throws -> Response {
-        let (new, upload) = try await JobCreation(req: req).edit { upload in
+        let (new, upload) = try await JobCreation(req: req, compatCaller: true).edit { upload in
             try Self.refuseURLFormat(upload.field("response_format"))
         }
         let stream = ["true", "1"].contains(upload.field("stream")?.lowercased() ?? "")

@@ -1,0 +1,48 @@
+"""Admission alone (bench/README.md, "Admission and group commit"): for each Atelier binary given, a fresh SQLite
+data directory, the stand-in at 30 s latency (the workers claim jobs meanwhile, as in the peers' in-flight run),
+then N `POST /v1/generate` (no wait) at once; jobs/s = N / time until the last 202. Several binaries run in the
+same invocation (before/after on one machine state). `--no-worker` leaves the workers' claims out.
+    cd bench/peers && /opt/atelier-bench/tools/bin/python admission.py --bin OLD --bin NEW --jobs 2000 --rounds 2"""
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+
+import gateways
+import load
+from peers import BODY
+from processes import Processes
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bin", action="append", required=True, help="atelier executable (repeat to compare)")
+    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=2, help="runs per binary, alternating binaries")
+    parser.add_argument("--no-worker", action="store_true", help="serve without its worker (admission alone)")
+    args = parser.parse_args()
+    if args.no_worker:
+        os.environ["WORKER_ENABLED"] = "false"  # start_atelier's environment does not set it
+    work_dir = tempfile.mkdtemp(prefix="atelier-admission.")
+    processes = Processes(work_dir)
+    print(f"logs in {work_dir}", file=sys.stderr)
+    try:
+        upstream = gateways.start_stand_in(processes, "stand-in", args.bin[0], 30000, noise=False)
+        for round in range(args.rounds):
+            for index, binary in enumerate(args.bin):
+                name = f"atelier-{index}-{round}"
+                os.makedirs(os.path.join(work_dir, name))
+                target = gateways.start_atelier(processes, binary, upstream, os.path.join(work_dir, name), name=name)[1]
+                result = asyncio.run(load.admission(target.url.split("?")[0], BODY, args.jobs, target.headers))
+                print(f"| {binary} | {round + 1} | {result['admitted']:,} | {result['wall_s']:.2f} | "
+                      f"{result['jobs_per_s']:,.0f} | {result['errors']} |", flush=True)
+                if result["errors"]:
+                    print(f"  first error: {result['first_error']}", file=sys.stderr)
+                processes.stop(name)
+    finally:
+        processes.stop_all()
+
+
+if __name__ == "__main__":
+    main()
