@@ -32,13 +32,18 @@ extension Application {
     /// Housekeeping (lease expiry, retention, reconciliation, purges, registry reloads) as a background loop of
     /// every `serve` and `worker` process, with or without a job worker, stopped after the worker has drained.
     func addHousekeeping() {
+        let loop = makeHousekeepingLoop()
+        backgroundServices.append(BackgroundLoop(description: "housekeeping", loop: { await loop.run() }))
+    }
+
+    /// Housekeeping over this app's services; leases are checked as often as workers renew them, unless told.
+    func makeHousekeepingLoop(leaseCheckSeconds: Double? = nil) -> HousekeepingLoop {
         let services = atelier
         let housekeeping = Housekeeping(
             database: db, blobs: services.blobs, clock: services.clock, access: services.config.access,
             registry: services.liveRegistry)
-        let loop = HousekeepingLoop(
+        return HousekeepingLoop(
             housekeeping: housekeeping, lifecycle: lifecycle(), hub: services.hub, logger: logger,
-            leaseCheckSeconds: JobWorker.heartbeatSeconds(leaseSeconds: services.config.worker.leaseSeconds))
-        backgroundServices.append(BackgroundLoop(description: "housekeeping", loop: { await loop.run() }))
+            leaseCheckSeconds: leaseCheckSeconds ?? JobWorker.heartbeatSeconds(leaseSeconds: services.config.worker.leaseSeconds))
     }
 }
