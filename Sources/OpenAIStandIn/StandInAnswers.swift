@@ -40,6 +40,11 @@ extension StandInService {
     }
 
     private func synthesizeAnew(_ call: ValidatedCall, index: Int, salt: UInt64, scale: Int) throws -> Data {
+        if options.noiseUniform {
+            return try StandInUniformNoise.image(
+                width: max(1, call.width / scale), height: max(1, call.height / scale), format: call.format,
+                seed: Self.seed(prompt: call.prompt, index: index, salt: salt))
+        }
         if options.noiseImages {
             return try ImageProcessing.synthesizeNoise(
                 width: max(1, call.width / scale), height: max(1, call.height / scale), format: call.format,

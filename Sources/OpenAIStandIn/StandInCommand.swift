@@ -1,7 +1,7 @@
 import Vapor
 
 /// `atelier stand-in --hostname H --port P [--latency-ms N] [--api-key K] [--noise-images [--noise-grain 1]]
-/// [--reuse-images] [--images-per-window N --rate-window-seconds S] [--out-of-quota]`: runs the stand-in as its own server.
+/// [--noise-uniform] [--reuse-images] [--images-per-window N --rate-window-seconds S] [--out-of-quota]`: runs the stand-in as its own server.
 public struct StandInCommand: AsyncCommand {
     public struct Signature: CommandSignature {
         @Option(name: "hostname", short: "H", help: "Address to bind (default 127.0.0.1).")
@@ -16,6 +16,8 @@ public struct StandInCommand: AsyncCommand {
         var noiseImages: Bool
         @Option(name: "noise-grain", help: "Noise images: pixels per noise sample (1 = a ~2.4 MB 1024x1024 PNG; default 2).")
         var noiseGrain: Int?
+        @Flag(name: "noise-uniform", help: "Answer with uniform noise PNG cannot compress (a ~3.15 MB 1024x1024 PNG, like OpenAI's).")
+        var noiseUniform: Bool
         @Flag(name: "reuse-images", help: "Answer repeated identical calls with the image made the first time (benchmarks).")
         var reuseImages: Bool
         @Option(name: "images-per-window", help: "Images each API key may have per window (default: no limit).")
@@ -45,6 +47,7 @@ public struct StandInCommand: AsyncCommand {
                 latencyMilliseconds: signature.latencyMs ?? 0)
             options.noiseImages = signature.noiseImages
             options.noiseGrain = signature.noiseGrain ?? 2
+            options.noiseUniform = signature.noiseUniform
             options.reuseImages = signature.reuseImages
             options.imagesPerWindow = signature.imagesPerWindow
             options.rateWindowSeconds = signature.rateWindowSeconds ?? 60

@@ -21,6 +21,9 @@ public struct StandInOptions: Sendable {
     /// Noise images: pixels per noise sample along each side (1 = every pixel independent, a 1024×1024 PNG of
     /// about 2.4 MB, as large as photographs get; 2 = the default, much smaller).
     public var noiseGrain = 2
+    /// Answer with uniform noise instead (takes precedence over `noiseImages`): every byte random, so a PNG is as
+    /// large as the raw pixels (1024×1024: ~3.15 MB, like OpenAI's own answers); see `StandInUniformNoise`.
+    public var noiseUniform = false
     /// Answer repeated identical calls with the image synthesized the first time (kept in memory), so the stand-in's
     /// own CPU time stays out of a benchmark: the answer then takes the configured latency plus base64 encoding.
     public var reuseImages = false

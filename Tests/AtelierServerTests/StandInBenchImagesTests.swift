@@ -6,7 +6,8 @@ import OpenAIStandIn
 import Testing
 
 /// The stand-in as a benchmark upstream (`--noise-images --noise-grain 1 --reuse-images`): photograph-sized PNGs
-/// (a 1024×1024 one of about 2.4 MB) and repeated identical calls answered with the same bytes from memory.
+/// (a 1024×1024 one of about 2.4 MB) and repeated identical calls answered with the same bytes from memory;
+/// `--noise-uniform`: PNGs as large as their raw pixels (~3.15 MB at 1024×1024, OpenAI's size).
 @Suite struct StandInBenchImagesTests {
     static func image(_ standIn: StandInServer, prompt: String) async throws -> Data {
         var request = HTTPClientRequest(url: standIn.baseURL + "/images/generations")
@@ -34,6 +35,22 @@ import Testing
             #expect(try await Self.image(standIn, prompt: "harbour") == first)
             let other = try await Self.image(standIn, prompt: "meadow")
             #expect(other != first && other.count > 2_200_000)
+        }
+    }
+
+    @Test func uniformNoiseIsAsLargeAsTheRawPixelsAndSeededByThePrompt() async throws {
+        var options = StandInOptions()
+        options.noiseUniform = true
+        try await StandInServer.run(options: options) { standIn in
+            let first = try await Self.image(standIn, prompt: "harbour")
+            #expect(first.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            let header = [UInt8](first.prefix(24))
+            #expect(header[16..<24] == [0, 0, 4, 0, 0, 0, 4, 0], "IHDR: 1024×1024")
+            let raw = 1024 * 1024 * 3
+            #expect(first.count >= raw && first.count < raw + raw / 50, "1024x1024 uniform noise: \(first.count) bytes")
+            #expect(try await Self.image(standIn, prompt: "harbour") == first, "same prompt, same seed, same bytes")
+            let other = try await Self.image(standIn, prompt: "meadow")
+            #expect(other != first && other.count >= raw)
         }
     }
 }

@@ -20,7 +20,7 @@ def start_stand_in(processes, name, binary, latency_ms, noise):
     port = free_port()
     argv = [binary, "stand-in", "--port", str(port), "--latency-ms", str(latency_ms), "--reuse-images"]
     if noise:
-        argv += ["--noise-images", "--noise-grain", "1"]
+        argv += ["--noise-uniform"]
     processes.start(name, argv, ready=f"http://127.0.0.1:{port}/_standin/stats")
     return f"http://127.0.0.1:{port}/v1"
 

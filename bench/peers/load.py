@@ -77,8 +77,9 @@ async def run(url, body, requests, concurrency, headers=None, check="images", mi
     return summarize(latencies, errors, wall, first_error)
 
 
-async def admission(url, body, jobs, headers=None):
-    """`jobs` POSTs at once (no wait): how fast the gateway answers them all with 202/200 (jobs admitted per second)."""
+async def admission(url, body, jobs, headers=None, accepted=(200, 202)):
+    """`jobs` POSTs at once (no wait): how fast the gateway answers them all with 202/200 (jobs admitted per second;
+    `accepted=(400,)` with a refused body measures the same path without the job's write)."""
     payload = json.dumps(body).encode()
     headers = {"Content-Type": "application/json", **(headers or {})}
     connector = aiohttp.TCPConnector(limit=jobs)
@@ -89,7 +90,7 @@ async def admission(url, body, jobs, headers=None):
             try:
                 async with session.post(url, data=payload, headers=headers) as response:
                     content = await response.read()
-                    if response.status in (200, 202):
+                    if response.status in accepted:
                         admitted += 1
                         return
                     first_error = first_error or f"{response.status}: {content[:300]!r}"

@@ -93,8 +93,13 @@ def inflight_runs(processes, args, work_dir, skip):
         print(f"  {target.name} {args.inflight} in flight: p50 {result['p50_ms'] / 1000:.1f} s, errors {result['errors']}"
               + (f" ({result['first_error']})" if result["errors"] else ""), file=sys.stderr)
     atelier = next(t for t in targets if t.check == "job")
+    # First the same burst refused at validation (400, nothing written): the ceiling of this client, HTTP and routing.
+    refused = asyncio.run(load.admission(atelier.url.split("?")[0], {**BODY, "size": "7x7"}, args.inflight,
+                                         atelier.headers, accepted=(400,)))
     admitted = asyncio.run(load.admission(atelier.url.split("?")[0], BODY, args.inflight, atelier.headers))
-    print(f"  Atelier admission: {admitted['jobs_per_s']:.0f} jobs/s, errors {admitted['errors']}", file=sys.stderr)
+    admitted["refused_per_s"], admitted["refused_errors"] = refused["jobs_per_s"], refused["errors"]
+    print(f"  Atelier admission: {admitted['jobs_per_s']:.0f} jobs/s, errors {admitted['errors']}; "
+          f"refused at validation: {refused['jobs_per_s']:.0f}/s, errors {refused['errors']}", file=sys.stderr)
     return rows, admitted
 
 
@@ -113,7 +118,7 @@ def main():
     figures = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count(),
                "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
                "binary": args.bin, "latency_ms": args.latency_ms, "inflight": args.inflight,
-               "inflight_latency_ms": args.inflight_latency_ms}
+               "inflight_latency_ms": args.inflight_latency_ms, "load_before": os.getloadavg()}
     print(f"logs in {work_dir}", file=sys.stderr)
     try:
         figures["latency"], figures["image_bytes"] = latency_runs(processes, args, work_dir, skip)
@@ -123,6 +128,7 @@ def main():
             figures["inflight_runs"], figures["admission"] = inflight_runs(processes, args, work_dir, skip)
     finally:
         processes.stop_all()
+    figures["load_after"] = os.getloadavg()
     save(figures, args.json)
     import report
     print(report.render(figures))

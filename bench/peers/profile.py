@@ -1,6 +1,7 @@
 """Where Atelier's added latency goes on the compatible route: `perf record` of `atelier serve` while N requests
 run one at a time, then the top symbols (self time). `bash bench/peers/run.sh` does not call it; run
-`/opt/atelier-bench/tools/bin/python bench/peers/profile.py --bin .build-release/release/atelier [--requests 40]`."""
+`/opt/atelier-bench/tools/bin/python bench/peers/profile.py --bin .build-release/release/atelier [--requests 40]`;
+`--route admission --requests 2000` profiles N `POST /v1/generate` (no wait) sent at once instead."""
 import argparse
 import asyncio
 import os
@@ -22,15 +23,22 @@ work_dir = tempfile.mkdtemp(prefix="atelier-profile.")
 processes = Processes(work_dir)
 try:
     upstream = gateways.start_stand_in(processes, "stand-in", args.bin, 200, noise=True)
-    target = next(t for t in gateways.start_atelier(processes, args.bin, upstream, work_dir) if t.name == args.route)
+    admission = args.route == "admission"
+    route = "Atelier /v1/generate?wait" if admission else args.route
+    target = next(t for t in gateways.start_atelier(processes, args.bin, upstream, work_dir) if t.name == route)
     asyncio.run(load.run(target.url, BODY, 4, 1, target.headers, target.check))
     data = os.path.join(work_dir, "perf.data")
     perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(target.pid), "-o", data],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    result = asyncio.run(load.run(target.url, BODY, args.requests, 1, target.headers, target.check))
+    if admission:
+        result = asyncio.run(load.admission(target.url.split("?")[0], BODY, args.requests, target.headers))
+        summary = f"{result['admitted']} jobs sent at once, {result['jobs_per_s']:.0f} jobs/s, errors {result['errors']}"
+    else:
+        result = asyncio.run(load.run(target.url, BODY, args.requests, 1, target.headers, target.check))
+        summary = f"{result['count']} requests one at a time, p50 {result['p50_ms']:.1f} ms"
     perf.send_signal(2)
     perf.wait()
-    print(f"{args.route}: {result['count']} requests one at a time, p50 {result['p50_ms']:.1f} ms", file=sys.stderr)
+    print(f"{args.route}: {summary}", file=sys.stderr)
     report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,symbol", "--stdio",
                              "--percent-limit", "1.5", "-g", "none"], capture_output=True, text=True).stdout
     lines = "\n".join(line.rstrip() for line in report.splitlines() if line and not line.startswith("#"))

@@ -17,7 +17,7 @@ def latency_table(figures):
     direct = rows[DIRECT]
     lines = [
         f"Upstream: stand-in, {figures['latency_ms']} ms latency, 1024×1024 PNG of {figures['image_bytes']:,} bytes "
-        "(noise, ~4.2 MB as base64 JSON). Latency = request written → whole body read.",
+        f"(noise, {figures['image_bytes'] * 4 / 3 / 1e6:.1f} MB as base64 JSON). Latency = request written → whole body read.",
         "",
         "| target | p50 @1 (ms) | p99 @1 (ms) | added p50 @1 (ms) | p50 @16 (ms) | p99 @16 (ms) | added p50 @16 (ms) "
         "| req/s @16 | peak RSS (MiB) | errors |",
@@ -56,6 +56,10 @@ def inflight_table(figures):
         lines += ["", f"Atelier admission on SQLite: {admission['admitted']:,} `POST /v1/generate` sent at once, all "
                   f"answered in {admission['wall_s']:.2f} s = **{admission['jobs_per_s']:,.0f} jobs/s** "
                   f"({admission['errors']} errors)."]
+        if "refused_per_s" in admission:
+            lines[-1] += (f" The same burst refused at validation (`size` 7x7: 400, nothing written; sent just before), the ceiling of the "
+                          f"client, HTTP and routing: {admission['refused_per_s']:,.0f} requests/s "
+                          f"({admission['refused_errors']} errors).")
     return "\n".join(lines)
 
 
@@ -94,6 +98,9 @@ def goals(figures):
 def render(figures):
     head = (f"## Peers, {figures['date']} (commit {figures['commit']}, {figures['cores']} cores, "
             f"{figures['binary']})")
+    if "load_before" in figures:  # uptime's 1/5/15-minute load averages, before and after the run
+        load = lambda key: "/".join(f"{value:.1f}" for value in figures.get(key) or [])  # noqa: E731
+        head += f"\n\nLoad average (1/5/15 min) before the run {load('load_before')}, after {load('load_after')}."
     return "\n\n".join(filter(None, [head, latency_table(figures), inflight_table(figures), "Goals (issue 13):", goals(figures)]))
 
 
