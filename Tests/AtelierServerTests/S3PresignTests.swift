@@ -24,7 +24,9 @@ import Vapor
         #expect(problems.isEmpty && config.s3?.presignSeconds == 300)
         let bucket = S3BlobStore(configuration: try #require(config.s3), client: HTTPClient.shared)
         try await bucket.createBucketIfNeeded()
-        try await withTestApp(config, overrides: .init(provider: FakeImageProvider())) { app in
+        // A clock that stands still: URLs are signed per window of a fifth of their lifetime (60 s), and a loaded run
+        // crossed a window between the two requests that must get the same URL.
+        try await withTestApp(config, overrides: .init(provider: FakeImageProvider(), clock: ManualClock(1_794_744_000).clock)) { app in
             let id = try await app.enqueueGenerate(["prompt": "served by the bucket"])
             try await app.drainJobs(app.makeJobWorker())
             let imageID = try #require(((try await app.job(id))["images"] as? [[String: Any]])?.first?["id"] as? String)
