@@ -8,7 +8,7 @@ extension SpendLedger {
         guard !jobs.isEmpty else { return }
         let (day, month) = SpendBudget.periods(at: now)
         if sql.dialect.name == "postgresql" {
-            // One array bind per varying column instead of one bind per cell (see `BatchJobRows`).
+            // One array bind per varying column instead of one bind per cell (see `BatchJobRows` in JobLifecycle.swift).
             try await sql.raw(
                 """
                 INSERT INTO spend_ledger (job_id, owner, day, month, reserved_nano, settled_nano, state, updated_at,
