@@ -27,7 +27,9 @@ struct HousekeepingLoop: Sendable {
                 logger.warning("requeued a job whose lease expired", metadata: ["job": "\(jobID)"])
             }
             for jobID in failed {
-                logger.error("a job's lease expired on its last attempt; failed it", metadata: ["job": "\(jobID)"])
+                logger.error(
+                    "a job's lease expired and it runs no more (its last attempt, or a compatible-route job whose caller is gone); failed it",
+                    metadata: ["job": "\(jobID)"])
             }
             if !requeued.isEmpty { await hub.wakeWorkers() }
         } catch {
