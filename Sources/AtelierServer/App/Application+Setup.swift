@@ -12,7 +12,8 @@ extension Application {
     /// tight loop on the thread that asked. With NIO's shared pool (one thread per core) two waiting writers can
     /// occupy every thread while the connection holding the lock waits for one to run its next statement. So an
     /// SQLite app gets a pool of its own, larger than its connection count: a lock holder always finds a thread.
-    /// Its transactions begin IMMEDIATE (`ImmediateSQLiteConfiguration`): a writer waits for the lock up front.
+    /// Its transactions begin IMMEDIATE (`ImmediateSQLiteConfiguration`), one at a time (`SQLiteWriteQueue`): a
+    /// writer waits its turn in the process, without a connection or a thread, then takes the lock up front.
     static let sqliteThreads = 8
     static let poolTimeout: TimeAmount = .seconds(30)
 
@@ -20,12 +21,16 @@ extension Application {
         switch database {
         case .sqliteMemory:
             threadPool = NIOThreadPool(numberOfThreads: Self.sqliteThreads)
-            databases.use(.immediateTransactions(.sqlite(.memory, connectionPoolTimeout: poolTimeout)), as: .sqlite)
+            databases.use(
+                .immediateTransactions(.sqlite(.memory, connectionPoolTimeout: poolTimeout), queueTimeout: poolTimeout),
+                as: .sqlite)
         case .sqliteFile(let path):
             threadPool = NIOThreadPool(numberOfThreads: Self.sqliteThreads)
             try FileManager.default.createDirectory(
                 atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-            databases.use(.immediateTransactions(.sqlite(.file(path), connectionPoolTimeout: poolTimeout)), as: .sqlite)
+            databases.use(
+                .immediateTransactions(.sqlite(.file(path), connectionPoolTimeout: poolTimeout), queueTimeout: poolTimeout),
+                as: .sqlite)
         case .postgres(let url):
             let (plain, schema) = Self.splitSearchPath(url)
             var configuration = try SQLPostgresConfiguration(url: plain)

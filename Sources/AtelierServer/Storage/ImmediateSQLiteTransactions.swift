@@ -11,19 +11,25 @@ import SQLKit
 /// Fluent hard-codes `BEGIN TRANSACTION`, so this wraps its database: inside the driver's transaction (a deferred
 /// BEGIN that has taken no lock yet) it ends that empty transaction and begins an IMMEDIATE one on the same
 /// connection, which the driver's COMMIT or ROLLBACK then ends. Everything else goes straight to the driver.
+///
+/// The transactions of one app wait their turn in its `SQLiteWriteQueue` before they begin.
 struct ImmediateSQLiteConfiguration: DatabaseConfiguration {
     var base: any DatabaseConfiguration
+    var queueTimeout: TimeAmount
     var middleware: [any AnyModelMiddleware] {
         get { base.middleware }
         set { base.middleware = newValue }
     }
 
-    func makeDriver(for databases: Databases) -> any DatabaseDriver { Driver(base: base.makeDriver(for: databases)) }
+    func makeDriver(for databases: Databases) -> any DatabaseDriver {
+        Driver(base: base.makeDriver(for: databases), queue: SQLiteWriteQueue(timeout: queueTimeout))
+    }
 
     struct Driver: DatabaseDriver {
         let base: any DatabaseDriver
+        let queue: SQLiteWriteQueue
         func makeDatabase(with context: DatabaseContext) -> any Database {
-            ImmediateSQLiteDatabase(base: base.makeDatabase(with: context))
+            ImmediateSQLiteDatabase(base: base.makeDatabase(with: context), queue: queue)
         }
         func shutdown() { base.shutdown() }
         func shutdownAsync() async { await base.shutdownAsync() }
@@ -31,14 +37,16 @@ struct ImmediateSQLiteConfiguration: DatabaseConfiguration {
 }
 
 extension DatabaseConfigurationFactory {
-    /// `factory`'s SQLite database with IMMEDIATE transactions (`ImmediateSQLiteConfiguration`).
-    static func immediateTransactions(_ factory: DatabaseConfigurationFactory) -> DatabaseConfigurationFactory {
-        .init { ImmediateSQLiteConfiguration(base: factory.make()) }
+    /// `factory`'s SQLite database with IMMEDIATE transactions, one at a time (`ImmediateSQLiteConfiguration`);
+    /// a transaction waits at most `queueTimeout` for its turn.
+    static func immediateTransactions(_ factory: DatabaseConfigurationFactory, queueTimeout: TimeAmount) -> DatabaseConfigurationFactory {
+        .init { ImmediateSQLiteConfiguration(base: factory.make(), queueTimeout: queueTimeout) }
     }
 }
 
 struct ImmediateSQLiteDatabase: Database, SQLDatabase {
     let base: any Database
+    let queue: SQLiteWriteQueue
     private var sql: any SQLDatabase { base as! any SQLDatabase }
 
     var context: DatabaseContext { base.context }
@@ -53,14 +61,16 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
     func transaction<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         // Nested: the outer transaction already began (IMMEDIATE, when it began here).
         guard !base.inTransaction else { return base.transaction(closure) }
-        return base.transaction { db in
-            let sql = db as! any SQLDatabase
-            return sql.raw("COMMIT").run().flatMap { sql.raw("BEGIN IMMEDIATE").run() }.flatMap { closure(db) }
+        return queue.run(on: base.eventLoop) {
+            base.transaction { db in
+                let sql = db as! any SQLDatabase
+                return sql.raw("COMMIT").run().flatMap { sql.raw("BEGIN IMMEDIATE").run() }.flatMap { closure(db) }
+            }
         }
     }
 
     func withConnection<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
-        base.withConnection { closure(ImmediateSQLiteDatabase(base: $0)) }
+        base.withConnection { [queue] in closure(ImmediateSQLiteDatabase(base: $0, queue: queue)) }
     }
 
     // SQLDatabase: the driver's.
