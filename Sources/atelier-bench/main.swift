@@ -10,6 +10,7 @@ import AtelierTesting
 import Fluent
 import Foundation
 import NIOCore
+import SQLKit
 import Synchronization
 import Vapor
 
@@ -139,14 +140,21 @@ func dispatch() async throws {
         eventLoopGroupProvider: .singleton,
         configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
 
-    // Dispatch latency: jobs enqueued one after another while 4 idle workers wait; queued → running per job,
-    // both timestamps taken by the server's clock when the events are published.
     // Timestamps come from the jobs table (server clock): created_at (enqueued) and started_at (claimed).
-    func waitFor(_ app: Application, count: Int, status: [String]) async throws -> [JobRecord] {
+    // The wait polls a COUNT, and reads the timestamps once at the end: decoding 1,000 job rows through Fluent
+    // every 50 ms took three quarters of the process's CPU, away from the claims being measured.
+    struct Times: Decodable { var created_at: Double; var started_at: Double? }
+    func waitFor(_ app: Application, count: Int, status: [String]) async throws -> [Times] {
         let deadline = ContinuousClock.now + .seconds(300)
+        let sql = app.db.sql
         while ContinuousClock.now < deadline {
-            let rows = try await JobRecord.query(on: app.db).filter(\.$status ~~ status).all()
-            if rows.count >= count { return rows }
+            let done =
+                try await sql.raw("SELECT COUNT(*) AS n FROM jobs WHERE status IN (\(binds: status))")
+                .first(decodingColumn: "n", as: Int.self) ?? 0
+            if done >= count {
+                return try await sql.raw("SELECT created_at, started_at FROM jobs WHERE status IN (\(binds: status))")
+                    .all(decoding: Times.self)
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         fatalError("timed out waiting for \(count) jobs in \(status)")
@@ -162,7 +170,7 @@ func dispatch() async throws {
             guard status == 202 else { fatalError("enqueue failed: \(status) \(json)") }
         }
         let rows = try await waitFor(app, count: jobs, status: ["failed", "succeeded"])
-        latencies = rows.compactMap { row in row.startedAt.map { $0 - row.createdAt } }
+        latencies = rows.compactMap { row in row.started_at.map { $0 - row.created_at } }
         await stop()
     }
 
@@ -178,7 +186,7 @@ func dispatch() async throws {
         let started = Date().timeIntervalSince1970
         let stop = runWorkers(workers, hub: app.atelier.hub)
         let rows = try await waitFor(app, count: claims, status: ["running"])
-        let last = rows.compactMap(\.startedAt).max() ?? started
+        let last = rows.compactMap(\.started_at).max() ?? started
         throughput = Double(claims) / (last - started)
         await stop()
     }

@@ -47,6 +47,36 @@ import Vapor
         }
     }
 
+    @Test func aWriteOutsideATransactionWaitsItsTurnAndAReadDoesNot() async throws {
+        try await withRaceApp { app, plain in
+            let job = try await Self.finishedJob(app)
+            let queue = try #require(app.db as? ImmediateSQLiteDatabase).queue
+            let (held, holding) = AsyncStream.makeStream(of: Void.self)
+            let (released, release) = AsyncStream.makeStream(of: Void.self)
+            let transaction = Task {
+                try await app.db.transaction { db in
+                    try await db.sql.raw("UPDATE jobs SET seq = 10 WHERE id = \(bind: job)").run()
+                    holding.yield()
+                    for await _ in released { break }
+                }
+            }
+            for await _ in held { break }
+            let write = Task { try await app.db.sql.raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: job)").run() }
+            let update = Task { try await JobRecord.query(on: app.db).filter(\.$id == job).set(\.$seq, to: 100).update() }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while queue.waiting < 2 && ContinuousClock.now < deadline { await Task.yield() }
+            #expect(queue.waiting == 2, "both writes wait for the transaction's turn…")
+            // (Read on a pool of its own: the app's pool has one connection per event loop, one of them held here.)
+            let read = try await JobRecord.find(job, on: plain)?.seq
+            #expect(read == 1, "…while a read runs beside it and sees the last commit")
+            release.yield()
+            try await transaction.value
+            try await write.value
+            try await update.value
+            #expect([101, 100].contains(try await Self.seq(app, job)), "each write ran after the transaction, whole")
+        }
+    }
+
     /// An app on an SQLite file, and a second database on the same file through Fluent's own driver (DEFERRED).
     private func withRaceApp(_ body: (Application, any Database) async throws -> Void) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("race-\(UUID().uuidString).sqlite").path

@@ -12,7 +12,7 @@ import SQLKit
 /// BEGIN that has taken no lock yet) it ends that empty transaction and begins an IMMEDIATE one on the same
 /// connection, which the driver's COMMIT or ROLLBACK then ends. Everything else goes straight to the driver.
 ///
-/// The transactions of one app wait their turn in its `SQLiteWriteQueue` before they begin.
+/// The transactions of one app, and its writes outside a transaction, wait their turn in its `SQLiteWriteQueue`.
 struct ImmediateSQLiteConfiguration: DatabaseConfiguration {
     var base: any DatabaseConfiguration
     var queueTimeout: TimeAmount
@@ -53,7 +53,11 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
     var inTransaction: Bool { base.inTransaction }
 
     func execute(query: DatabaseQuery, onOutput: @escaping @Sendable (any DatabaseOutput) -> Void) -> EventLoopFuture<Void> {
-        base.execute(query: query, onOutput: onOutput)
+        switch query.action {
+        case .read, .aggregate: return base.execute(query: query, onOutput: onOutput)
+        case _ where base.inTransaction: return base.execute(query: query, onOutput: onOutput)
+        default: return queue.run(on: base.eventLoop) { base.execute(query: query, onOutput: onOutput) }
+        }
     }
     func execute(schema: DatabaseSchema) -> EventLoopFuture<Void> { base.execute(schema: schema) }
     func execute(enum: DatabaseEnum) -> EventLoopFuture<Void> { base.execute(enum: `enum`) }
@@ -80,10 +84,23 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
     var dialect: any SQLDialect { sql.dialect }
     var queryLogLevel: Logger.Level? { sql.queryLogLevel }
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
-        sql.execute(sql: query, onRow)
+        guard writesOutsideATransaction(query) else { return sql.execute(sql: query, onRow) }
+        return queue.run(on: eventLoop) { [sql] in sql.execute(sql: query, onRow) }
     }
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
-        try await sql.execute(sql: query, onRow)
+        guard writesOutsideATransaction(query) else { return try await sql.execute(sql: query, onRow) }
+        try await queue.run(on: eventLoop) { [sql] in sql.execute(sql: query, onRow) }.get()
+    }
+
+    /// A statement that may write, run on its own (autocommit): it waits its turn in the queue like a transaction,
+    /// since it needs the same write lock. Reads (`SELECT`, `PRAGMA`, `EXPLAIN`) never wait: WAL lets them run
+    /// beside the writer. Statements inside a transaction run under the transaction's turn.
+    private func writesOutsideATransaction(_ query: any SQLExpression) -> Bool {
+        guard !base.inTransaction else { return false }
+        var serializer = SQLSerializer(database: self)
+        query.serialize(to: &serializer)
+        let verb = serializer.sql.drop { $0.isWhitespace || $0 == "(" }.prefix(7).uppercased()
+        return !(verb.hasPrefix("SELECT") || verb.hasPrefix("PRAGMA") || verb.hasPrefix("EXPLAIN"))
     }
     func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await sql.withSession(closure)

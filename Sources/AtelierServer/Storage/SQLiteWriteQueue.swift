@@ -31,6 +31,9 @@ final class SQLiteWriteQueue: Sendable {
 
     init(timeout: TimeAmount) { self.timeout = timeout }
 
+    /// Transactions and writes waiting for their turn (not counting the one running).
+    var waiting: Int { state.withLockedValue { $0.waiters.count } }
+
     /// Runs `work` when no other transaction of this queue runs; the next one starts when its future completes.
     func run<T>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         acquire(on: eventLoop).flatMap { work().always { _ in self.release() } }
