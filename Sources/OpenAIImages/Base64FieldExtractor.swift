@@ -58,7 +58,7 @@ struct Base64FieldExtractor {
         while index < bytes.count {
             if mode == .blob && !escaped && quadCount == 0 && padding == 0 && blobValid {
                 // The bulk of an image: whole groups of four plain symbols, decoded without the per-byte checks.
-                reserve((bytes.count - index) / 4 * 3)
+                reserve((bytes.count - index) / 4 * 3 + 2)
                 index = decodeRun(bytes, from: index)
                 if index >= bytes.count { break }
             }
@@ -138,30 +138,10 @@ struct Base64FieldExtractor {
     /// the closing quote, an invalid byte) or fewer than four bytes are left; returns where it stopped.
     /// Written into `blob` after its `blobCount` decoded bytes (`reserve` made room for every whole group).
     private mutating func decodeRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
-        guard let input = bytes.baseAddress, bytes.count - start >= 4 else { return start }
-        var index = start
-        let end = bytes.count - 3
-        var written = blobCount
-        Self.table.withUnsafeBufferPointer { table in
-            blob.withUnsafeMutableBytes { output in
-                let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                while index < end {
-                    let a = table[Int(input.load(fromByteOffset: index, as: UInt8.self))]
-                    let b = table[Int(input.load(fromByteOffset: index + 1, as: UInt8.self))]
-                    let c = table[Int(input.load(fromByteOffset: index + 2, as: UInt8.self))]
-                    let d = table[Int(input.load(fromByteOffset: index + 3, as: UInt8.self))]
-                    guard (a | b | c | d) < 64 else { break }  // padding and invalid bytes map to 0xFE / 0xFF
-                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                    out[written] = UInt8(truncatingIfNeeded: value >> 16)
-                    out[written + 1] = UInt8(truncatingIfNeeded: value >> 8)
-                    out[written + 2] = UInt8(truncatingIfNeeded: value)
-                    written += 3
-                    index += 4
-                }
-            }
-        }
-        blobCount = written
-        return index
+        let written = blobCount
+        let run = blob.withUnsafeMutableBytes { Base64Run.decode(bytes, from: start, into: $0, at: written) }
+        blobCount = run.written
+        return run.index
     }
 
     /// Room in `blob` for `bytes` more decoded bytes; grows (doubling) only when the first size was short.
@@ -209,14 +189,7 @@ struct Base64FieldExtractor {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
-    private static let invalid: UInt8 = 0xFF
-    private static let pad: UInt8 = 0xFE
-    private static let table: [UInt8] = {
-        var table = [UInt8](repeating: invalid, count: 256)
-        for (index, symbol) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
-            table[Int(symbol)] = UInt8(index)
-        }
-        table[Int(UInt8(ascii: "="))] = pad
-        return table
-    }()
+    private static let invalid = Base64Run.invalid
+    private static let pad = Base64Run.pad
+    private static let table = Base64Run.symbols
 }

@@ -171,6 +171,24 @@ struct CodecTests {
         }
     }
 
+    /// Every length and every position of a bad symbol, so each of the fast runs (eight, then four symbols at a
+    /// time) and the byte-by-byte path meet their ends and their refusals.
+    @Test func agreesWithFoundationAtEveryLengthAndRefusesABadSymbolAnywhere() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<40 {
+            let data = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let encoded = data.base64EncodedString()
+            let extracted = Base64FieldExtractor.extract(key: "b64_json", from: ByteBuffer(string: #"{"b64_json":"\#(encoded)"}"#))
+            #expect(extracted.blobs == [data], "\(length) bytes")
+            for position in encoded.indices where encoded[position] != "=" {
+                var bad = encoded
+                bad.replaceSubrange(position...position, with: "*")
+                let refused = Base64FieldExtractor.extract(key: "b64_json", from: ByteBuffer(string: #"{"b64_json":"\#(bad)"}"#))
+                #expect(refused.blobs == [nil], "\(length) bytes, bad symbol at \(encoded.distance(from: encoded.startIndex, to: position))")
+            }
+        }
+    }
+
     @Test func paddingIsHonouredAndMisplacedPaddingRefused() {
         for length in 0...5 {
             let data = Data((0..<length).map { UInt8($0 + 250 - length) })
