@@ -11,8 +11,13 @@ public struct LocalDiskBlobStore: BlobStore {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     }
 
+    /// Off the cooperative threads (`BlockingFileWork`): the write and its fsync block.
     public func put(_ data: Data, at key: BlobKey) async throws {
         let url = fileURL(key)
+        try await BlockingFileWork.run { try Self.write(data, to: url, key: key) }
+    }
+
+    private static func write(_ data: Data, to url: URL, key: BlobKey) throws {
         let folder = url.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

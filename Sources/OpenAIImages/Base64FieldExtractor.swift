@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 
 /// Pulls the (large) base64 string values of one key out of JSON as it arrives, decoding them straight into
-/// `Data`, and keeps the rest of the document (with those values emptied) for `JSONDecoder`. A response body is
+/// the `Data` that is handed on (written in place: no intermediate buffer, no second copy), and keeps the rest of the document (with those values emptied) for `JSONDecoder`. A response body is
 /// never held whole: while an image streams in, memory holds its decoded bytes, one network chunk and the small
 /// rest of the JSON.
 struct Base64FieldExtractor {
@@ -27,13 +27,13 @@ struct Base64FieldExtractor {
     // After `key` was read: waiting for ':' and then the opening quote of a string value.
     private var awaitingValue = false
     private var sawColon = false
-    // The value being decoded.
+    // The value being decoded: `blob` is sized ahead (its tail not yet written), `blobCount` bytes are decoded.
     private var blob = Data()
+    private var blobCount = 0
     private var blobValid = true
     private var quad: UInt32 = 0
     private var quadCount = 0
     private var padding = 0
-    private var decoded: [UInt8] = []
 
     /// `expectedBytes` (the body's Content-Length, when known) sizes the first decoded buffer so it never grows.
     init(key: String, expectedBytes: Int? = nil) {
@@ -53,13 +53,12 @@ struct Base64FieldExtractor {
     }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer) {
-        decoded.removeAll(keepingCapacity: true)
-        decoded.reserveCapacity(bytes.count * 3 / 4 + 3)
         var copyFrom = 0  // start of the bytes not yet copied to `rest`
         var index = 0
         while index < bytes.count {
             if mode == .blob && !escaped && quadCount == 0 && padding == 0 && blobValid {
                 // The bulk of an image: whole groups of four plain symbols, decoded without the per-byte checks.
+                reserve((bytes.count - index) / 4 * 3 + 2)
                 index = decodeRun(bytes, from: index)
                 if index >= bytes.count { break }
             }
@@ -112,9 +111,7 @@ struct Base64FieldExtractor {
                 }
             }
         }
-        if mode == .blob {
-            flushDecoded()
-        } else if copyFrom < bytes.count {
+        if mode != .blob && copyFrom < bytes.count {
             rest.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[copyFrom...]))
         }
     }
@@ -132,42 +129,40 @@ struct Base64FieldExtractor {
         quadCount = 0
         padding = 0
         // The first value is sized from the whole body (pages never written are not resident); later ones grow.
-        blob = Data(capacity: max((expectedBytes ?? remaining) * 3 / 4, 64))
+        blob = Data(count: max((expectedBytes ?? remaining) * 3 / 4, 64))
+        blobCount = 0
         expectedBytes = nil
     }
 
     /// Decodes groups of four base64 symbols from `start` until one group holds anything else (padding, an escape,
     /// the closing quote, an invalid byte) or fewer than four bytes are left; returns where it stopped.
+    /// Written into `blob` after its `blobCount` decoded bytes (`reserve` made room for every whole group).
     private mutating func decodeRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
-        var index = start
-        let end = bytes.count - 3
-        Self.table.withUnsafeBufferPointer { table in
-            while index < end {
-                let a = table[Int(bytes[index])], b = table[Int(bytes[index + 1])]
-                let c = table[Int(bytes[index + 2])], d = table[Int(bytes[index + 3])]
-                guard (a | b | c | d) < 64 else { break }  // padding and invalid bytes map to 0xFE / 0xFF
-                let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                decoded.append(UInt8(truncatingIfNeeded: value >> 16))
-                decoded.append(UInt8(truncatingIfNeeded: value >> 8))
-                decoded.append(UInt8(truncatingIfNeeded: value))
-                index += 4
-            }
-        }
-        return index
+        let written = blobCount
+        let run = blob.withUnsafeMutableBytes { Base64Run.decode(bytes, from: start, into: $0, at: written) }
+        blobCount = run.written
+        return run.index
+    }
+
+    /// Room in `blob` for `bytes` more decoded bytes; grows (doubling) only when the first size was short.
+    private mutating func reserve(_ bytes: Int) {
+        guard blobCount + bytes > blob.count else { return }
+        blob.count = max(blob.count * 2, blobCount + bytes)
+    }
+
+    private mutating func append(_ byte: UInt8) {
+        reserve(1)
+        blob[blob.startIndex + blobCount] = byte
+        blobCount += 1
     }
 
     private mutating func endBlob() {
-        flushDecoded()
         let complete = quadCount == 0 && blobValid
+        blob.count = blobCount  // the unwritten tail dropped (no copy)
         blobs.append(complete ? blob : nil)
         blob = Data()
+        blobCount = 0
         mode = .json
-    }
-
-    private mutating func flushDecoded() {
-        guard !decoded.isEmpty else { return }
-        blob.append(contentsOf: decoded)
-        decoded.removeAll(keepingCapacity: true)
     }
 
     private mutating func decodeSymbol(_ byte: UInt8) {
@@ -183,9 +178,9 @@ struct Base64FieldExtractor {
         quad = quad << 6 | UInt32(value == Self.pad ? 0 : value)
         quadCount += 1
         guard quadCount == 4 else { return }
-        decoded.append(UInt8(truncatingIfNeeded: quad >> 16))
-        if padding < 2 { decoded.append(UInt8(truncatingIfNeeded: quad >> 8)) }
-        if padding < 1 { decoded.append(UInt8(truncatingIfNeeded: quad)) }
+        append(UInt8(truncatingIfNeeded: quad >> 16))
+        if padding < 2 { append(UInt8(truncatingIfNeeded: quad >> 8)) }
+        if padding < 1 { append(UInt8(truncatingIfNeeded: quad)) }
         quad = 0
         quadCount = 0
     }
@@ -194,14 +189,7 @@ struct Base64FieldExtractor {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
-    private static let invalid: UInt8 = 0xFF
-    private static let pad: UInt8 = 0xFE
-    private static let table: [UInt8] = {
-        var table = [UInt8](repeating: invalid, count: 256)
-        for (index, symbol) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
-            table[Int(symbol)] = UInt8(index)
-        }
-        table[Int(UInt8(ascii: "="))] = pad
-        return table
-    }()
+    private static let invalid = Base64Run.invalid
+    private static let pad = Base64Run.pad
+    private static let table = Base64Run.symbols
 }

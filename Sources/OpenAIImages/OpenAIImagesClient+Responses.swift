@@ -58,7 +58,7 @@ extension OpenAIImagesClient {
             for try await chunk in response.body {
                 received += chunk.readableBytes
                 guard received <= maxResponseBytes else { throw NIOTooManyBytesError(maxBytes: maxResponseBytes) }
-                tap?.send(.bytes(chunk.withUnsafeReadableBytes { Data($0) }))
+                tap?.send(.bytes(ByteBufferChunk(chunk)))
                 extractor.feed(chunk)
             }
         } catch { throw BodyError(underlying: error) }
@@ -75,7 +75,7 @@ extension OpenAIImagesClient {
         while true {
             let chunk: ByteBuffer?
             do { chunk = try await iterator.next() } catch { throw BodyError(underlying: error) }
-            if let chunk { tap?.send(.bytes(chunk.withUnsafeReadableBytes { Data($0) })) }
+            if let chunk { tap?.send(.bytes(ByteBufferChunk(chunk))) }
             let events = chunk.map { parser.feed($0) } ?? parser.finish()
             for event in events {
                 try await handle(event, into: &result, onPartial: onPartial)

@@ -27,6 +27,15 @@ import VaporTesting
             let stored = try await app.send(.GET, String(url.dropFirst()))
             #expect(Data(stored.body.readableBytesView) == answered, "the stored image is the one answered")
             #expect(try await standIn.stats()["generations"] as? Int == 1)
+            // The job stored its output only; the thumbnail is made when first asked for, once, and served.
+            #expect(await writes.attempted == 1, "no thumbnail on the job's path")
+            let imageID = try #require(job[path: "images.0.id"] as? String)
+            let first = try await app.send(.GET, "v1/images/\(imageID)/thumbnail")
+            let again = try await app.send(.GET, "v1/images/\(imageID)/thumbnail")
+            #expect(first.status == .ok && first.headers.contentType?.subType == "webp")
+            #expect(Data(first.body.readableBytesView).starts(with: Array("RIFF".utf8)))
+            #expect(Data(again.body.readableBytesView) == Data(first.body.readableBytesView))
+            #expect(await writes.attempted == 2, "the thumbnail was made and written once")
         }
     }
 
@@ -95,7 +104,7 @@ actor OutputWrites {
     }
 }
 
-/// A blob store whose output images go through `OutputWrites` (inputs, partials and thumbnails do not).
+/// A blob store whose outputs and their thumbnails go through `OutputWrites` (inputs and partials do not).
 struct HeldBlobStore: BlobStore {
     let inner = InMemoryBlobStore()
     let writes: OutputWrites

@@ -18,7 +18,7 @@ struct ResponseTapTests {
                 parts.withLock { state in
                     switch part {
                     case .start(let type): state.head = type
-                    case .bytes(let data): state.body.append(data)
+                    case .bytes(let chunk): chunk.withUnsafeBytes { state.body.append(contentsOf: $0) }
                     case .end: state.ended = true
                     case .cutShort: state.other += 1
                     }

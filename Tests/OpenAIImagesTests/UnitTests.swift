@@ -155,6 +155,40 @@ struct CodecTests {
         }
     }
 
+    /// The decoded image is written in place into storage sized from the Content-Length: a length that is too
+    /// small (the storage grows) or too large (the unwritten tail is dropped) still gives the exact bytes.
+    @Test func decodesInPlaceWhateverTheAnnouncedLength() throws {
+        let image = Data((0..<(300 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ $0 >> 9) })
+        let body = Array(#"{"data":[{"b64_json":"\#(image.base64EncodedString())"}]}"#.utf8)
+        for expected in [nil, 10, body.count, body.count * 4] {
+            var extractor = Base64FieldExtractor(key: "b64_json", expectedBytes: expected)
+            for start in stride(from: 0, to: body.count, by: 16_384) {
+                extractor.feed(ByteBuffer(bytes: body[start..<min(start + 16_384, body.count)]))
+            }
+            let extracted = extractor.finish()
+            #expect(extracted.blobs == [image], "announced \(expected.map(String.init) ?? "nothing")")
+            #expect(String(decoding: extracted.rest, as: UTF8.self) == #"{"data":[{"b64_json":""}]}"#)
+        }
+    }
+
+    /// Every length and every position of a bad symbol, so each of the fast runs (eight, then four symbols at a
+    /// time) and the byte-by-byte path meet their ends and their refusals.
+    @Test func agreesWithFoundationAtEveryLengthAndRefusesABadSymbolAnywhere() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<40 {
+            let data = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let encoded = data.base64EncodedString()
+            let extracted = Base64FieldExtractor.extract(key: "b64_json", from: ByteBuffer(string: #"{"b64_json":"\#(encoded)"}"#))
+            #expect(extracted.blobs == [data], "\(length) bytes")
+            for position in encoded.indices where encoded[position] != "=" {
+                var bad = encoded
+                bad.replaceSubrange(position...position, with: "*")
+                let refused = Base64FieldExtractor.extract(key: "b64_json", from: ByteBuffer(string: #"{"b64_json":"\#(bad)"}"#))
+                #expect(refused.blobs == [nil], "\(length) bytes, bad symbol at \(encoded.distance(from: encoded.startIndex, to: position))")
+            }
+        }
+    }
+
     @Test func paddingIsHonouredAndMisplacedPaddingRefused() {
         for length in 0...5 {
             let data = Data((0..<length).map { UInt8($0 + 250 - length) })

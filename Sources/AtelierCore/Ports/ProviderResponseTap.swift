@@ -7,7 +7,8 @@ public final class ProviderResponseTap: Sendable, Equatable {
     public enum Part: Sendable {
         /// A 2xx head arrived with this content type.
         case start(contentType: String)
-        case bytes(Data)
+        /// A chunk as the transport received it (not copied; the HTTP client's buffer).
+        case bytes(any ResponseBodyChunk)
         /// The body arrived whole.
         case end
         /// The body was cut short (connection lost, timeout, cancellation) after `start`.
@@ -26,3 +27,12 @@ public final class ProviderResponseTap: Sendable, Equatable {
 
     public static func == (lhs: ProviderResponseTap, rhs: ProviderResponseTap) -> Bool { lhs === rhs }
 }
+
+/// Bytes of a response body chunk, readable in place. `Data` is one; the HTTP client passes its own buffers so a
+/// forwarded chunk is never copied on its way to the caller.
+public protocol ResponseBodyChunk: Sendable {
+    var count: Int { get }
+    func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result
+}
+
+extension Data: ResponseBodyChunk {}

@@ -1,5 +1,6 @@
 import AtelierCore
 import Foundation
+import OpenAIImages
 import Vapor
 
 /// The fast path of `POST /v1/images/generations|edits`: the caller's answer is the upstream's own response body,
@@ -39,6 +40,11 @@ enum UpstreamPassThrough {
 
     private struct CutShort: Error {}
 
+    /// The client's own buffer as it is (no copy); other chunks copied once.
+    private static func buffer(_ chunk: any ResponseBodyChunk) -> ByteBuffer {
+        (chunk as? ByteBufferChunk)?.buffer ?? chunk.withUnsafeBytes { ByteBuffer(bytes: $0) }
+    }
+
     private static func response(contentType: String, body: AsyncStream<ProviderResponseTap.Part>) -> Response {
         let response = Response(status: .ok)
         response.headers.replaceOrAdd(name: .contentType, value: contentType)
@@ -46,7 +52,7 @@ enum UpstreamPassThrough {
         response.body = .init(asyncStream: { writer in
             for await part in body {
                 switch part {
-                case .bytes(let data): try await writer.write(.buffer(data.withUnsafeBytes { ByteBuffer(bytes: $0) }))
+                case .bytes(let chunk): try await writer.write(.buffer(buffer(chunk)))
                 case .end: return try await writer.write(.end)
                 case .cutShort, .start: break
                 }
