@@ -64,7 +64,9 @@ import VaporTesting
             #expect(first.status == .ok && worker.startedAtAdmission == 1)
             let second = Task { try await app.postJSON("v1/images/generations", ["prompt": "waits", "model": model, "size": "1024x1024"]) }
             let waiting = try await Self.firstJob(app, prompt: "waits", status: "queued")
-            #expect(worker.startedAtAdmission == 1 && worker.claimed == 0)
+            #expect(
+                worker.startedAtAdmission == 1 && worker.claimed == 0,
+                "\(try await Self.eventTypes(waiting, app)) \(try await Self.lanes(app))")
             clock.advance(by: 61)  // the request bucket refills
             await app.atelier.hub.wakeWorkers()
             #expect(try await second.value.status == .ok)
@@ -110,6 +112,15 @@ import VaporTesting
             while !worker.acceptsStarts { await Task.yield() }
             try await body(app, worker)
         }
+    }
+
+    static func lanes(_ app: Application) async throws -> [String] {
+        try await (app.db as! any SQLDatabase).raw("SELECT key_label, model, paused_until, request_tokens FROM upstream_lanes").all()
+            .map { row in
+                "\(try row.decode(column: "key_label", as: String.self)) \(try row.decode(column: "model", as: String.self)) "
+                    + "paused until \(try row.decode(column: "paused_until", as: Double.self)), "
+                    + "\(try row.decode(column: "request_tokens", as: Double.self)) requests"
+            }
     }
 
     static func eventTypes(_ jobID: UUID, _ app: Application) async throws -> [String] {

@@ -76,6 +76,7 @@ struct JobEnqueuer: Sendable {
                             height: image.height, bytes: image.bytes, now: now))
                 }
             }
+            FastPathTrace.mark("committing", job: jobID, logger: app.logger)
             queued = try await lifecycle.enqueue(
                 job, images: records, budget: budget, rateHit: rateHit, group: services.admissions, startNow: start)
         } catch {
@@ -97,6 +98,7 @@ struct JobEnqueuer: Sendable {
             }
             throw error
         }
+        FastPathTrace.mark(queued.started == nil ? "committed" : "committed_started", job: jobID, logger: app.logger)
         services.metrics.jobEnqueued(kind: kind.rawValue)
         await lifecycle.deliver(queued)
         if let worker, let admitted = queued.started, let running = queued.job {

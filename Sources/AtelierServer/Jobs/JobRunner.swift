@@ -65,6 +65,7 @@ struct JobRunner: Sendable {
                 try await context.publisher.publish(JobEventType.running.rawValue, job: job, images: try job.imagesBeforeOutput)
             }
             do {
+                FastPathTrace.mark("handler", job: jobID, logger: log)
                 let started = ContinuousClock.now
                 let outcome: JobOutcome
                 do {
