@@ -56,7 +56,8 @@ import VaporTesting
 
     @Test func aGateWithNoRoomQueuesTheJobUntilItHasRoom() async throws {
         let clock = ManualClock()
-        try await Self.withRunningWorker(clock: clock) { app, worker in
+        let provider = FakeImageProvider()
+        try await Self.withRunningWorker(provider: provider, clock: clock) { app, worker in
             let model = "gpt-image-1.5"
             try await app.upstreamGate().store(.init(key: "default", model: model, requestsPerWindow: 1))
             let first = try await app.postJSON(
@@ -64,14 +65,18 @@ import VaporTesting
             #expect(first.status == .ok && worker.startedAtAdmission == 1)
             let second = Task { try await app.postJSON("v1/images/generations", ["prompt": "waits", "model": model, "size": "1024x1024"]) }
             let waiting = try await Self.firstJob(app, prompt: "waits", status: "queued")
-            #expect(
-                worker.startedAtAdmission == 1 && worker.claimed == 0,
-                "\(try await Self.eventTypes(waiting, app)) \(try await Self.lanes(app))")
+            // Not started at its admission, and not sent upstream while the key has no request left. (A worker poll
+            // that read the lanes just before the pause committed may claim it once; its own admission then puts
+            // it back, `job.waiting`, as for any claimed job.)
+            #expect(worker.startedAtAdmission == 1)
+            #expect(await provider.callCount == 1)
             clock.advance(by: 61)  // the request bucket refills
             await app.atelier.hub.wakeWorkers()
             #expect(try await second.value.status == .ok)
-            #expect(worker.startedAtAdmission == 1 && worker.claimed == 1)
+            #expect(worker.startedAtAdmission == 1 && worker.claimed >= 1, "the second job went through the queue")
+            #expect(await provider.callCount == 2)
             #expect(try await app.jobRecord(waiting.uuidString).status == "succeeded")
+            #expect(try await Self.eventTypes(waiting, app).suffix(2) == ["job.running", "job.succeeded"])
         }
     }
 
@@ -112,15 +117,6 @@ import VaporTesting
             while !worker.acceptsStarts { await Task.yield() }
             try await body(app, worker)
         }
-    }
-
-    static func lanes(_ app: Application) async throws -> [String] {
-        try await (app.db as! any SQLDatabase).raw("SELECT key_label, model, paused_until, request_tokens FROM upstream_lanes").all()
-            .map { row in
-                "\(try row.decode(column: "key_label", as: String.self)) \(try row.decode(column: "model", as: String.self)) "
-                    + "paused until \(try row.decode(column: "paused_until", as: Double.self)), "
-                    + "\(try row.decode(column: "request_tokens", as: Double.self)) requests"
-            }
     }
 
     static func eventTypes(_ jobID: UUID, _ app: Application) async throws -> [String] {
