@@ -4,6 +4,7 @@ import AtelierTesting
 import Fluent
 import Foundation
 import SQLKit
+import Synchronization
 import Testing
 import Vapor
 import VaporTesting
@@ -101,6 +102,40 @@ import VaporTesting
             let ledger = try await app.ledgerEntry(of: jobID)
             #expect(ledger.state == "settled" && ledger.settled == job.estimatedCostNano)
             #expect(worker.inFlight == 0)
+        }
+    }
+
+    @Test func anEnqueueAndClaimKilledAfterItsClaimLeavesNoJobAndTakesNoUpstreamRoom() async throws {
+        struct Killed: Error {}
+        let clock = ManualClock()
+        try await withTestApp(overrides: .init(provider: FakeImageProvider(), clock: clock.clock)) { app in
+            let params = try await app.atelier.validator(app.db).validate(ImageRequestInput(prompt: "a lighthouse"), for: .generations)
+            let gate = app.upstreamGate()
+            try await gate.store(.init(key: "default", model: params.model, requestsPerWindow: 1))
+            let start = JobStartNow(workerID: "w", leaseSeconds: 30, perOwnerLimit: 10, gate: gate)
+            func newJob() -> JobRecord { JobRecord(owner: "killed", kind: .generate, params: params, maxAttempts: 3, now: clock.now) }
+            // Each step is passed twice: by the enqueue, then by the claim; the fault hits the claim's.
+            for step in [JobLifecycle.Step.rowWritten, .eventStored] {
+                let passed = Mutex(0)
+                let killing = JobLifecycle(database: app.db, publisher: app.publisher()) { reached in
+                    guard reached == step else { return }
+                    if passed.withLock({ $0 += 1; return $0 }) == 2 { throw Killed() }
+                }
+                await #expect(throws: Killed.self) {
+                    _ = try await killing.enqueue(newJob(), images: [], budget: .unlimited, startNow: start)
+                }
+            }
+            #expect(try await JobRecord.query(on: app.db).count() == 0)
+            #expect(try await JobEventRecord.query(on: app.db).count() == 0)
+            #expect(try await app.db.sql.raw("SELECT job_id FROM spend_ledger").all().isEmpty)
+            // The gate's one request was not used up by the rolled-back attempts: the next job starts on it.
+            let published = try await app.lifecycle().enqueue(newJob(), images: [], budget: .unlimited, startNow: start)
+            #expect(published.started?.upstreamKey == "default" && published.job?.status == "running")
+            #expect(published.events.map(\.event.type) == ["job.queued", "job.running"])
+            #expect(published.events.map(\.event.seq) == [1, 2])
+            // And that was the only one: the next is left queued.
+            let next = try await app.lifecycle().enqueue(newJob(), images: [], budget: .unlimited, startNow: start)
+            #expect(next.started == nil && next.job?.status == "queued")
         }
     }
 

@@ -69,7 +69,9 @@ struct JobLifecycle: Sendable {
                             """
                         ).first())
                 else { return published }
+                try step(.rowWritten)
                 published.events.append(try await publisher.record(JobEventType.running.rawValue, job: running, images: images, on: db))
+                try step(.eventStored)
                 published.job = running
                 published.started = admitted
             }
