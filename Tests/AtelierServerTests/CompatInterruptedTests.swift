@@ -39,12 +39,8 @@ import VaporTesting
             let job = try #require(try await JobRecord.find(jobID, on: app.db))
             #expect(job.status == "failed" && job.errorCode == "interrupted" && job.errorRetryable == false)
             #expect(job.costNano == job.estimatedCostNano && job.costNano != nil)
-            let ledger = try #require(
-                try await (app.db as! any SQLDatabase).raw(
-                    "SELECT state, CAST(settled_nano AS BIGINT) AS settled FROM spend_ledger WHERE job_id = \(bind: jobID)"
-                ).first())
-            #expect(try ledger.decode(column: "state", as: String.self) == "settled")
-            #expect(try ledger.decode(column: "settled", as: Int64?.self) == job.estimatedCostNano)
+            let ledger = try await app.ledgerEntry(of: jobID)
+            #expect(ledger.state == "settled" && ledger.settled == job.estimatedCostNano)
             #expect(try await worker.context.queue.claim(workerID: "next") == nil)
             let answer = try await caller.value
             #expect(answer.status == .badGateway, "\(answer.json)")

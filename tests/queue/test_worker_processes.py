@@ -1,11 +1,12 @@
-"""kill -9 of a worker mid-job (a native job runs again, a compatible-route job ends interrupted), SIGTERM, two worker processes sharing 200 jobs on PostgreSQL, a worker's metrics."""
+"""kill -9 of a worker mid-job (a native job runs again, a compatible-route job ends interrupted, also one its
+`serve` started at admission), SIGTERM, two worker processes sharing 200 jobs on PostgreSQL, a worker's metrics."""
 from __future__ import annotations
 
 import signal
 
 import pytest
 
-from conftest import PG_URL, Cluster, free_port, http, wait_until
+from conftest import PG_URL, STARTUP, Cluster, free_port, http, wait_until
 
 
 def output_images(job: dict) -> list[dict]:
@@ -140,3 +141,43 @@ def test_kill_9_during_a_compatible_route_job_ends_it_interrupted_without_a_seco
     assert cluster.stats()["calls"] == 1
     # (The caller's request on `serve` is not asserted: on SQLite, `serve` learns of an ending in a worker process
     # only when its wait runs out.)
+
+
+def test_kill_9_of_a_serve_running_a_compatible_route_job_it_started_at_admission(cluster: Cluster) -> None:
+    """`serve` with its own worker skips the queue's hop (the job is claimed in its admission transaction and runs
+    in that process); killed mid-call, the job ends `interrupted` like any compatible-route job, with one call."""
+    import threading
+
+    cluster.start()
+    cluster.inject([{"kind": "hang", "seconds": 600}])
+    port = free_port()
+    doomed = cluster.spawn("serve-with-worker", ["serve", "--hostname", "127.0.0.1", "--port", str(port)],
+                           cluster.env(WORKER_CONCURRENCY="2", LOG_LEVEL="debug"))
+    log = cluster.tmp / f"serve-with-worker-{len(cluster.procs) - 1}.log"
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: http("GET", f"{base}/healthz", timeout=2)[0] == 200, STARTUP, "serve with its worker")
+
+    def call() -> None:
+        try:
+            http("POST", f"{base}/v1/images/generations", {"prompt": "started at admission", "size": "1024x1024"},
+                 headers={"Authorization": "Bearer local-tool"}, timeout=120)
+        except OSError:
+            pass  # its server is killed under it
+
+    threading.Thread(daemon=True, target=call).start()
+    wait_until(lambda: cluster.stats()["calls"] == 1, 60, "the upstream call to start")
+    job_id = http("GET", f"{cluster.base}/v1/jobs")[1]["data"][0]["id"]
+    running = cluster.job(job_id)
+    assert running["status"] == "running" and running["attempts"] == 1, running
+    # Its debug trace says the admission transaction started it (FastPathTrace), not a worker's claim.
+    marks = [line for line in log.read_text().splitlines() if "fast path" in line and job_id in line]
+    assert any("step: committed_started" in line for line in marks), marks
+
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    cluster.worker(WORKER_CONCURRENCY="2")  # its housekeeping expires the dead process's lease
+    ended = wait_until(lambda: (j := cluster.job(job_id))["status"] in ("succeeded", "failed") and j, 60,
+                       "the lease to expire")
+    assert ended["status"] == "failed" and ended["error"]["code"] == "interrupted", ended
+    assert ended["attempts"] == 1 and ended["cost_usd"] and ended["cost_usd"] > 0, ended
+    assert cluster.stats()["calls"] == 1

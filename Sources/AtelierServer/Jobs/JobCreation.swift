@@ -16,6 +16,15 @@ struct JobCreation {
     let req: Request
     /// An OpenAI-compatible route creates it (see `JobRecord.compatCaller`).
     var compatCaller = false
+    /// Its caller waits for the job's end (the compatible routes, `?wait`): it may start in its admission
+    /// transaction on this process's worker, skipping the queue's hop (the fast path, `JobStartNow`).
+    var startNow = false
+
+    init(req: Request, compatCaller: Bool = false, startNow: Bool? = nil) {
+        self.req = req
+        self.compatCaller = compatCaller
+        self.startNow = startNow ?? (compatCaller || (req.query[Double.self, at: "wait"] ?? 0) > 0)
+    }
 
     /// A generate job from JSON fields.
     func generate(_ input: ImageRequestInput) async throws -> Created {
@@ -80,7 +89,7 @@ struct JobCreation {
         let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
             kind: kind, params: params, options: options, inputs: inputs, owner: req.owner,
             idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens, budget: admitted.budget,
-            rateHit: admitted.rateHit, compatCaller: compatCaller)
+            rateHit: admitted.rateHit, compatCaller: compatCaller, startNow: startNow)
         return Created(job: job, created: created)
     }
 }

@@ -24,13 +24,15 @@ struct JobInput: Sendable {
 /// Creates jobs: stores the inputs' blobs, then `JobLifecycle.enqueue` commits the job, its input rows, its
 /// reservation, its caller's rate-limit hit and `job.queued` together, in the app's admission group commit (one
 /// transaction and one fsync for the creations that arrive together); wakes the workers. Honours Idempotency-Key.
+/// With `startNow` and a free slot on this process's worker, the same transaction may also claim the job, which
+/// then runs here at once (the fast path, `JobStartNow`).
 struct JobEnqueuer: Sendable {
     let app: Application
 
     func enqueue(
         kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [], owner: String,
         idempotencyKey: String?, estimatedInputTokens: Int = 0, budget: SpendBudget = .unlimited, rateHit: RateHit? = nil,
-        compatCaller: Bool = false
+        compatCaller: Bool = false, startNow: Bool = false
     ) async throws -> (job: JobRecord, created: Bool) {
         let services = app.atelier
         let hash = try requestHash(kind: kind, params: params, options: options, inputs: inputs)
@@ -51,6 +53,8 @@ struct JobEnqueuer: Sendable {
         var records: [ImageRecord] = []
         let lifecycle = app.lifecycle()
         let queued: JobLifecycle.Published
+        let worker = startNow ? app.jobWorker : nil
+        let start = worker?.reserveStart()
         do {
             for input in inputs {
                 switch input.source {
@@ -72,9 +76,11 @@ struct JobEnqueuer: Sendable {
                             height: image.height, bytes: image.bytes, now: now))
                 }
             }
+            FastPathTrace.mark("committing", job: jobID, logger: app.logger)
             queued = try await lifecycle.enqueue(
-                job, images: records, budget: budget, rateHit: rateHit, group: services.admissions)
+                job, images: records, budget: budget, rateHit: rateHit, group: services.admissions, startNow: start)
         } catch {
+            if start != nil { worker?.releaseStart() }
             if let refusal = error as? APIError, refusal.code == "spend_cap_reached" {
                 await WebhookNotices(database: app.db, clock: services.clock)
                     .capReached(refusal, owner: owner, model: params.model, estimatedCostNano: job.estimatedCostNano)
@@ -92,8 +98,14 @@ struct JobEnqueuer: Sendable {
             }
             throw error
         }
+        FastPathTrace.mark(queued.started == nil ? "committed" : "committed_started", job: jobID, logger: app.logger)
         services.metrics.jobEnqueued(kind: kind.rawValue)
         await lifecycle.deliver(queued)
+        if let worker, let admitted = queued.started, let running = queued.job {
+            worker.startAdmitted(running, admitted)
+            return (running, true)
+        }
+        if start != nil { worker?.releaseStart() }
         await services.hub.wakeWorkers()
         try? await services.relay?.announceWork()
         return (job, true)

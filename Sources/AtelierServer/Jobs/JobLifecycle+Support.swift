@@ -25,6 +25,8 @@ extension JobLifecycle {
         var overruns: [SpendLedger.Overrun] = []
         /// The job as the transition left it (nil when the transition removed it or changed several jobs).
         var job: JobRecord? = nil
+        /// `enqueue` with `startNow` claimed the job in its own transaction: how it was admitted upstream.
+        var started: JobStartNow.Admitted? = nil
     }
 
     /// Delivers what a committed transition recorded.

@@ -14,6 +14,7 @@ import SQLKit
 ///       │   cancel        │                                                   │
 ///       └──retry later, wait, abandon, expire──┘        retry ◀──────────────┘
 ///     finished ──delete / purge──▶ gone
+///     (new) ──enqueue and claim (the fast path: admitted and started in one transaction)──▶ running
 struct JobLifecycle: Sendable {
     let database: any Database
     let clock: AtelierClock
@@ -33,9 +34,12 @@ struct JobLifecycle: Sendable {
     /// A new job with its input image rows, its `job.queued` event (seq 1) and its reservation, after its caller's
     /// images-per-minute hit (`rateHit`). Given `group`, it commits in the next group commit (see `GroupCommit`)
     /// and its refusal rolls back only its own writes; alone, in a transaction of its own.
+    /// Given `startNow` (the fast path, see `JobStartNow`) and its admission agreeing, the job is also claimed in
+    /// the same transaction: `queued ──enqueue and claim──▶ running`, leased to `startNow.workerID`, with
+    /// `job.running` (seq 2) after `job.queued`; `Published.started` then says which upstream key it was admitted on.
     func enqueue(
         _ job: JobRecord, images: [ImageRecord], budget: SpendBudget, rateHit: RateHit? = nil,
-        group: GroupCommit<Published>? = nil
+        group: GroupCommit<Published>? = nil, startNow: JobStartNow? = nil
     ) async throws -> Published {
         let work: GroupCommit<Published>.Work = { db in
             if let rateHit { try await rateHit.apply(on: db, clock: clock) }
@@ -50,7 +54,28 @@ struct JobLifecycle: Sendable {
             try await SpendLedger(database: db).reserve(
                 jobID: try job.requireID(), owner: job.owner, amount: job.estimatedCostNano, budget: budget, now: clock.now())
             try step(.moneyMoved)
-            return Published(events: [event], job: job)
+            var published = Published(events: [event], job: job)
+            if let startNow, let admitted = try await startNow.admit(db, job) {
+                let now = clock.now()
+                guard
+                    let running = try self.job(
+                        try await sql(db).raw(
+                            """
+                            UPDATE jobs SET status = 'running', lease_owner = \(bind: startNow.workerID),
+                                lease_expires = \(bind: now + startNow.leaseSeconds), attempts = attempts + 1,
+                                started_at = \(bind: now), seq = seq + 1
+                            WHERE id = \(bind: try job.requireID()) AND status = 'queued'
+                            RETURNING *
+                            """
+                        ).first())
+                else { return published }
+                try step(.rowWritten)
+                published.events.append(try await publisher.record(JobEventType.running.rawValue, job: running, images: images, on: db))
+                try step(.eventStored)
+                published.job = running
+                published.started = admitted
+            }
+            return published
         }
         if let group { return try await group.commit(on: database, work) }
         return try await database.transaction(work)

@@ -36,7 +36,19 @@ struct JobRunner: Sendable {
         return await JobRunner(context: keyed, workerID: workerID).execute(job, isShuttingDown: isShuttingDown)
     }
 
-    private func execute(_ job: JobRecord, isShuttingDown: @Sendable () -> Bool) async -> Ending {
+    /// A job its admission transaction claimed and admitted upstream (the fast path, `JobStartNow`): `job.running`
+    /// is already stored, so the attempt goes straight to the handler with `upstreamKey`.
+    func runAdmitted(
+        _ job: JobRecord, upstreamKey: String?, gate: UpstreamGate?, isShuttingDown: @Sendable () -> Bool
+    ) async -> Ending {
+        var keyed = context
+        keyed.gate = gate
+        keyed.upstreamKey = upstreamKey
+        return await JobRunner(context: keyed, workerID: workerID).execute(job, announced: true, isShuttingDown: isShuttingDown)
+    }
+
+    /// `announced`: `job.running` is stored already (the fast path).
+    private func execute(_ job: JobRecord, announced: Bool = false, isShuttingDown: @Sendable () -> Bool) async -> Ending {
         let log = context.logger
         guard let jobID = job.id else { return .finished }
         let meter = AttemptMeter()
@@ -49,8 +61,11 @@ struct JobRunner: Sendable {
                 return .finished
             }
             context.metrics.queueWait(seconds: context.clock.now() - max(job.runAfter, job.createdAt))
-            try await context.publisher.publish(JobEventType.running.rawValue, job: job, images: try job.imagesBeforeOutput)
+            if !announced {
+                try await context.publisher.publish(JobEventType.running.rawValue, job: job, images: try job.imagesBeforeOutput)
+            }
             do {
+                FastPathTrace.mark("handler", job: jobID, logger: log)
                 let started = ContinuousClock.now
                 let outcome: JobOutcome
                 do {

@@ -12,6 +12,12 @@ public final class JobWorker: Sendable {
     let settings: AtelierConfig.Worker
     private let running = RunningJobs()
     private let stopping = Atomic<Bool>(false)
+    /// Running its loop (not yet draining): only then does it take jobs started at their admission.
+    private let accepting = Atomic<Bool>(false)
+    /// Slots taken by admissions whose transaction has not ended yet (see `reserveStart`).
+    private let reserved = Atomic<Int>(0)
+    private let claimedCount = Atomic<Int>(0)
+    private let startedAtAdmissionCount = Atomic<Int>(0)
 
     init(context: WorkerContext, hub: JobEventHub, settings: AtelierConfig.Worker) {
         self.id = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -21,7 +27,12 @@ public final class JobWorker: Sendable {
     }
 
     private var runner: JobRunner { JobRunner(context: context, workerID: id) }
-    public var inFlight: Int { running.count }
+    public var inFlight: Int { running.count + reserved.load(ordering: .acquiring) }
+    /// Jobs this worker took by a claim statement, and jobs it was given at their admission (the fast path).
+    public var claimed: Int { claimedCount.load(ordering: .relaxed) }
+    public var startedAtAdmission: Int { startedAtAdmissionCount.load(ordering: .relaxed) }
+    /// Its loop runs, so new jobs may start on it at their admission (tests wait for it).
+    var acceptsStarts: Bool { accepting.load(ordering: .acquiring) }
 
     /// Claims and runs one job inline; false when nothing was due. For tests and tools.
     @discardableResult
@@ -36,12 +47,48 @@ public final class JobWorker: Sendable {
     public func run() async {
         context.logger.info("worker started", metadata: ["worker": "\(id)", "concurrency": "\(settings.concurrency)"])
         let maintenance = Task { await maintain() }
+        accepting.store(true, ordering: .releasing)
         while !Task.isCancelled {
             await claimWhileCapacity()
             await hub.waitForWork(timeout: settings.pollSeconds)
         }
+        accepting.store(false, ordering: .releasing)
         maintenance.cancel()
         await drain()
+    }
+
+    /// The fast path: takes a slot for a job about to be created, if this worker runs and has one free. The job's
+    /// admission transaction then starts it when the queue would (`JobStartNow`); after its commit, `startAdmitted`
+    /// runs it or `releaseStart` gives the slot back.
+    func reserveStart() -> JobStartNow? {
+        guard accepting.load(ordering: .acquiring), !context.queue.killSwitchForced else { return nil }
+        while true {
+            let taken = reserved.load(ordering: .acquiring)
+            guard running.count + taken < settings.concurrency else { return nil }
+            if reserved.compareExchange(expected: taken, desired: taken + 1, ordering: .acquiringAndReleasing).exchanged { break }
+        }
+        return JobStartNow(
+            workerID: id, leaseSeconds: settings.leaseSeconds, perOwnerLimit: settings.perOwnerLimit, gate: context.gate)
+    }
+
+    /// The admission left the job queued (or failed): the slot is free again.
+    func releaseStart() {
+        reserved.subtract(1, ordering: .acquiringAndReleasing)
+    }
+
+    /// Runs a job its admission transaction claimed for this worker (`JobLifecycle.enqueue(… startNow:)`), in the
+    /// slot `reserveStart` took: registered like a claimed job (heartbeat, cancel, drain, `inFlight`).
+    func startAdmitted(_ job: JobRecord, _ admitted: JobStartNow.Admitted) {
+        defer { releaseStart() }
+        guard let jobID = job.id else { return }
+        startedAtAdmissionCount.add(1, ordering: .relaxed)
+        var gate = context.gate
+        if let rules = admitted.rules { gate?.upstream.rules = rules }
+        running.start(jobID) { [runner, gate] in
+            _ = await runner.runAdmitted(job, upstreamKey: admitted.upstreamKey, gate: gate) { self.stopping.load(ordering: .relaxed) }
+        } afterwards: { [hub] in
+            await hub.wakeWorkers()
+        }
     }
 
     /// Asks a running job to stop (its upstream request is aborted).
@@ -55,6 +102,7 @@ public final class JobWorker: Sendable {
             do {
                 let room = min(settings.concurrency - inFlight, Self.claimBatch)
                 let claimed = try await context.queue.claim(workerID: id, limit: room)
+                claimedCount.add(claimed.jobs.count, ordering: .relaxed)
                 for job in claimed.jobs { start(job, gate: claimed.gate) }
                 if claimed.jobs.count < room { return }
             } catch {
@@ -99,6 +147,11 @@ public final class JobWorker: Sendable {
 
     private func drain() async {
         stopping.store(true, ordering: .relaxed)
+        // An admission that took a slot before `accepting` turned off registers its job when it commits.
+        let admitting = ContinuousClock.now
+        while reserved.load(ordering: .acquiring) > 0 && ContinuousClock.now - admitting < .seconds(settings.shutdownGraceSeconds) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         let tasks = running.tasks
         guard !tasks.isEmpty else { return }
         context.logger.info("waiting for running jobs", metadata: ["count": "\(tasks.count)"])

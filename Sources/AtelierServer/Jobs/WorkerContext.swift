@@ -37,6 +37,7 @@ struct WorkerContext: Sendable {
         onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void = { _ in }
     ) async throws(ProviderError) -> ProviderResult {
         let started = ContinuousClock.now
+        FastPathTrace.mark("upstream_call", job: nil, logger: logger)
         attempt?.upstreamStarted()
         var request = request
         request.upstreamKey = upstreamKey

@@ -24,6 +24,7 @@ struct OpenAICompatibleController: RouteCollection {
     }
 
     @Sendable func generations(req: Request) async throws -> Response {
+        FastPathTrace.mark("entered", job: nil, logger: req.logger)
         let extra = try req.content.decode(GenerationBody.self)
         try Self.refuseURLFormat(extra.response_format)
         let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
@@ -58,6 +59,7 @@ struct OpenAICompatibleController: RouteCollection {
                 : try await finished(req, job: job)
         }
         response.headers.replaceOrAdd(name: "x-atelier-job-id", value: jobID.uuidString.lowercased())
+        FastPathTrace.mark("answering", job: jobID, logger: req.logger)
         return response
     }
 
