@@ -141,7 +141,7 @@ import Vapor
         defer { Task { await hub.unsubscribe(subscription) } }
         let prober = Task { () -> [String] in
             var probes: [String] = []
-            let deadline = ContinuousClock.now + .seconds(30)
+            let deadline = ContinuousClock.now + .seconds(120)  // the whole PostgreSQL lane runs in parallel on 2 cores
             while !Task.isCancelled && ContinuousClock.now < deadline {
                 if let probe = try? await a.enqueueGenerate(["prompt": "probe"]), let job = try? await a.jobRecord(probe) {
                     job.status = "canceled"  // never run; removed once B has heard one (B reads the event row)

@@ -22,14 +22,14 @@ extension Application {
         case .sqliteMemory:
             threadPool = NIOThreadPool(numberOfThreads: Self.sqliteThreads)
             databases.use(
-                .immediateTransactions(.sqlite(.memory, connectionPoolTimeout: poolTimeout), queueTimeout: poolTimeout),
+                .immediateTransactions(.sqlite(.memory, connectionPoolTimeout: poolTimeout), queueTimeout: Self.poolTimeout),
                 as: .sqlite)
         case .sqliteFile(let path):
             threadPool = NIOThreadPool(numberOfThreads: Self.sqliteThreads)
             try FileManager.default.createDirectory(
                 atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
             databases.use(
-                .immediateTransactions(.sqlite(.file(path), connectionPoolTimeout: poolTimeout), queueTimeout: poolTimeout),
+                .immediateTransactions(.sqlite(.file(path), connectionPoolTimeout: poolTimeout), queueTimeout: Self.poolTimeout),
                 as: .sqlite)
         case .postgres(let url):
             let (plain, schema) = Self.splitSearchPath(url)
