@@ -119,7 +119,11 @@ import VaporTesting
                 let passed = Mutex(0)
                 let killing = JobLifecycle(database: app.db, publisher: app.publisher()) { reached in
                     guard reached == step else { return }
-                    if passed.withLock({ $0 += 1; return $0 }) == 2 { throw Killed() }
+                    if passed.withLock({
+                        $0 += 1; return $0
+                    }) == 2 {
+                        throw Killed()
+                    }
                 }
                 await #expect(throws: Killed.self) {
                     _ = try await killing.enqueue(newJob(), images: [], budget: .unlimited, startNow: start)

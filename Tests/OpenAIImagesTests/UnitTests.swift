@@ -184,7 +184,8 @@ struct CodecTests {
                 var bad = encoded
                 bad.replaceSubrange(position...position, with: "*")
                 let refused = Base64FieldExtractor.extract(key: "b64_json", from: ByteBuffer(string: #"{"b64_json":"\#(bad)"}"#))
-                #expect(refused.blobs == [nil], "\(length) bytes, bad symbol at \(encoded.distance(from: encoded.startIndex, to: position))")
+                #expect(
+                    refused.blobs == [nil], "\(length) bytes, bad symbol at \(encoded.distance(from: encoded.startIndex, to: position))")
             }
         }
     }
