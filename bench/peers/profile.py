@@ -1,7 +1,8 @@
 """Where Atelier's added latency goes on the compatible route: `perf record` of `atelier serve` while N requests
 run one at a time, then the top symbols (self time). `bash bench/peers/run.sh` does not call it; run
 `/opt/atelier-bench/tools/bin/python bench/peers/profile.py --bin .build-release/release/atelier [--requests 40]`;
-`--route admission --requests 2000` profiles N `POST /v1/generate` (no wait) sent at once instead."""
+`--route admission --requests 2000 [--connections 64]` profiles N `POST /v1/generate` (no wait) sent by wrk over
+C connections instead (bench/peers/wrk_burst.py); perf.data stays in the printed directory for `perf report`."""
 import argparse
 import asyncio
 import os
@@ -11,6 +12,7 @@ import tempfile
 
 import gateways
 import load
+import wrk_burst
 from peers import BODY
 from processes import Processes
 
@@ -18,27 +20,32 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--bin", required=True)
 parser.add_argument("--requests", type=int, default=40)
 parser.add_argument("--route", default="Atelier /v1/images/generations")
+parser.add_argument("--connections", type=int, default=64, help="admission: wrk's connections")
 args = parser.parse_args()
 work_dir = tempfile.mkdtemp(prefix="atelier-profile.")
 processes = Processes(work_dir)
 try:
-    upstream = gateways.start_stand_in(processes, "stand-in", args.bin, 200, noise=True)
     admission = args.route == "admission"
+    # Admission as in the peers' in-flight run: a 30 s upstream with small images, so the jobs the workers claim
+    # meanwhile wait upstream rather than decode 3 MB images in this process.
+    upstream = gateways.start_stand_in(processes, "stand-in", args.bin, 30000 if admission else 200, noise=not admission)
     route = "Atelier /v1/generate?wait" if admission else args.route
     target = next(t for t in gateways.start_atelier(processes, args.bin, upstream, work_dir) if t.name == route)
-    asyncio.run(load.run(target.url, BODY, 4, 1, target.headers, target.check))
+    if not admission:
+        asyncio.run(load.run(target.url, BODY, 4, 1, target.headers, target.check))
     data = os.path.join(work_dir, "perf.data")
     perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(target.pid), "-o", data],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if admission:
-        result = asyncio.run(load.admission(target.url.split("?")[0], BODY, args.requests, target.headers))
-        summary = f"{result['admitted']} jobs sent at once, {result['jobs_per_s']:.0f} jobs/s, errors {result['errors']}"
+        result = wrk_burst.burst(target.url.split("?")[0], args.requests, args.connections, BODY, target.headers)
+        summary = (f"{args.requests} jobs over {min(args.connections, args.requests)} connections, "
+                   f"{result['per_s']:.0f} jobs/s, answers {result['statuses']}")
     else:
         result = asyncio.run(load.run(target.url, BODY, args.requests, 1, target.headers, target.check))
         summary = f"{result['count']} requests one at a time, p50 {result['p50_ms']:.1f} ms"
     perf.send_signal(2)
     perf.wait()
-    print(f"{args.route}: {summary}", file=sys.stderr)
+    print(f"{args.route}: {summary} (perf.data in {work_dir})", file=sys.stderr)
     report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,symbol", "--stdio",
                              "--percent-limit", "1.5", "-g", "none"], capture_output=True, text=True).stdout
     lines = "\n".join(line.rstrip() for line in report.splitlines() if line and not line.startswith("#"))
