@@ -53,6 +53,7 @@ public struct StandInCommand: AsyncCommand {
             options.rateWindowSeconds = signature.rateWindowSeconds ?? 60
             options.quotaExhausted = signature.outOfQuota
             try OpenAIStandIn.configure(app, options: options)
+            app.http.server.configuration.backlog = 4096  // as `serve`: thousands of connections opened at once
             app.logger.notice("OpenAI stand-in listening on http://\(hostname):\(port)/v1")
             try await app.execute()
         } catch {

@@ -1,16 +1,17 @@
 """Admission alone (bench/README.md, "Admission and group commit"): for each Atelier binary given, a fresh SQLite
 data directory, the stand-in at 30 s latency (the workers claim jobs meanwhile, as in the peers' in-flight run),
-then N `POST /v1/generate` (no wait) at once; jobs/s = N / time until the last 202. Several binaries run in the
-same invocation (before/after on one machine state). `--no-worker` leaves the workers' claims out.
+then the admission phase (admission_phase.py, through wrk): GET /healthz (the client's ceiling), N refused and N
+admitted `POST /v1/generate` (no wait) at once and over 64 connections; jobs/s = N / time until the last 202.
+Several binaries run in the same invocation (before/after on one machine state), alternating per round.
+`--no-worker` leaves the workers' claims out.
     cd bench/peers && /opt/atelier-bench/tools/bin/python admission.py --bin OLD --bin NEW --jobs 2000 --rounds 2"""
 import argparse
-import asyncio
 import os
 import sys
 import tempfile
 
 import gateways
-import load
+import admission_phase
 from peers import BODY
 from processes import Processes
 
@@ -34,11 +35,8 @@ def main():
                 name = f"atelier-{index}-{round}"
                 os.makedirs(os.path.join(work_dir, name))
                 target = gateways.start_atelier(processes, binary, upstream, os.path.join(work_dir, name), name=name)[1]
-                result = asyncio.run(load.admission(target.url.split("?")[0], BODY, args.jobs, target.headers))
-                print(f"| {binary} | {round + 1} | {result['admitted']:,} | {result['wall_s']:.2f} | "
-                      f"{result['jobs_per_s']:,.0f} | {result['errors']} |", flush=True)
-                if result["errors"]:
-                    print(f"  first error: {result['first_error']}", file=sys.stderr)
+                rows = admission_phase.run(target.url.split("/generate")[0], target.headers, BODY, args.jobs)
+                print(f"\n{binary}, round {round + 1}:\n" + "\n".join(admission_phase.markdown(rows)), flush=True)
                 processes.stop(name)
     finally:
         processes.stop_all()

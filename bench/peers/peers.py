@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 
+import admission_phase
 import gateways
 import load
 from processes import Processes, peak_rss_mib, reset_peak, rss_mib
@@ -93,13 +94,13 @@ def inflight_runs(processes, args, work_dir, skip):
         print(f"  {target.name} {args.inflight} in flight: p50 {result['p50_ms'] / 1000:.1f} s, errors {result['errors']}"
               + (f" ({result['first_error']})" if result["errors"] else ""), file=sys.stderr)
     atelier = next(t for t in targets if t.check == "job")
-    # First the same burst refused at validation (400, nothing written): the ceiling of this client, HTTP and routing.
-    refused = asyncio.run(load.admission(atelier.url.split("?")[0], {**BODY, "size": "7x7"}, args.inflight,
-                                         atelier.headers, accepted=(400,)))
-    admitted = asyncio.run(load.admission(atelier.url.split("?")[0], BODY, args.inflight, atelier.headers))
-    admitted["refused_per_s"], admitted["refused_errors"] = refused["jobs_per_s"], refused["errors"]
-    print(f"  Atelier admission: {admitted['jobs_per_s']:.0f} jobs/s, errors {admitted['errors']}; "
-          f"refused at validation: {refused['jobs_per_s']:.0f}/s, errors {refused['errors']}", file=sys.stderr)
+    # Through wrk (admission_phase.py): the client's ceiling (GET /healthz), the burst refused at validation (400,
+    # nothing written), then the burst admitted (202), all at once and over 64 connections.
+    admitted = admission_phase.summary(admission_phase.run(
+        atelier.url.split("/generate")[0], atelier.headers, BODY, args.inflight))
+    for row in admitted["rows"]:
+        print(f"  Atelier {row['what']}, {row['connections']} connections: {row['per_s']:.0f}/s, "
+              f"statuses {row['statuses']}", file=sys.stderr)
     return rows, admitted
 
 

@@ -1,5 +1,6 @@
 """Markdown tables and goals-vs-measured from the figures peers.py collects (`python report.py figures.json`
 re-renders a saved run)."""
+import admission_phase
 import json
 import sys
 
@@ -56,10 +57,14 @@ def inflight_table(figures):
         lines += ["", f"Atelier admission on SQLite: {admission['admitted']:,} `POST /v1/generate` sent at once, all "
                   f"answered in {admission['wall_s']:.2f} s = **{admission['jobs_per_s']:,.0f} jobs/s** "
                   f"({admission['errors']} errors)."]
-        if "refused_per_s" in admission:
+        if "refused_per_s" in admission and "rows" not in admission:
             lines[-1] += (f" The same burst refused at validation (`size` 7x7: 400, nothing written; sent just before), the ceiling of the "
                           f"client, HTTP and routing: {admission['refused_per_s']:,.0f} requests/s "
                           f"({admission['refused_errors']} errors).")
+        if "rows" in admission:  # through wrk (admission_phase.py)
+            lines += ["", "Admission through wrk (one C thread): the client's ceiling, the burst refused at validation, "
+                      "the burst admitted, on the in-flight run's Atelier (SQLite) after its run, workers claiming meanwhile.", ""]
+            lines += admission_phase.markdown(admission["rows"])
     return "\n".join(lines)
 
 

@@ -5,7 +5,8 @@
 #   swift build -c release --product atelier --scratch-path .build-release
 # Makes its Python environments once under BENCH_VENVS (default /opt/atelier-bench): LiteLLM 1.108.7 exactly
 # (never 1.107.0, a compromised release) in its own venv, and aiohttp + Flask + Pillow + requests for the load
-# generator and the Flask baseline. See bench/README.md for the figures and how to read them.
+# generator and the Flask baseline; installs Debian's wrk (the admission phase's load generator) when missing.
+# See bench/README.md for the figures and how to read them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${ATELIER_BIN:-.build-release/release/atelier}
@@ -21,6 +22,9 @@ installed=$("$venvs/litellm/bin/python" -c 'import importlib.metadata as m; prin
 if [[ ! -x $venvs/tools/bin/python ]] || ! "$venvs/tools/bin/python" -c 'import aiohttp, flask, PIL, requests' 2>/dev/null; then
   python3 -m venv --system-site-packages "$venvs/tools"
   "$venvs/tools/bin/pip" install -q aiohttp flask pillow requests
+fi
+if ! command -v wrk >/dev/null; then  # the admission phase's load generator (bench/peers/wrk_burst.py)
+  apt-get install -y -q wrk >/dev/null || { echo "bench/peers needs wrk (apt-get install wrk)" >&2; exit 2; }
 fi
 ulimit -n "$(ulimit -Hn)"  # 2,000 in flight: a client, a gateway and an upstream socket each
 exec "$venvs/tools/bin/python" bench/peers/peers.py --bin "$bin" --litellm-venv "$venvs/litellm" "$@"

@@ -4,7 +4,7 @@ import Vapor
 
 /// Global middleware for `/v1` and `/mcp`: works out the caller (API key, session cookie, or the local user when login is
 /// off), counts the request against the caller's requests-per-minute (per user and per key; per client address
-/// when anonymous) and puts `X-RateLimit-Limit/Remaining/Reset` on every `/v1` response, 429 past the limit.
+/// when anonymous; counted in batches, see `RateHitBatcher`) and puts `X-RateLimit-Limit/Remaining/Reset` on every `/v1` response, 429 past the limit.
 struct CallerResolver: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard req.url.path.hasPrefix("/v1/") || req.url.path == "/mcp" else { return try await next.respond(to: req) }
@@ -14,8 +14,9 @@ struct CallerResolver: AsyncMiddleware {
         let subjects =
             req.caller.map { RateLimitSubject.caller(.requests, owner: $0.owner, key: $0.keyID) }
             ?? [.address(req.remoteAddress?.ipAddress ?? "unknown")]
-        let decision = try await RateLimiter(database: req.db, clock: req.atelier.clock)
-            .hit(subjects, limit: req.caller?.limits.requestsPerMinute ?? access.requestsPerMinute)
+        let decision = try await req.atelier.requestHits.hit(
+            RateLimiter.Hit(subjects: subjects, limit: req.caller?.limits.requestsPerMinute ?? access.requestsPerMinute),
+            on: req.db, clock: req.atelier.clock, turns: req.atelier.admissions.writerTurns)
         let response: Response
         if let failure {
             response = APIErrorMiddleware.response(for: failure, request: req)

@@ -18,6 +18,8 @@ public struct AtelierServices: Sendable {
     let responseTaps = ResponseTaps()
     /// New jobs commit in groups: those created together share one transaction (see `GroupCommit`).
     let admissions = GroupCommit<JobLifecycle.Published>()
+    /// Requests-per-minute hits that arrive together share one statement (see `RateHitBatcher`).
+    let requestHits = RateHitBatcher()
 
     /// The registry as it stands now (shut-down models retired, near ones deprecated): requests check against it.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }

@@ -32,6 +32,9 @@ public func configure(_ app: Application, config: AtelierConfig, overrides: Serv
     app.useMiddleware(config: config)
     app.routes.defaultMaxBodySize = "1mb"
     app.http.server.configuration.idleTimeout = .seconds(Int64(config.access.httpIdleTimeoutSeconds))
+    // Connections opened at once past the listen queue (Vapor's default 256) are dropped and retried by the client's
+    // kernel 1, 3, 7… s later: a burst of 2,000 lost seconds there. The kernel caps it at net.core.somaxconn.
+    app.http.server.configuration.backlog = 4096
     ContentConfiguration.global.use(encoder: JSONEncoder.api, for: .json)
     try registerRoutes(app)
     app.lifecycle.use(SQLiteJournalLifecycle())

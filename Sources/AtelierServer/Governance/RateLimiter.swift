@@ -39,6 +39,57 @@ struct RateLimiter: Sendable {
         return Self.decision(highest: highest, limit: limit, windowStart: start, now: now)
     }
 
+    /// One hit of `hit(all:)`: its subjects, images or requests it counts, and its limit.
+    struct Hit: Sendable {
+        var subjects: [RateLimitSubject]
+        var cost: Int = 1
+        var limit: Int
+    }
+
+    /// Counts many hits in one statement (`RateHitBatcher`) and decides each as if they had been counted one after
+    /// another in this order: the upsert adds each subject's total and returns its count after all of them; a hit's
+    /// count is that minus what the hits after it added. One window (now) for all.
+    func hit(all hits: [Hit]) async throws -> [Decision] {
+        let now = clock.now()
+        let start = Int64(now) / Self.window * Self.window
+        let keyed = hits.map { hit in (subjects: Self.unique(hit.subjects.map(\.stored)), cost: Int64(hit.cost), limit: hit.limit) }
+        var added: [String: Int64] = [:]
+        var order: [String] = []
+        for hit in keyed {
+            for subject in hit.subjects {
+                if added[subject] == nil { order.append(subject) }
+                added[subject, default: 0] += hit.cost
+            }
+        }
+        guard !order.isEmpty else { return hits.map { Self.decision(highest: 0, limit: $0.limit, windowStart: start, now: now) } }
+        let values = order.map { subject -> SQLQueryString in "(\(bind: subject), \(bind: start), \(bind: added[subject]!))" }
+        let rows = try await database.sql.raw(
+            """
+            INSERT INTO rate_counters (subject, window_start, hits) VALUES \(SQLList(values, separator: SQLRaw(", ")))
+            ON CONFLICT (subject, window_start) DO UPDATE SET hits = rate_counters.hits + excluded.hits
+            RETURNING subject, hits
+            """
+        ).all()
+        var counted: [String: Int64] = [:]  // before this statement's hits, then running
+        for row in rows {
+            let subject = try row.decode(column: "subject", as: String.self)
+            counted[subject] = try row.decode(column: "hits", as: Int64.self) - (added[subject] ?? 0)
+        }
+        return keyed.map { hit in
+            var highest: Int64 = 0
+            for subject in hit.subjects {
+                counted[subject, default: 0] += hit.cost
+                highest = max(highest, counted[subject]!)
+            }
+            return Self.decision(highest: highest, limit: hit.limit, windowStart: start, now: now)
+        }
+    }
+
+    private static func unique(_ subjects: [String]) -> [String] {
+        var seen = Set<String>()
+        return subjects.filter { seen.insert($0).inserted }
+    }
+
     /// Decides as `hit` would, without counting (a read: no write, no commit).
     func peek(_ subjects: [RateLimitSubject], cost: Int = 1, limit: Int) async throws -> Decision {
         let now = clock.now()

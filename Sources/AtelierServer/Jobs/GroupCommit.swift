@@ -18,6 +18,8 @@ actor GroupCommit<Value: Sendable> {
         let continuation: CheckedContinuation<Value, any Error>
     }
 
+    /// Turns at SQLite's write lock, shared with the requests-per-minute batches (`RateHitBatcher`).
+    nonisolated let writerTurns = WriterTurns()
     /// The most members one transaction takes (it holds SQLite's write lock while they run).
     let maxMembers: Int
     private var pending: [Member] = []
@@ -80,7 +82,8 @@ actor GroupCommit<Value: Sendable> {
         let hook = beforeCommit
         do {
             try await beforeBegin?(group.count)
-            let outcomes = try await group[0].database.transaction { db -> [Result<Value, any Error>] in
+            let database = group[0].database
+            let outcomes = try await writerTurns.run { try await database.transaction { db -> [Result<Value, any Error>] in
                 var outcomes: [Result<Value, any Error>] = []
                 for member in group {
                     try await db.sql.raw("SAVEPOINT group_member").run()
@@ -96,7 +99,7 @@ actor GroupCommit<Value: Sendable> {
                 }
                 try await hook?(group.count)
                 return outcomes
-            }
+            } }
             commits += 1
             committedMembers += group.count
             for (member, outcome) in zip(group, outcomes) { member.continuation.resume(with: outcome) }
