@@ -66,30 +66,3 @@ import VaporTesting
         }
     }
 }
-
-/// `WriterTurns`: the admission group's transaction and the rate-limit batches never write at the same time.
-@Suite struct WriterTurnsTests {
-    actor Overlap {
-        var inside = 0, most = 0, order: [Int] = []
-        func enter(_ index: Int) { inside += 1; most = max(most, inside); order.append(index) }
-        func leave() { inside -= 1 }
-    }
-
-    @Test func twentyConcurrentTurnsNeverOverlap() async throws {
-        let turns = WriterTurns(), overlap = Overlap()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<20 {
-                group.addTask {
-                    try await turns.run {
-                        await overlap.enter(index)
-                        for _ in 0..<5 { await Task.yield() }  // a writer that awaits (its statements) mid-turn
-                        await overlap.leave()
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        #expect(await overlap.most == 1)
-        #expect(await overlap.order.sorted() == Array(0..<20))
-    }
-}

@@ -16,7 +16,7 @@ struct CallerResolver: AsyncMiddleware {
             ?? [.address(req.remoteAddress?.ipAddress ?? "unknown")]
         let decision = try await req.atelier.requestHits.hit(
             RateLimiter.Hit(subjects: subjects, limit: req.caller?.limits.requestsPerMinute ?? access.requestsPerMinute),
-            on: req.db, clock: req.atelier.clock, turns: req.atelier.admissions.writerTurns)
+            on: req.db, clock: req.atelier.clock)
         let response: Response
         if let failure {
             response = APIErrorMiddleware.response(for: failure, request: req)

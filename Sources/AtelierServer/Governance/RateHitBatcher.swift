@@ -11,7 +11,6 @@ actor RateHitBatcher {
     private struct Pending {
         let hit: RateLimiter.Hit
         let database: any Database
-        let turns: WriterTurns?
         let continuation: CheckedContinuation<RateLimiter.Decision, any Error>
     }
 
@@ -33,13 +32,13 @@ actor RateHitBatcher {
     }
 
     /// Counts `hit` in the next batch on `database` and returns its decision once that batch's statement returned.
-    /// On SQLite the statement waits for its turn among this process's writers (`turns`, the admission group's),
-    /// not at the write lock; on PostgreSQL (row locks, no single writer) it runs at once.
+    /// On SQLite the statement waits for its turn among this process's writers (`SQLiteWriteQueue`), not at the
+    /// write lock; on PostgreSQL (row locks, no single writer) it runs at once.
     func hit(
-        _ hit: RateLimiter.Hit, on database: any Database, clock: AtelierClock, turns: WriterTurns?
+        _ hit: RateLimiter.Hit, on database: any Database, clock: AtelierClock
     ) async throws -> RateLimiter.Decision {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append(Pending(hit: hit, database: database, turns: turns, continuation: continuation))
+            pending.append(Pending(hit: hit, database: database, continuation: continuation))
             let ready = watchers.filter { $0.count <= pending.count }
             watchers.removeAll { $0.count <= pending.count }
             for watcher in ready { watcher.continuation.resume() }
@@ -66,16 +65,7 @@ actor RateHitBatcher {
             pending.removeFirst(batch.count)
             do {
                 try await beforeStatement?(batch.count)
-                let hits = batch.map(\.hit), database = batch[0].database
-                let count: @Sendable () async throws -> [RateLimiter.Decision] = {
-                    try await RateLimiter(database: database, clock: clock).hit(all: hits)
-                }
-                let decisions =
-                    if let turns = batch[0].turns, database.sql.dialect.name == "sqlite" {
-                        try await turns.run(count)
-                    } else {
-                        try await count()
-                    }
+                let decisions = try await RateLimiter(database: batch[0].database, clock: clock).hit(all: batch.map(\.hit))
                 statements += 1
                 countedHits += batch.count
                 for (member, decision) in zip(batch, decisions) { member.continuation.resume(returning: decision) }

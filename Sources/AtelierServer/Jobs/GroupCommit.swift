@@ -18,8 +18,6 @@ actor GroupCommit<Value: Sendable> {
         let continuation: CheckedContinuation<Value, any Error>
     }
 
-    /// Turns at SQLite's write lock, shared with the requests-per-minute batches (`RateHitBatcher`).
-    nonisolated let writerTurns = WriterTurns()
     /// The most members one transaction takes (it holds SQLite's write lock while they run).
     let maxMembers: Int
     private var pending: [Member] = []
@@ -83,7 +81,7 @@ actor GroupCommit<Value: Sendable> {
         do {
             try await beforeBegin?(group.count)
             let database = group[0].database
-            let outcomes = try await writerTurns.run { try await database.transaction { db -> [Result<Value, any Error>] in
+            let outcomes = try await database.transaction { db -> [Result<Value, any Error>] in
                 var outcomes: [Result<Value, any Error>] = []
                 for member in group {
                     try await db.sql.raw("SAVEPOINT group_member").run()
@@ -99,7 +97,7 @@ actor GroupCommit<Value: Sendable> {
                 }
                 try await hook?(group.count)
                 return outcomes
-            } }
+            }
             commits += 1
             committedMembers += group.count
             for (member, outcome) in zip(group, outcomes) { member.continuation.resume(with: outcome) }
