@@ -24,7 +24,7 @@ extension OpenAIImagesClient {
         let contentType = response.headers.first(name: "content-type") ?? "application/json"
         let isEventStream = contentType.lowercased().contains("text/event-stream")
         // Only a tap whose caller is listening gets the body (no copies for jobs nobody waits on this way).
-        let tap = tap.flatMap { $0.start(contentType: contentType) ? $0 : nil }
+        let tap = tap.flatMap { $0.start(contentType: contentType, length: Self.forwardedLength(response.headers)) ? $0 : nil }
         var result: ProviderResult
         do {
             result =
@@ -45,6 +45,12 @@ extension OpenAIImagesClient {
         result.requestID = requestID
         result.rateLimitReset = RetryAfter.exhaustedReset(from: response.headers)
         return result
+    }
+
+    /// The body's announced length, if the chunks the tap gets are those bytes (not decompressed from fewer).
+    static func forwardedLength(_ headers: HTTPHeaders) -> Int? {
+        guard (headers.first(name: "content-encoding") ?? "identity").lowercased() == "identity" else { return nil }
+        return headers.first(name: "content-length").flatMap(Int.init)
     }
 
     /// Reads the body chunk by chunk, decoding each `b64_json` as it arrives: the body is never held whole.

@@ -16,6 +16,8 @@ import VaporTesting
             let b64 = try #require(response.json[path: "data.0.b64_json"] as? String)
             let answered = try #require(Data(base64Encoded: b64))
             #expect(answered.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            // The upstream's length is forwarded with its bytes (no chunked framing).
+            #expect(response.headers.first(name: .contentLength).flatMap(Int.init) == response.body.readableBytes)
             let jobID = try #require(response.headers.first(name: "x-atelier-job-id"))
             // The output's write is held, so the job cannot have committed: the answer did not wait for it.
             #expect(try await app.job(jobID)["status"] as? String == "running")
@@ -60,6 +62,26 @@ import VaporTesting
 
     /// One `POST /v1/images/generations` through the real client and the stand-in, with a worker running and
     /// output writes going through `writes`.
+    @Test func anUpstreamBodyCutShortCutsTheCallersAnswerShort() async throws {
+        try await StandInServer.run { standIn in
+            try await withTestApp(try UpstreamEndToEndTests.config(standIn)) { app in
+                let worker = app.makeJobWorker()
+                let running = Task { await worker.run() }
+                defer { running.cancel() }
+                try await standIn.inject([["kind": "truncate"]])
+                // The head (200, the upstream's length) was forwarded; half the body came, then the upstream left:
+                // the caller's answer ends as broken, never as a shorter body that looks whole.
+                var headers: HTTPHeaders = [:]
+                headers.contentType = .json
+                headers.bearerAuthorization = BearerAuthorization(token: "local-tool")
+                let body = #"{"prompt":"a lighthouse","model":"gpt-image-1.5","size":"1024x1024","quality":"low"}"#
+                let request = TestingHTTPRequest(
+                    method: .POST, url: .init(path: "v1/images/generations"), headers: headers, body: ByteBuffer(string: body))
+                await #expect(throws: (any Error).self) { _ = try await app.testing().performTest(request: request) }
+            }
+        }
+    }
+
     static func generate(
         writes: OutputWrites, _ body: (Application, StandInServer, TestingHTTPResponse) async throws -> Void
     ) async throws {

@@ -10,6 +10,7 @@ import Testing
 struct ResponseTapTests {
     final class Collected: Sendable {
         let parts = Mutex<(head: String?, body: Data, ended: Bool, other: Int)>((nil, Data(), false, 0))
+        let length = Mutex<Int?>(nil)
         let listening: Bool
         init(listening: Bool) { self.listening = listening }
 
@@ -17,7 +18,9 @@ struct ResponseTapTests {
             ProviderResponseTap { [self] part in
                 parts.withLock { state in
                     switch part {
-                    case .start(let type): state.head = type
+                    case .start(let type, let count):
+                        state.head = type
+                        length.withLock { $0 = count }
                     case .bytes(let chunk): chunk.withUnsafeBytes { state.body.append(contentsOf: $0) }
                     case .end: state.ended = true
                     case .cutShort: state.other += 1
@@ -40,6 +43,8 @@ struct ResponseTapTests {
             let wire = try JSONDecoder().decode(OpenAIWire.ImagesResponse.self, from: body)
             #expect(wire.data?.first?.b64_json.flatMap { Data(base64Encoded: $0) } == result.images.first)
             #expect(wire.usage?.domain == result.usage)
+            // The announced length is that of the bytes the tap got: the caller's answer can carry it.
+            #expect(collected.length.withLock { $0 } == body.count)
         }
     }
 

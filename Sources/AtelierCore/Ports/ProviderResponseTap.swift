@@ -5,8 +5,9 @@ import Foundation
 /// `send` never waits (the job's storage must not depend on how fast a caller reads).
 public final class ProviderResponseTap: Sendable, Equatable {
     public enum Part: Sendable {
-        /// A 2xx head arrived with this content type.
-        case start(contentType: String)
+        /// A 2xx head arrived with this content type, and the body's byte count if the head gave one for the bytes
+        /// the tap will see (not for a compressed body).
+        case start(contentType: String, length: Int?)
         /// A chunk as the transport received it (not copied; the HTTP client's buffer).
         case bytes(any ResponseBodyChunk)
         /// The body arrived whole.
@@ -21,7 +22,7 @@ public final class ProviderResponseTap: Sendable, Equatable {
     public init(_ receive: @escaping @Sendable (Part) -> Bool) { self.receive = receive }
 
     /// Sends the head: true if the body is wanted (someone is listening), false if the tap can be dropped.
-    public func start(contentType: String) -> Bool { receive(.start(contentType: contentType)) }
+    public func start(contentType: String, length: Int? = nil) -> Bool { receive(.start(contentType: contentType, length: length)) }
 
     public func send(_ part: Part) { _ = receive(part) }
 

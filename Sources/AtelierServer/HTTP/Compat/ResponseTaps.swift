@@ -9,7 +9,8 @@ import Synchronization
 /// refusal, another instance ran it, a provider without an upstream), the listener is told and reads the stored job.
 final class ResponseTaps: Sendable {
     enum Head: Sendable {
-        case upstream(contentType: String)
+        /// `length`: the body's byte count when the upstream announced it (and the bytes are forwarded as they are).
+        case upstream(contentType: String, length: Int?)
         case jobEnded
     }
 
@@ -17,20 +18,20 @@ final class ResponseTaps: Sendable {
         /// Exactly one element.
         let head: AsyncStream<Head>
         /// After `.upstream`: the body's parts up to `.end` or `.cutShort`.
-        let body: AsyncStream<ProviderResponseTap.Part>
+        let body: ForwardedBody
     }
 
     private struct Waiting {
         var head: AsyncStream<Head>.Continuation
-        var body: AsyncStream<ProviderResponseTap.Part>.Continuation
+        var body: ForwardedBody
     }
 
     private let waiting = Mutex<[UUID: Waiting]>([:])
 
     func listen(_ jobID: UUID) -> Listener {
         let (head, headContinuation) = AsyncStream.makeStream(of: Head.self)
-        let (body, bodyContinuation) = AsyncStream.makeStream(of: ProviderResponseTap.Part.self)
-        waiting.withLock { $0[jobID] = Waiting(head: headContinuation, body: bodyContinuation) }
+        let body = ForwardedBody()
+        waiting.withLock { $0[jobID] = Waiting(head: headContinuation, body: body) }
         return Listener(head: head, body: body)
     }
 
@@ -39,7 +40,6 @@ final class ResponseTaps: Sendable {
         guard let listener = waiting.withLock({ $0.removeValue(forKey: jobID) }) else { return }
         listener.head.yield(.jobEnded)
         listener.head.finish()
-        listener.body.finish()
     }
 
     var listening: Int { waiting.withLock { $0.count } }
@@ -62,32 +62,31 @@ final class ResponseTaps: Sendable {
     private func tap(for jobID: UUID, attached: AttachedBody) -> ProviderResponseTap {
         ProviderResponseTap { [self] part in
             switch part {
-            case .start(let contentType):
+            case .start(let contentType, let length):
                 guard let listener = waiting.withLock({ $0.removeValue(forKey: jobID) }) else { return false }
                 attached.set(listener.body)
-                listener.head.yield(.upstream(contentType: contentType))
+                listener.head.yield(.upstream(contentType: contentType, length: length))
                 listener.head.finish()
             case .bytes:
-                attached.get()?.yield(part)
+                attached.get()?.send(part)
             case .end, .cutShort:
                 guard let body = attached.take() else { return false }
-                body.yield(part)
-                body.finish()
+                body.send(part)
             }
             return true
         }
     }
 
     fileprivate final class AttachedBody: Sendable {
-        private let body = Mutex<AsyncStream<ProviderResponseTap.Part>.Continuation?>(nil)
+        private let body = Mutex<ForwardedBody?>(nil)
         private let attached = Atomic<Bool>(false)
         var wasAttached: Bool { attached.load(ordering: .acquiring) }
-        func set(_ continuation: AsyncStream<ProviderResponseTap.Part>.Continuation) {
-            body.withLock { $0 = continuation }
+        func set(_ forwarded: ForwardedBody) {
+            body.withLock { $0 = forwarded }
             attached.store(true, ordering: .releasing)
         }
-        func get() -> AsyncStream<ProviderResponseTap.Part>.Continuation? { body.withLock { $0 } }
-        func take() -> AsyncStream<ProviderResponseTap.Part>.Continuation? {
+        func get() -> ForwardedBody? { body.withLock { $0 } }
+        func take() -> ForwardedBody? {
             body.withLock { value in
                 defer { value = nil }; return value
             }

@@ -29,38 +29,22 @@ enum UpstreamPassThrough {
         } onCancel: {
             taps.stopListening(jobID)
         }
-        guard case .upstream(let contentType)? = head else { return .stored(try await ended.value) }
+        guard case .upstream(let contentType, let length)? = head else { return .stored(try await ended.value) }
         guard contentType.lowercased().contains("text/event-stream") == wantsEventStream else {
             // e.g. `stream=true` without partial images: the upstream answered JSON; answer from the stored job.
             return .stored(try await ended.value)
         }
         ended.cancel()
-        return .forwarded(response(contentType: contentType, body: listener.body))
+        return .forwarded(response(contentType: contentType, length: length, body: listener.body))
     }
 
-    private struct CutShort: Error {}
-
-    /// The client's own buffer as it is (no copy); other chunks copied once.
-    private static func buffer(_ chunk: any ResponseBodyChunk) -> ByteBuffer {
-        (chunk as? ByteBufferChunk)?.buffer ?? chunk.withUnsafeBytes { ByteBuffer(bytes: $0) }
-    }
-
-    private static func response(contentType: String, body: AsyncStream<ProviderResponseTap.Part>) -> Response {
+    private static func response(contentType: String, length: Int?, body: ForwardedBody) -> Response {
         let response = Response(status: .ok)
         response.headers.replaceOrAdd(name: .contentType, value: contentType)
         if contentType.contains("event-stream") { response.headers.replaceOrAdd(name: .cacheControl, value: "no-cache") }
-        response.body = .init(asyncStream: { writer in
-            for await part in body {
-                switch part {
-                case .bytes(let chunk): try await writer.write(.buffer(buffer(chunk)))
-                case .end: return try await writer.write(.end)
-                case .cutShort, .start: break
-                }
-                if case .cutShort = part { break }
-            }
-            // Cut short: the caller sees a broken response (as it would from OpenAI) and its SDK retries.
-            try await writer.write(.error(CutShort()))
-        })
+        // The upstream's length when it sent one for these very bytes: no chunk framing; a cut-short body still
+        // ends the connection early, so the caller sees fewer bytes than announced.
+        response.body = .init(stream: { body.start($0) }, count: length ?? -1)
         return response
     }
 }
