@@ -18,6 +18,8 @@ public struct AtelierServices: Sendable {
     let responseTaps = ResponseTaps()
     /// New jobs commit in groups: those created together share one transaction (see `GroupCommit`).
     let admissions = GroupCommit<JobLifecycle.Published>()
+    /// Jobs that succeed together commit together (see `JobLifecycle.succeed`).
+    let completions = GroupCommit<JobLifecycle.Published?>()
     /// Requests-per-minute hits that arrive together share one statement (see `RateHitBatcher`).
     let requestHits = RateHitBatcher()
 
@@ -82,6 +84,7 @@ extension Application {
             liveRegistry: services.liveRegistry, clock: services.clock, logger: logger, metrics: services.metrics)
         context.gate = gate
         context.responseTaps = services.responseTaps
+        context.completions = services.completions
         return JobWorker(context: context, hub: services.hub, settings: services.config.worker)
     }
 }

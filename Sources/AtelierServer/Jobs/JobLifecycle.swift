@@ -21,6 +21,8 @@ struct JobLifecycle: Sendable {
     let publisher: JobEventPublisher
     /// Tests only: called after each step inside a transition's transaction (see `Step`).
     var faultAfter: (@Sendable (Step) throws -> Void)?
+    /// Successes commit in groups when set: those that end together share one transaction (see `GroupCommit`).
+    var completions: GroupCommit<Published?>? = nil
 
     init(database: any Database, publisher: JobEventPublisher, faultAfter: (@Sendable (Step) throws -> Void)? = nil) {
         self.database = database
@@ -268,11 +270,12 @@ struct JobLifecycle: Sendable {
 
     /// Commits the outcome while `workerID` holds the lease: one row write (status, result, usage, cost), the
     /// output rows, the settlement and `job.succeeded` built from the values in hand. Nil when the lease was lost
-    /// (a re-run can never add a second set of images or a second charge).
+    /// (a re-run can never add a second set of images or a second charge). With `completions`, it commits in the
+    /// next group commit, in a SAVEPOINT of its own: its failure rolls back only its own writes.
     func succeed(_ jobID: UUID, kind: JobKind, workerID: String, with success: Success) async throws -> Published? {
         let now = clock.now()
         let outcome = success.outcome
-        return try await database.transaction { db -> Published? in
+        let write: @Sendable (any Database) async throws -> Published? = { db in
             guard
                 let job = try job(
                     try await sql(db).raw(
@@ -311,6 +314,8 @@ struct JobLifecycle: Sendable {
             try step(.eventStored)
             return Published(events: events, overruns: overruns, job: job)
         }
+        if let completions { return try await completions.commit(on: database, write) }
+        return try await database.transaction { try await write($0) }
     }
 
     /// How a running attempt ends without success, and what it is charged.

@@ -24,11 +24,17 @@ struct WorkerContext: Sendable {
     var responseTaps: ResponseTaps? = nil
     /// Set by `JobRunner` for the attempt it runs: where the upstream's answer is forwarded as it arrives.
     var responseTap: ProviderResponseTap? = nil
+    /// Successes that end together commit together (`JobLifecycle.completions`).
+    var completions: GroupCommit<JobLifecycle.Published?>? = nil
 
     /// As it stands now: a job claimed after its model's shutdown date fails without reaching the upstream.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
     var costs: CostCalculator { CostCalculator(registry: liveRegistry.current) }
-    var lifecycle: JobLifecycle { JobLifecycle(database: database, publisher: publisher) }
+    var lifecycle: JobLifecycle {
+        var lifecycle = JobLifecycle(database: database, publisher: publisher)
+        lifecycle.completions = completions
+        return lifecycle
+    }
     var images: ImageStore { ImageStore(database: database, blobs: blobs, clock: clock) }
 
     /// The upstream call, timed for `atelier_upstream_seconds` (so Atelier's own share of a job's time shows).
