@@ -20,23 +20,7 @@ struct RateLimiter: Sendable {
 
     /// Adds `cost` hits to each subject and decides against `limit`; the most used subject decides.
     func hit(_ subjects: [RateLimitSubject], cost: Int = 1, limit: Int) async throws -> Decision {
-        let subjects = subjects.map(\.stored)
-        let now = clock.now()
-        let start = Int64(now) / Self.window * Self.window
-        let sql = database.sql
-        let values = subjects.map { subject -> SQLQueryString in "(\(bind: subject), \(bind: start), \(bind: Int64(cost)))" }
-        let rows =
-            subjects.isEmpty
-            ? []
-            : try await sql.raw(
-                """
-                INSERT INTO rate_counters (subject, window_start, hits) VALUES \(SQLList(values, separator: SQLRaw(", ")))
-                ON CONFLICT (subject, window_start) DO UPDATE SET hits = rate_counters.hits + excluded.hits
-                RETURNING hits
-                """
-            ).all()
-        let highest = try rows.map { try $0.decode(column: "hits", as: Int64.self) }.max() ?? 0
-        return Self.decision(highest: highest, limit: limit, windowStart: start, now: now)
+        try await hit(all: [Hit(subjects: subjects, cost: cost, limit: limit)])[0]
     }
 
     /// One hit of `hit(all:)`: its subjects, images or requests it counts, and its limit.
