@@ -18,10 +18,11 @@ struct OpenAIBatchHarness {
     let runner: OpenAIBatchRunner
 
     static func run(
-        options: StandInOptions = StandInOptions(), perOwnerLimit: Int = 100, _ body: (OpenAIBatchHarness) async throws -> Void
+        options: StandInOptions = StandInOptions(), perOwnerLimit: Int = 100, start: Double = 1_800_000_000,
+        _ body: (OpenAIBatchHarness) async throws -> Void
     ) async throws {
         try await StandInServer.run(options: options) { standIn in
-            let clock = ManualClock(1_800_000_000)
+            let clock = ManualClock(start)
             let config = try AtelierConfig.testing(openAI: try UpstreamEndToEndTests.config(standIn).openAI, perOwnerLimit: perOwnerLimit)
             try await withTestApp(config, overrides: .init(clock: clock.clock)) { app in
                 try await body(

@@ -2,6 +2,7 @@ import AtelierCore
 @testable import AtelierServer
 import AtelierTesting
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 import VaporTesting
@@ -42,6 +43,8 @@ import VaporTesting
             #expect(job[path: "error.code"] as? String == "model_retired")
             #expect(job[path: "error.message"] as? String == Self.replacementMessage)
             #expect(await provider.callCount == 0)
+            let ledger = try await app.db.sql.raw("SELECT state FROM spend_ledger WHERE job_id = \(bind: UUID(uuidString: id)!)").all()
+            #expect(try ledger.map { try $0.decode(column: "state", as: String.self) } == ["released"], "its reservation is released")
             let retried = try await app.send(.POST, "v1/jobs/\(id)/retry")
             #expect(retried.status == .badRequest)
             #expect(retried.errorField == "model")
@@ -89,6 +92,45 @@ import VaporTesting
                 #expect(try await app.send(.GET, "v1/models").json["default_model"] as? String == "gpt-image-2.5-sunburst")
             }
             #expect(logs.all.filter { $0.contains("the default model has shut down") }.count == 1)
+        }
+    }
+}
+
+/// An `openai_batch` batch held before its model's shutdown date and submitted after it: those jobs are never sent
+/// upstream; they fail naming the replacement, their reservations released, and the batch's other jobs go on.
+@Suite struct ModelDatesHeldBatchTests {
+    static var options: [String: Any] { ["size": "1024x1024", "quality": "low", "prompt": "a {{subject}}"] }
+
+    @Test func heldJobsOnAModelThatShutDownFailWithoutReachingTheUpstream() async throws {
+        try await OpenAIBatchHarness.run(start: ModelDatesTests.noon("2026-11-30")) { h in
+            let id = try await h.create(
+                Self.options.merging(["csv": batchCSV(rows: 2), "sweep": ["model": ["gpt-image-2", "gpt-image-1.5"]]]) { $1 })
+            h.clock.advance(by: 86_400)
+            try await h.runBatch(id)
+            let jobs = try await h.app.batchJobs(id)
+            let shutDown = jobs.filter { $0[path: "params.model"] as? String == "gpt-image-1.5" }
+            #expect(shutDown.count == 2)
+            #expect(shutDown.allSatisfy { $0["status"] as? String == "failed" && $0[path: "error.code"] as? String == "model_retired" })
+            #expect(shutDown.allSatisfy { $0[path: "error.message"] as? String == ModelDatesTests.replacementMessage })
+            let sent = try await h.imageCalls().compactMap { $0[path: "json.model"] as? String }
+            #expect(sent == ["gpt-image-2", "gpt-image-2"], "only the served model's lines went upstream")
+            #expect(try await h.batch(id)[path: "counts.succeeded"] as? Int == 2)
+            #expect(try await h.ledgerStates() == ["settled": 2, "released": 2])
+        }
+    }
+
+    @Test func aBatchWhoseEveryJobShutDownSendsNothingAndFails() async throws {
+        try await OpenAIBatchHarness.run(start: ModelDatesTests.noon("2026-11-30")) { h in
+            let id = try await h.create(Self.options.merging(["csv": batchCSV(rows: 3), "model": "gpt-image-1-mini"]) { $1 })
+            h.clock.advance(by: 86_400)
+            try await h.runBatch(id)
+            #expect(try await h.standIn.requests().isEmpty, "no file uploaded, no batch created")
+            let shown = try await h.batch(id)
+            #expect(shown["status"] as? String == "failed")
+            #expect(shown[path: "counts.failed"] as? Int == 3)
+            let jobs = try await h.app.batchJobs(id)
+            #expect(jobs.allSatisfy { ($0[path: "error.message"] as? String)?.contains("use 'gpt-image-2.5-flare' instead") == true })
+            #expect(try await h.ledgerStates() == ["released": 3])
         }
     }
 }

@@ -80,6 +80,30 @@ struct OpenAIBatchResults: Sendable {
         }
     }
 
+    /// Fails the batch's started jobs whose model has shut down (`registry` as it stands now) before the input
+    /// file is written, so none is sent upstream: each names the replacement and its reservation is released, as
+    /// a live job claimed after the date is. Returns how many.
+    func endShutDown(_ registry: ModelRegistry) async throws -> Int {
+        let shutDown = registry.retired.map(\.id)
+        guard !shutDown.isEmpty else { return 0 }
+        var ended = 0
+        while true {
+            let rows = try await app.db.sql.raw(
+                """
+                SELECT id, model FROM jobs WHERE batch_id = \(bind: batchID) AND status = 'running' AND lease_owner = \(bind: holder)
+                    AND model IN (\(binds: shutDown)) LIMIT 200
+                """
+            ).all()
+            if rows.isEmpty { return ended }
+            for row in rows {
+                let model = try row.decode(column: "model", as: String.self)
+                guard let refusal = registry.retirement(of: model) else { continue }
+                try await end(try row.decode(column: "id", as: UUID.self), .failed, code: refusal.code, message: refusal.message)
+                ended += 1
+            }
+        }
+    }
+
     private func end(_ jobID: UUID, _ status: JobStatus, error: ProviderError) async throws {
         let shown = CorrelatedError.publicMessage(
             code: error.code, detail: error.message, logger: app.logger, metadata: ["job": "\(jobID)"])

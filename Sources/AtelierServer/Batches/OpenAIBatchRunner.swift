@@ -6,8 +6,9 @@ import Vapor
 
 /// Runs `openai_batch` batches through OpenAI's Batch API, one step per call, with all its state in the batch's
 /// row (`OpenAIBatchState`), so any instance can take the next step after a restart:
-/// 1. submit: the held jobs start running under the batch's holder, the JSONL input is written and uploaded
-///    (file id stored), the OpenAI batch created (batch id stored, batch `running`);
+/// 1. submit: the held jobs start running under the batch's holder (those whose model has shut down meanwhile
+///    fail, never sent), the JSONL input is written and uploaded (file id stored), the OpenAI batch created
+///    (batch id stored, batch `running`);
 /// 2. poll with back-off (`pollDelay`) until the OpenAI batch is final;
 /// 3. read the output and error files line by line and finish each job (`OpenAIBatchResults`), then end the jobs
 ///    no line answered, and the batch.
@@ -95,12 +96,14 @@ struct OpenAIBatchRunner: Sendable {
         try await app.lifecycle().startHeldBatchJobs(batchID: batchID, holder: holder)
         var inputFileID = batch.upstreamInputFileID
         if inputFileID == nil {
+            // Held past its model's shutdown date: refused here, never sent upstream (as a queued live job is).
+            let shutDown = try await results(batchID).endShutDown(app.atelier.registry)
             let directory = URL(fileURLWithPath: app.atelier.config.dataDirectory).appendingPathComponent("batches")
             let input = try await OpenAIBatchInput(database: app.db, directory: directory).write(batchID: batchID, holder: holder)
             defer { try? FileManager.default.removeItem(at: input.file) }
             guard input.lines > 0 else {
-                // Every job was canceled in between: nothing runs upstream.
-                try await state.finish(batchID, status: .canceled, now: now)
+                // Every job was canceled in between, or its model shut down: nothing runs upstream.
+                try await state.finish(batchID, status: shutDown > 0 ? .failed : .canceled, now: now)
                 return
             }
             let file = try await client.uploadBatchInput(
