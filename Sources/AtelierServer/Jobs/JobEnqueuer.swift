@@ -96,7 +96,7 @@ struct JobEnqueuer: Sendable {
                 app.logger.error("could not store a job's inputs", metadata: ["error": "\(problem)"])
                 throw APIError.insufficientStorage(field: nil)
             }
-            throw error
+            throw TransientDatabaseError.wrapping(error, during: "admission")
         }
         FastPathTrace.mark(queued.started == nil ? "committed" : "committed_started", job: jobID, logger: app.logger)
         services.metrics.jobEnqueued(kind: kind.rawValue)

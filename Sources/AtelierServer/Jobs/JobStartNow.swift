@@ -24,7 +24,17 @@ struct JobStartNow: Sendable {
 
     /// In the admission transaction, after the job row and its reservation: whether `job` may start now. The gate's
     /// take (or, refused, its pause of the full lanes) is part of the same transaction.
+    /// Any failure here (a statement of the gate's) is a `TransientDatabaseError`: the creation fails with 503
+    /// `busy`, its savepoint rolled back, instead of a 500.
     func admit(_ db: any Database, _ job: JobRecord) async throws -> Admitted? {
+        do {
+            return try await decide(db, job)
+        } catch let error where !(error is CancellationError) {
+            throw TransientDatabaseError(during: "the upstream gate", underlying: error)
+        }
+    }
+
+    private func decide(_ db: any Database, _ job: JobRecord) async throws -> Admitted? {
         guard
             let row = try await db.sql.raw(
                 """

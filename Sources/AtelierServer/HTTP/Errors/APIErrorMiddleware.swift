@@ -36,6 +36,11 @@ struct APIErrorMiddleware: AsyncMiddleware {
         case is ConnectionPoolTimeoutError:
             // Every database connection stayed busy for the pool's whole wait: the server is overloaded, not broken.
             return describe(APIError.busy, request: request)
+        case let error where TransientDatabaseError.isTransient(error):
+            // Nothing was stored and the same request may succeed in a moment; what failed is for the log only.
+            request.logger.warning(
+                "database failure answered 503 busy", metadata: ["path": "\(request.url.path)", "error": "\(String(reflecting: error))"])
+            return describe(APIError.busy, request: request)
         case let error as any AbortError where [.unsupportedMediaType, .unprocessableEntity].contains(error.status):
             // Vapor's "no content type" / "cannot decode": a 400 that says what to send (every route documents 400).
             return (.badRequest, .init(code: "invalid_body", message: Self.bodyHint(request), field: nil), [:])
