@@ -50,6 +50,7 @@ extension JobRunner {
         do {
             guard let requeued = try await context.lifecycle.requeue(jobID, workerID: workerID, how, charge: amount)
             else { return false }
+            context.metrics.workerRequeued(reason: how.metricReason)
             if charge != .none {
                 context.metrics.spend(
                     model: job.model, nanoDollars: cost(of: charge, model: job.model) ?? job.estimatedCostNano ?? 0, images: 0)
@@ -92,6 +93,7 @@ extension JobRunner {
             status: status, code: code, message: message, retryable: retryable, costNano: cost(of: charge, model: model),
             release: charge == .none, refundAttempt: refundAttempt, upstreamKey: context.upstreamKey)
         if let ended = try await context.lifecycle.end(jobID, workerID: workerID, ending) {
+            context.metrics.workerFinished(status: status.rawValue)
             await context.lifecycle.deliver(ended)
         }
     }

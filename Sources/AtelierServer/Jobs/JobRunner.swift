@@ -121,6 +121,7 @@ struct JobRunner: Sendable {
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
             return
         }
+        context.metrics.workerFinished(status: JobStatus.succeeded.rawValue)
         let outputs = try outcome.images.filter { try $0.imageRole == .output }.count
         context.metrics.spend(model: job.model, nanoDollars: cost ?? 0, images: outputs)
         if let key = context.upstreamKey { context.metrics.upstreamSpend(key: key, nanoDollars: cost ?? 0, images: outputs) }

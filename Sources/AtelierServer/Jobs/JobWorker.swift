@@ -38,6 +38,8 @@ public final class JobWorker: Sendable {
     @discardableResult
     public func processNext() async throws -> Bool {
         guard let job = try await context.queue.claim(workerID: id) else { return false }
+        claimedCount.add(1, ordering: .relaxed)
+        context.metrics.workerClaimed(1)
         _ = await runner.run(job) { false }
         return true
     }
@@ -82,6 +84,7 @@ public final class JobWorker: Sendable {
         defer { releaseStart() }
         guard let jobID = job.id else { return }
         startedAtAdmissionCount.add(1, ordering: .relaxed)
+        context.metrics.workerStartedAtAdmission()
         var gate = context.gate
         if let rules = admitted.rules { gate?.upstream.rules = rules }
         running.start(jobID) { [runner, gate] in
@@ -103,6 +106,7 @@ public final class JobWorker: Sendable {
                 let room = min(settings.concurrency - inFlight, Self.claimBatch)
                 let claimed = try await context.queue.claim(workerID: id, limit: room)
                 claimedCount.add(claimed.jobs.count, ordering: .relaxed)
+                context.metrics.workerClaimed(claimed.jobs.count)
                 for job in claimed.jobs { start(job, gate: claimed.gate) }
                 if claimed.jobs.count < room { return }
             } catch {
