@@ -50,12 +50,14 @@ public func prepareCommandLine(_ app: Application) async throws {
     app.asyncCommands.use(BackupCommand(missingDatabase: missingDatabase), as: "backup")
     if command == "worker" {
         try await app.autoMigrate()
+        try await app.useSQLiteWAL()
         app.addJobLoops()
         app.addHousekeeping()
         if let relay = app.eventRelayLoop { app.backgroundServices.append(relay) }
     }
     if serves {
         try await app.autoMigrate()
+        try await app.useSQLiteWAL()
         if config.worker.enabled { app.addJobLoops() }
         app.addHousekeeping()
         if let relay = app.eventRelayLoop { app.backgroundServices.append(relay) }

@@ -4,10 +4,17 @@ import Vapor
 
 /// Turns on SQLite's WAL journal after boot, so a separate worker process can write while the server reads.
 struct SQLiteJournalLifecycle: LifecycleHandler {
-    func didBootAsync(_ app: Application) async throws {
-        if let sql = app.db as? any SQLDatabase, sql.dialect.name == "sqlite" {
-            try await sql.raw("PRAGMA journal_mode=WAL").run()
-        }
+    func didBootAsync(_ app: Application) async throws { try await app.useSQLiteWAL() }
+}
+
+extension Application {
+    /// Turns on SQLite's WAL journal unless the file has it already (it persists). Switching needs the database to
+    /// itself: `serve` and `worker` do it right after their migrations, before their loops start, since a worker's
+    /// write transaction during the switch failed the boot with "database is locked" (seen on fresh data folders).
+    func useSQLiteWAL() async throws {
+        guard let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" else { return }
+        let mode = try await sql.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+        if mode?.lowercased() != "wal" { try await sql.raw("PRAGMA journal_mode=WAL").run() }
     }
 }
 
