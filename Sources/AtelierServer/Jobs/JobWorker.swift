@@ -110,7 +110,7 @@ public final class JobWorker: Sendable {
                 for job in claimed.jobs { start(job, gate: claimed.gate) }
                 if claimed.jobs.count < room { return }
             } catch {
-                context.logger.error("claiming failed", metadata: ["error": "\(error)"])
+                context.logger.error("claiming failed", metadata: ["error": "\(String(reflecting: error))"])
                 return
             }
         }
