@@ -144,3 +144,68 @@ def test_signed_in_header_fits_375_px_and_no_favicon_404(browser: Browser, auth_
     assert page.request.get("/favicon.ico").status == 200
     assert page.request.get("/favicon.svg").headers["content-type"].startswith("image/svg+xml")
     ctx.close()
+
+
+def test_the_day_it_shuts_down_sdk_mcp_batches_and_picker_refuse_it(browser: Browser, dated):
+    """On the real clock, the day gpt-image-1.5 shuts down: the official SDK (generations, streaming, edits), the
+    MCP tools and batches are refused naming the replacement, nothing reaches the upstream, and the studio's
+    picker offers it only as a disabled "Retired" entry."""
+    import asyncio
+    import concurrent.futures
+    import io
+
+    import openai
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+    from PIL import Image
+
+    _, after = dated
+    replacement = "use 'gpt-image-2.5-sunburst' instead"
+    upstream_before = len([r for r in after.standin_requests() if r["path"].startswith("/v1/images")])
+    status, models = after.api("GET", "/v1/models")
+    assert {"id": "gpt-image-1.5", "retired_on": str(TODAY), "replacement": "gpt-image-2.5-sunburst"} in models["retired"]
+    assert "gpt-image-1.5" not in [m["id"] for m in models["data"]]
+
+    client = openai.OpenAI(base_url=after.base_url + "/v1", api_key="local-browser-tests", max_retries=0)
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), "teal").save(png, "PNG")
+    calls = [
+        lambda: client.images.generate(model="gpt-image-1.5", prompt="x", size="1024x1024"),
+        lambda: client.images.generate(model="gpt-image-1.5", prompt="x", stream=True, partial_images=1),
+        lambda: client.images.edit(model="gpt-image-1.5", prompt="x", image=("a.png", png.getvalue(), "image/png")),
+    ]
+    for call in calls:
+        with pytest.raises(openai.BadRequestError) as refused:
+            call()
+        assert refused.value.body["param"] == "model" and replacement in refused.value.body["message"]
+
+    async def mcp_tools():
+        async with create_mcp_http_client(headers={"Authorization": "Bearer local-browser-tests"}) as http_client:
+            async with streamable_http_client(after.base_url + "/mcp", http_client=http_client) as (read, write, *_):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+                    assert "gpt-image-1.5" not in tools["generate_image"].input_schema["properties"]["model"]["enum"]
+                    refused = await session.call_tool("generate_image", {"prompt": "x", "model": "gpt-image-1.5"})
+                    assert refused.is_error and refused.structured_content["error"]["code"] == "model_retired"
+                    assert replacement in refused.structured_content["error"]["message"]
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
+        pool.submit(lambda: asyncio.run(asyncio.wait_for(mcp_tools(), timeout=60))).result()
+
+    for mode in ("live", "openai_batch"):
+        status, body = after.api("POST", "/v1/batches", {"name": "late", "mode": mode, "prompt": "a {{s}}", "csv": "s\nfox\n",
+                                                         "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low"})
+        assert status == 400 and body["errors"][0]["code"] == "model_retired", body
+    assert len([r for r in after.standin_requests() if r["path"].startswith("/v1/images")]) == upstream_before
+
+    ctx = new_context(browser, after, width=375)
+    page = ctx.new_page()
+    page.goto("/")
+    option = page.locator("#panel-generate select[name=model] option[value='gpt-image-1.5']")
+    expect(option).to_be_disabled()
+    assert option.evaluate("o => o.parentElement.label") == "Retired"
+    assert page.locator("#panel-generate select[name=model]").input_value() != "gpt-image-1.5"
+    expect(page.locator("#deprecation-banner")).not_to_contain_text("gpt-image-1.5")
+    ctx.close()
