@@ -42,6 +42,30 @@ import VaporTesting
         }
     }
 
+    /// On the day three models shut down: one the upstream no longer lists is not "gone", one it lists with the
+    /// same date agrees, and one whose shutdown the upstream put off is reported, since Atelier refuses it meanwhile.
+    @Test func aShutDownModelTheUpstreamStillServesLaterIsReportedChanged() async throws {
+        try await StandInServer.run { standIn in
+            let registry = try ModelRegistry.bundled()
+            let upstream: [[String: Any]] = registry.models.filter { $0.id != "chatgpt-image-latest" }.map { model in
+                var entry: [String: Any] = ["id": model.id]
+                if let date = model.shutdownDate { entry["shutdown_date"] = date }
+                if model.id == "gpt-image-1.5" { entry["shutdown_date"] = "2027-01-15" }
+                return entry
+            }
+            try await standIn.setModels(upstream)
+            let clock = ManualClock(ModelDatesTests.noon("2026-12-01"))
+            try await withTestApp(try UpstreamEndToEndTests.config(standIn), overrides: .init(clock: clock.clock)) { app in
+                let report = try await app.send(.GET, "v1/admin/models/check").json
+                #expect(report["new"] as? [String] == [] && report["gone"] as? [String] == [], "\(report)")
+                let changed = report["changed"] as? [[String: Any]] ?? []
+                #expect(changed.count == 1, "\(changed)")
+                #expect(changed.first?["model"] as? String == "gpt-image-1.5" && changed.first?["field"] as? String == "shutdown_date")
+                #expect(changed.first?["registry"] as? String == "2026-12-01" && changed.first?["upstream"] as? String == "2027-01-15")
+            }
+        }
+    }
+
     @Test func offlineThereIsNothingToCompareWith() async throws {
         try await withTestApp(overrides: .init(provider: FakeImageProvider())) { app in
             let report = try await app.send(.GET, "v1/admin/models/check")

@@ -58,7 +58,9 @@ public struct ModelsCheckReport: Codable, Sendable, Equatable {
 
 extension ModelRegistry {
     /// Compares this registry with the upstream's list. Only image model ids count (the registry's
-    /// `upstream_model_prefixes`); ids the registry records as retired are neither new nor gone.
+    /// `upstream_model_prefixes`); ids the registry records as retired are neither new nor gone, but one the
+    /// upstream still lists with another shutdown date (or none: a shutdown put off) is reported changed, since
+    /// Atelier refuses it meanwhile.
     public func check(against upstream: [UpstreamModel]) -> ModelsCheckReport {
         let prefixes = upstreamModelPrefixes ?? ["gpt-image-", "chatgpt-image-"]
         let listed = Dictionary(
@@ -71,6 +73,10 @@ extension ModelRegistry {
             guard let other = listed[model.id], other.shutdownDate != model.shutdownDate else { return nil }
             return .init(model: model.id, field: "shutdown_date", registry: model.shutdownDate, upstream: other.shutdownDate)
         }
-        return ModelsCheckReport(new: new, gone: gone, changed: changed)
+        let postponed = retired.compactMap { entry -> ModelsCheckReport.Change? in
+            guard let other = listed[entry.id], other.shutdownDate != entry.retiredOn else { return nil }
+            return .init(model: entry.id, field: "shutdown_date", registry: entry.retiredOn, upstream: other.shutdownDate)
+        }
+        return ModelsCheckReport(new: new, gone: gone, changed: changed + postponed)
     }
 }
