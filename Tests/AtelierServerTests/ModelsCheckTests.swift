@@ -21,13 +21,7 @@ import VaporTesting
 
     @Test func newGoneAndChangedModelsAreReported() async throws {
         try await StandInServer.run { standIn in
-            let registry = try ModelRegistry.bundled()
-            var upstream: [[String: Any]] = registry.models.filter { $0.id != "gpt-image-2.6-flare" }.map { model in
-                var entry: [String: Any] = ["id": model.id]
-                if let date = model.shutdownDate { entry["shutdown_date"] = date }
-                if model.id == "gpt-image-2" { entry["shutdown_date"] = "2027-06-30" }
-                return entry
-            }
+            var upstream = try Self.upstreamList(without: "gpt-image-2.6-flare", dating: "gpt-image-2", "2027-06-30")
             upstream += [["id": "gpt-image-2.7-ember"], ["id": "gpt-5"], ["id": "gpt-image-1", "shutdown_date": "2026-10-23"]]
             try await standIn.setModels(upstream)
             try await withTestApp(try UpstreamEndToEndTests.config(standIn)) { app in
@@ -46,14 +40,7 @@ import VaporTesting
     /// same date agrees, and one whose shutdown the upstream put off is reported, since Atelier refuses it meanwhile.
     @Test func aShutDownModelTheUpstreamStillServesLaterIsReportedChanged() async throws {
         try await StandInServer.run { standIn in
-            let registry = try ModelRegistry.bundled()
-            let upstream: [[String: Any]] = registry.models.filter { $0.id != "chatgpt-image-latest" }.map { model in
-                var entry: [String: Any] = ["id": model.id]
-                if let date = model.shutdownDate { entry["shutdown_date"] = date }
-                if model.id == "gpt-image-1.5" { entry["shutdown_date"] = "2027-01-15" }
-                return entry
-            }
-            try await standIn.setModels(upstream)
+            try await standIn.setModels(try Self.upstreamList(without: "chatgpt-image-latest", dating: "gpt-image-1.5", "2027-01-15"))
             let clock = ManualClock(ModelDatesTests.noon("2026-12-01"))
             try await withTestApp(try UpstreamEndToEndTests.config(standIn), overrides: .init(clock: clock.clock)) { app in
                 let report = try await app.send(.GET, "v1/admin/models/check").json
@@ -63,6 +50,16 @@ import VaporTesting
                 #expect(changed.first?["model"] as? String == "gpt-image-1.5" && changed.first?["field"] as? String == "shutdown_date")
                 #expect(changed.first?["registry"] as? String == "2026-12-01" && changed.first?["upstream"] as? String == "2027-01-15")
             }
+        }
+    }
+
+    /// The bundled registry's models as the upstream would list them, without one and with another's date changed.
+    static func upstreamList(without missing: String, dating changed: String, _ date: String) throws -> [[String: Any]] {
+        try ModelRegistry.bundled().models.filter { $0.id != missing }.map { model in
+            var entry: [String: Any] = ["id": model.id]
+            if let shutdown = model.shutdownDate { entry["shutdown_date"] = shutdown }
+            if model.id == changed { entry["shutdown_date"] = date }
+            return entry
         }
     }
 
