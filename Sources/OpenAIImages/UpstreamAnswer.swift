@@ -7,12 +7,15 @@ import Synchronization
 /// One upstream call read through AsyncHTTPClient's delegate API: the head and every body part arrive on the
 /// connection's event loop. A tap that listens (`ProviderResponseTap.start` answered true) gets the head there, at
 /// once, and each part there too; the next part is read when the tap is done with the last one (the caller's
-/// connection took it). The decoder gets the same buffers through `body`, off the event loop, and never paces the
-/// read while a tap listens. Without a listening tap the decoder paces it: the next part is read once the decoder
-/// took the last one (the back-pressure of AsyncHTTPClient's async body).
+/// connection took it). The decoder gets the same buffers through `body`, off the event loop; it paces the read only
+/// when more than `decodeWindow` bytes wait for it (memory per call stays bounded when the CPU is short), so a
+/// caller is never held back by a decoder that keeps up.
 /// The tap sees `.end` when the body arrived whole and `.cutShort` when the call failed after its head.
 final class UpstreamAnswer: HTTPClientResponseDelegate, Sendable {
     typealias Response = Void
+
+    /// Bytes received and not yet taken by the decoder before the read waits for it.
+    static let decodeWindow = 1 << 20
 
     struct Head: Sendable {
         var status: Int
@@ -22,8 +25,10 @@ final class UpstreamAnswer: HTTPClientResponseDelegate, Sendable {
     private struct State {
         var forwarding = false
         var received = 0
-        /// The read waits for this when no tap listens: the decoder taking the last part.
-        var demand: EventLoopPromise<Void>?
+        /// Bytes handed to the decoder and not yet taken by it.
+        var queued = 0
+        /// The read waits for this while `queued` is over the window: the decoder catching up.
+        var room: EventLoopPromise<Void>?
         var complete = false
     }
 
@@ -56,28 +61,31 @@ final class UpstreamAnswer: HTTPClientResponseDelegate, Sendable {
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        let read = task.eventLoop.makePromise(of: Void.self)
-        let (tooMany, forwarding) = state.withLock { state in
+        let loop = task.eventLoop
+        let (tooMany, forwarding, room) = state.withLock { state -> (Bool, Bool, EventLoopFuture<Void>?) in
             state.received += buffer.readableBytes
-            guard state.received <= maxBytes else { return (true, false) }
-            if !state.forwarding { state.demand = read }
-            return (false, state.forwarding)
+            guard state.received <= maxBytes else { return (true, false, nil) }
+            state.queued += buffer.readableBytes
+            guard state.queued > Self.decodeWindow else { return (false, state.forwarding, nil) }
+            let room = loop.makePromise(of: Void.self)
+            state.room = room
+            return (false, state.forwarding, room.futureResult)
         }
-        guard !tooMany else {
-            read.fail(NIOTooManyBytesError(maxBytes: maxBytes))
-            return read.futureResult
-        }
+        guard !tooMany else { return loop.makeFailedFuture(NIOTooManyBytesError(maxBytes: maxBytes)) }
         partsIn.yield(buffer)
-        if forwarding, let tap { tap.send(.bytes(ByteBufferChunk(buffer)), written: { read.succeed() }) }
-        return read.futureResult
+        guard forwarding, let tap else { return room ?? loop.makeSucceededVoidFuture() }
+        let written = loop.makePromise(of: Void.self)
+        tap.send(.bytes(ByteBufferChunk(buffer)), written: { written.succeed() })
+        guard let room else { return written.futureResult }
+        return written.futureResult.and(room).map { _ in }
     }
 
     func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
-        let (demand, forwarding) = state.withLock { state in
-            defer { state.demand = nil }
-            return (state.demand, state.forwarding)
+        let (room, forwarding) = state.withLock { state in
+            defer { state.room = nil }
+            return (state.room, state.forwarding)
         }
-        demand?.fail(error)
+        room?.fail(error)
         heads.finish(throwing: error)
         partsIn.finish(throwing: error)
         // Cut short: the caller sees a broken answer, as it would from the upstream.
@@ -111,9 +119,11 @@ final class UpstreamAnswer: HTTPClientResponseDelegate, Sendable {
                     guard answer.state.withLock({ $0.complete }) else { throw CancellationError() }
                     return nil
                 }
-                answer.state.withLock { state in
-                    defer { state.demand = nil }
-                    return state.demand
+                answer.state.withLock { state -> EventLoopPromise<Void>? in
+                    state.queued -= part.readableBytes
+                    guard state.queued <= UpstreamAnswer.decodeWindow else { return nil }
+                    defer { state.room = nil }
+                    return state.room
                 }?.succeed()
                 return part
             }
