@@ -78,6 +78,12 @@ import VaporTesting
                 let request = TestingHTTPRequest(
                     method: .POST, url: .init(path: "v1/images/generations"), headers: headers, body: ByteBuffer(string: body))
                 await #expect(throws: (any Error).self) { _ = try await app.testing().performTest(request: request) }
+                // The caller's answer breaks as soon as the upstream's does (before the worker has handled it): the
+                // attempt is retried, not forwarded again, and the job ends before the app is torn down.
+                let job = try #require(try await JobRecord.query(on: app.db).first())
+                let ended = try await app.send(.GET, "v1/jobs/\(try job.requireID().uuidString.lowercased())?wait=30").json
+                #expect(ended["status"] as? String == "succeeded", "\(ended)")
+                #expect(try await standIn.stats()["generations"] as? Int == 2)
             }
         }
     }
