@@ -19,8 +19,7 @@ extension OpenAIImagesClient {
         let answer = UpstreamAnswer(tap: tap, maxBytes: maxResponseBytes)
         let call = httpClient.execute(request: request, delegate: answer, eventLoop: .indifferent, deadline: deadline, logger: logger)
         return try await withTaskCancellationHandler {
-            // Reading stopped early (an error answer, an error event, a failure): the call ends with it.
-            defer { call.cancel() }
+            defer { answer.stopReading(call) }
             return try await read(answer, stream: stream, eventPrefix: eventPrefix, box: box, onPartial: onPartial)
         } onCancel: {
             call.cancel()

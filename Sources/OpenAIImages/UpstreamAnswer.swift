@@ -101,6 +101,15 @@ final class UpstreamAnswer: HTTPClientResponseDelegate, Sendable {
         if forwarding { tap?.send(.end) }
     }
 
+    /// The decoder is done (an error answer, an error event, the end of an event stream, a failure). A call that
+    /// is not forwarded ends now; a forwarded one runs to the upstream's own end (its caller gets the rest, as it
+    /// would from the upstream), the parts left drained here so the window never holds it; cancellation and the
+    /// timeout still end it.
+    func stopReading(_ call: HTTPClient.Task<Void>) {
+        guard state.withLock({ $0.forwarding && !$0.complete }) else { return call.cancel() }
+        Task { for try await _ in body {} }
+    }
+
     /// The body's parts for the decoder, in order; throws the call's error (a `CancellationError` when the reading
     /// task was cancelled before the body was complete).
     var body: Body { Body(answer: self) }

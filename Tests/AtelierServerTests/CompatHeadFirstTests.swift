@@ -50,6 +50,33 @@ import Vapor
         }
     }
 
+    /// A forwarded event stream whose `error` event fails the attempt still reaches the caller whole, as the upstream
+    /// sent it (the decode stopping does not cut the caller's answer short); the job is retried by the usual rules.
+    @Test func anErrorEventMidStreamReachesTheCallerWithTheStreamsOwnEnd() async throws {
+        try await StandInServer.run { standIn in
+            try await withTestApp(try UpstreamEndToEndTests.config(standIn)) { app in
+                let worker = app.makeJobWorker()
+                let running = Task { await worker.run() }
+                defer { running.cancel() }
+                try await standIn.inject([["kind": "stream_error"]])
+                let response = try await app.postJSON(
+                    "v1/images/generations",
+                    [
+                        "prompt": "a lighthouse", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
+                        "stream": true, "partial_images": 2,
+                    ])
+                #expect(response.status == .ok && response.headers.contentType?.subType == "event-stream")
+                let text = String(buffer: response.body)
+                #expect(text.contains("event: image_generation.partial_image"))
+                #expect(text.hasSuffix("\n\n") && text.contains("event: error"), "the stream ends after its error event")
+                let jobID = try #require(response.headers.first(name: "x-atelier-job-id"))
+                let job = try await app.send(.GET, "v1/jobs/\(jobID)?wait=30").json
+                #expect(job["status"] as? String == "succeeded", "a server error is retried: \(job)")
+                #expect(try await standIn.stats()["generations"] as? Int == 2)
+            }
+        }
+    }
+
     /// Serves `app` on 127.0.0.1 (a free port), so a real client sees when the head and each part arrive.
     static func serve(_ app: Application) throws -> Int {
         app.http.server.configuration.hostname = "127.0.0.1"
