@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 import Synchronization
@@ -17,9 +17,9 @@ enum DirectFileWrite {
     private static let spare = Mutex<[UInt]>([])
     /// Glibc's module does not export `O_DIRECT` (it needs `_GNU_SOURCE`); its value per architecture.
     #if arch(arm64) || arch(arm)
-    private static let O_DIRECT: Int32 = 0o200000
+        private static let O_DIRECT: Int32 = 0o200000
     #else
-    private static let O_DIRECT: Int32 = 0o40000
+        private static let O_DIRECT: Int32 = 0o40000
     #endif
 
     /// Writes `data` to the new file `path` (created, exclusive, 0644) and fsyncs it; on a failure the file is left

@@ -13,66 +13,68 @@ import Vapor
 @Suite struct CompatHeadFirstTests {
     @Test(arguments: [0, 100_000])
     func theCallerHasTheHeadWhileTheUpstreamIsStillAnswering(stalledAfter bytes: Int) async throws {
-        try await StandInServer.run { standIn in
-            try await withTestApp(try UpstreamEndToEndTests.config(standIn)) { app in
-                let worker = app.makeJobWorker()
-                let running = Task { await worker.run() }
-                defer { running.cancel() }
-                // The stand-in sends its head and `bytes` of the body, then holds the rest (15 s at most).
-                try await standIn.inject([["kind": "stall", "bytes": bytes, "seconds": 15]])
-                let port = try Self.serve(app)
-                do {
-                    let response = try await HTTPClient.shared.execute(Self.generation(port: port), timeout: .seconds(60))
-                    #expect(response.status == .ok)
-                    let length = try #require(response.headers.first(name: "content-length").flatMap(Int.init))
-                    var body = ByteBuffer()
-                    var parts = response.body.makeAsyncIterator()
-                    while body.readableBytes < bytes, var part = try await parts.next() { body.writeBuffer(&part) }
-                    #expect(body.readableBytes == bytes)
-                    // The upstream was still holding the rest: the head and what came reached the caller before it.
-                    #expect(try await standIn.release() == 1, "the caller had the head only after the upstream's whole body")
-                    while var part = try await parts.next() { body.writeBuffer(&part) }
-                    #expect(body.readableBytes == length)
-                    let answer = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
-                    let b64 = try #require((answer?["data"] as? [[String: Any]])?.first?["b64_json"] as? String)
-                    let jobID = try #require(response.headers.first(name: "x-atelier-job-id"))
-                    let job = try await app.send(.GET, "v1/jobs/\(jobID)?wait=30").json
-                    #expect(job["status"] as? String == "succeeded", "\(job)")
-                    let url = try #require(job[path: "images.0.url"] as? String)
-                    let stored = try await app.send(.GET, String(url.dropFirst()))
-                    #expect(Data(stored.body.readableBytesView) == Data(base64Encoded: b64), "the stored image is the one answered")
-                } catch {
-                    await app.server.shutdown()
-                    throw error
-                }
+        try await CompatHeadFirstTests.withWorkingApp { app, standIn in
+            // The stand-in sends its head and `bytes` of the body, then holds the rest (15 s at most).
+            try await standIn.inject([["kind": "stall", "bytes": bytes, "seconds": 15]])
+            let port = try Self.serve(app)
+            do {
+                let response = try await HTTPClient.shared.execute(Self.generation(port: port), timeout: .seconds(60))
+                #expect(response.status == .ok)
+                let length = try #require(response.headers.first(name: "content-length").flatMap(Int.init))
+                var body = ByteBuffer()
+                var parts = response.body.makeAsyncIterator()
+                while body.readableBytes < bytes, var part = try await parts.next() { body.writeBuffer(&part) }
+                #expect(body.readableBytes == bytes)
+                // The upstream was still holding the rest: the head and what came reached the caller before it.
+                #expect(try await standIn.release() == 1, "the caller had the head only after the upstream's whole body")
+                while var part = try await parts.next() { body.writeBuffer(&part) }
+                #expect(body.readableBytes == length)
+                let answer = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+                let b64 = try #require((answer?["data"] as? [[String: Any]])?.first?["b64_json"] as? String)
+                let jobID = try #require(response.headers.first(name: "x-atelier-job-id"))
+                let job = try await app.send(.GET, "v1/jobs/\(jobID)?wait=30").json
+                #expect(job["status"] as? String == "succeeded", "\(job)")
+                let url = try #require(job[path: "images.0.url"] as? String)
+                let stored = try await app.send(.GET, String(url.dropFirst()))
+                #expect(Data(stored.body.readableBytesView) == Data(base64Encoded: b64), "the stored image is the one answered")
+            } catch {
                 await app.server.shutdown()
+                throw error
             }
+            await app.server.shutdown()
         }
     }
 
     /// A forwarded event stream whose `error` event fails the attempt still reaches the caller whole, as the upstream
     /// sent it (the decode stopping does not cut the caller's answer short); the job is retried by the usual rules.
     @Test func anErrorEventMidStreamReachesTheCallerWithTheStreamsOwnEnd() async throws {
+        try await CompatHeadFirstTests.withWorkingApp { app, standIn in
+            try await standIn.inject([["kind": "stream_error"]])
+            let response = try await app.postJSON(
+                "v1/images/generations",
+                [
+                    "prompt": "a lighthouse", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
+                    "stream": true, "partial_images": 2,
+                ])
+            #expect(response.status == .ok && response.headers.contentType?.subType == "event-stream")
+            let text = String(buffer: response.body)
+            #expect(text.contains("event: image_generation.partial_image"))
+            #expect(text.hasSuffix("\n\n") && text.contains("event: error"), "the stream ends after its error event")
+            let jobID = try #require(response.headers.first(name: "x-atelier-job-id"))
+            let job = try await app.send(.GET, "v1/jobs/\(jobID)?wait=30").json
+            #expect(job["status"] as? String == "succeeded", "a server error is retried: \(job)")
+            #expect(try await standIn.stats()["generations"] as? Int == 2)
+        }
+    }
+
+    /// A test app on the real client and the stand-in, with a worker running.
+    static func withWorkingApp(_ body: (Application, StandInServer) async throws -> Void) async throws {
         try await StandInServer.run { standIn in
             try await withTestApp(try UpstreamEndToEndTests.config(standIn)) { app in
                 let worker = app.makeJobWorker()
                 let running = Task { await worker.run() }
                 defer { running.cancel() }
-                try await standIn.inject([["kind": "stream_error"]])
-                let response = try await app.postJSON(
-                    "v1/images/generations",
-                    [
-                        "prompt": "a lighthouse", "model": "gpt-image-1.5", "size": "1024x1024", "quality": "low",
-                        "stream": true, "partial_images": 2,
-                    ])
-                #expect(response.status == .ok && response.headers.contentType?.subType == "event-stream")
-                let text = String(buffer: response.body)
-                #expect(text.contains("event: image_generation.partial_image"))
-                #expect(text.hasSuffix("\n\n") && text.contains("event: error"), "the stream ends after its error event")
-                let jobID = try #require(response.headers.first(name: "x-atelier-job-id"))
-                let job = try await app.send(.GET, "v1/jobs/\(jobID)?wait=30").json
-                #expect(job["status"] as? String == "succeeded", "a server error is retried: \(job)")
-                #expect(try await standIn.stats()["generations"] as? Int == 2)
+                try await body(app, standIn)
             }
         }
     }
