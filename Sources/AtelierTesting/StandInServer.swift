@@ -61,7 +61,7 @@ public struct StandInServer: Sendable {
         return Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
     }
 
-    private func call(_ method: HTTPMethod, _ path: String, json: Any? = nil) async throws -> Any {
+    fileprivate func call(_ method: HTTPMethod, _ path: String, json: Any? = nil) async throws -> Any {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let json {
@@ -72,5 +72,12 @@ public struct StandInServer: Sendable {
         let data = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
         guard response.status.code < 300 else { throw StandInError.badResponse(String(decoding: data, as: UTF8.self)) }
         return data.isEmpty ? NSNull() : try JSONSerialization.jsonObject(with: data)
+    }
+}
+
+extension StandInServer {
+    /// `POST /_standin/release`: answers held by a `stall` fault go on; how many were waiting.
+    public func release() async throws -> Int {
+        (try await call(.POST, "/_standin/release") as? [String: Any])?["released"] as? Int ?? 0
     }
 }

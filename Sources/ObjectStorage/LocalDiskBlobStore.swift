@@ -22,16 +22,8 @@ public struct LocalDiskBlobStore: BlobStore {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let temp = folder.appendingPathComponent(".tmp-\(UUID().uuidString)")
-            guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-                throw BlobStoreError.io("cannot create \(temp.path)")
-            }
-            let handle = try FileHandle(forWritingTo: temp)
-            do {
-                try handle.write(contentsOf: data)
-                try handle.synchronize()
-                try handle.close()
-            } catch {
-                try? handle.close()
+            // Written (large blobs around the page cache) and fsynced; a failure leaves no temp file.
+            do { try DirectFileWrite.write(data, toNewFile: temp.path) } catch {
                 try? FileManager.default.removeItem(at: temp)
                 throw error
             }

@@ -7,41 +7,45 @@ import NIOHTTP1
 
 /// Reading what the upstream answered: JSON bodies decoded as they arrive, event streams event by event.
 extension OpenAIImagesClient {
+    /// Calls the upstream through AsyncHTTPClient's delegate API (`UpstreamAnswer`): a listening tap gets the head
+    /// and each body part on the event loop as they arrive, paced by the caller; the decoding here reads the same
+    /// buffers. Errors: before the head as the client threw them, while reading the body as `BodyError`, and a
+    /// non-2xx answer mapped from its body; a cancelled task cancels the call.
     func execute(
-        _ request: HTTPClientRequest, stream: Bool, eventPrefix: String, box: RequestIDBox, logger: Logger,
+        _ request: HTTPClient.Request, stream: Bool, eventPrefix: String, box: RequestIDBox, logger: Logger,
         tap: ProviderResponseTap? = nil, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws -> ProviderResult {
         let deadline = NIODeadline.now() + .nanoseconds(configuration.timeout.nanoseconds + 1_000_000_000)
-        let response = try await httpClient.execute(request, deadline: deadline, logger: logger)
+        let answer = UpstreamAnswer(tap: tap, maxBytes: maxResponseBytes)
+        let call = httpClient.execute(request: request, delegate: answer, eventLoop: .indifferent, deadline: deadline, logger: logger)
+        return try await withTaskCancellationHandler {
+            defer { answer.stopReading(call) }
+            return try await read(answer, stream: stream, eventPrefix: eventPrefix, box: box, onPartial: onPartial)
+        } onCancel: {
+            call.cancel()
+        }
+    }
+
+    private func read(
+        _ answer: UpstreamAnswer, stream: Bool, eventPrefix: String, box: RequestIDBox,
+        onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
+    ) async throws -> ProviderResult {
+        var heads = answer.head.makeAsyncIterator()
+        guard let response = try await heads.next() else { throw CancellationError() }
         let requestID = response.headers.first(name: "x-request-id")
-        box.set(requestID: requestID, status: Int(response.status.code))
-        let status = Int(response.status.code)
-        guard (200..<300).contains(status) else {
+        box.set(requestID: requestID, status: response.status)
+        guard (200..<300).contains(response.status) else {
             let body: ByteBuffer
-            do { body = try await response.body.collect(upTo: 4 << 20) } catch { throw BodyError(underlying: error) }
-            throw OpenAIErrorMapper.map(status: status, body: Data(body.readableBytesView), headers: response.headers)
+            do { body = try await answer.body.collect(upTo: 4 << 20) } catch { throw BodyError(underlying: error) }
+            throw OpenAIErrorMapper.map(status: response.status, body: Data(body.readableBytesView), headers: response.headers)
         }
         let contentType = response.headers.first(name: "content-type") ?? "application/json"
-        let isEventStream = contentType.lowercased().contains("text/event-stream")
-        // Only a tap whose caller is listening gets the body (no copies for jobs nobody waits on this way).
-        let tap = tap.flatMap { $0.start(contentType: contentType, length: Self.forwardedLength(response.headers)) ? $0 : nil }
-        var result: ProviderResult
-        do {
-            result =
-                if isEventStream {
-                    try await readStream(response, eventPrefix: eventPrefix, requestID: requestID, tap: tap, onPartial: onPartial)
-                } else {
-                    try ImagesResponseDecoder.decode(try await extractImages(from: response, tap: tap))
-                }
-        } catch let error as BodyError {
-            tap?.send(.cutShort)
-            throw error
-        } catch {
-            // The body arrived whole (the tap has all of it) but says something went wrong.
-            tap?.send(.end)
-            throw error
-        }
-        tap?.send(.end)
+        var result =
+            if contentType.lowercased().contains("text/event-stream") {
+                try await readStream(answer.body, eventPrefix: eventPrefix, requestID: requestID, onPartial: onPartial)
+            } else {
+                try ImagesResponseDecoder.decode(try await extractImages(from: answer.body, headers: response.headers))
+            }
         result.requestID = requestID
         result.rateLimitReset = RetryAfter.exhaustedReset(from: response.headers)
         return result
@@ -54,34 +58,26 @@ extension OpenAIImagesClient {
     }
 
     /// Reads the body chunk by chunk, decoding each `b64_json` as it arrives: the body is never held whole.
-    private func extractImages(from response: HTTPClientResponse, tap: ProviderResponseTap?) async throws -> Base64FieldExtractor.Extracted
-    {
-        let length = response.headers.first(name: "content-length").flatMap(Int.init)
+    private func extractImages(from body: UpstreamAnswer.Body, headers: HTTPHeaders) async throws -> Base64FieldExtractor.Extracted {
+        let length = headers.first(name: "content-length").flatMap(Int.init)
         if let length, length > maxResponseBytes { throw BodyError(underlying: NIOTooManyBytesError(maxBytes: maxResponseBytes)) }
         var extractor = Base64FieldExtractor(key: "b64_json", expectedBytes: length)
-        var received = 0
         do {
-            for try await chunk in response.body {
-                received += chunk.readableBytes
-                guard received <= maxResponseBytes else { throw NIOTooManyBytesError(maxBytes: maxResponseBytes) }
-                tap?.send(.bytes(ByteBufferChunk(chunk)))
-                extractor.feed(chunk)
-            }
+            for try await chunk in body { extractor.feed(chunk) }
         } catch { throw BodyError(underlying: error) }
         return extractor.finish()
     }
 
     private func readStream(
-        _ response: HTTPClientResponse, eventPrefix: String, requestID: String?, tap: ProviderResponseTap?,
+        _ body: UpstreamAnswer.Body, eventPrefix: String, requestID: String?,
         onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws -> ProviderResult {
         var parser = SSEParser()
         var result = ProviderResult(images: [], usage: nil, requestID: requestID)
-        var iterator = response.body.makeAsyncIterator()
+        var iterator = body.makeAsyncIterator()
         while true {
             let chunk: ByteBuffer?
             do { chunk = try await iterator.next() } catch { throw BodyError(underlying: error) }
-            if let chunk { tap?.send(.bytes(ByteBufferChunk(chunk))) }
             let events = chunk.map { parser.feed($0) } ?? parser.finish()
             for event in events {
                 try await handle(event, into: &result, onPartial: onPartial)

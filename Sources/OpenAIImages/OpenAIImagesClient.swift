@@ -26,7 +26,7 @@ public struct OpenAIImagesClient: Sendable {
     ) async throws(ProviderError) -> ProviderResult {
         let json = try Self.generationsBody(fields)
         return try await perform(
-            path: "/images/generations", body: .bytes(ByteBuffer(bytes: json)), contentType: "application/json",
+            path: "/images/generations", body: .byteBuffer(ByteBuffer(bytes: json)), contentType: "application/json",
             stream: fields.streams, eventPrefix: "image_generation", tap: tap, onPartial: onPartial)
     }
 
@@ -48,7 +48,7 @@ public struct OpenAIImagesClient: Sendable {
         if let markup { multipart.addFile("markup", ImageMIME.normalized(markup, fallbackName: "markup")) }
         // Streamed: the files are read from disk (or memory) as the connection takes them.
         return try await perform(
-            path: "/images/edits", body: .stream(multipart.stream(), length: .known(Int64(multipart.byteCount))),
+            path: "/images/edits", body: multipart.requestBody(),
             contentType: multipart.contentType,
             stream: fields.streams, eventPrefix: "image_edit", tap: tap, onPartial: onPartial)
     }
@@ -89,9 +89,8 @@ public struct OpenAIImagesClient: Sendable {
     /// An error while reading the body after the head arrived.
     struct BodyError: Error { var underlying: any Error }
 
-    private func makeRequest(path: String, body: HTTPClientRequest.Body, contentType: String, stream: Bool) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: configuration.baseURL + path)
-        request.method = .POST
+    private func makeRequest(path: String, body: HTTPClient.Body, contentType: String, stream: Bool) throws -> HTTPClient.Request {
+        var request = try HTTPClient.Request(url: configuration.baseURL + path, method: .POST)
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.apiKey)")
         if let organization = configuration.organization { request.headers.add(name: "OpenAI-Organization", value: organization) }
         if let project = configuration.project { request.headers.add(name: "OpenAI-Project", value: project) }
@@ -103,10 +102,9 @@ public struct OpenAIImagesClient: Sendable {
     }
 
     private func perform(
-        path: String, body: HTTPClientRequest.Body, contentType: String, stream: Bool, eventPrefix: String,
+        path: String, body: HTTPClient.Body, contentType: String, stream: Bool, eventPrefix: String,
         tap: ProviderResponseTap?, onPartial: @escaping @Sendable (ProviderPartialImage) async -> Void
     ) async throws(ProviderError) -> ProviderResult {
-        let request = makeRequest(path: path, body: body, contentType: contentType, stream: stream)
         let started = ContinuousClock.now
         let timeout = configuration.timeout
         let box = RequestIDBox()
@@ -114,6 +112,7 @@ public struct OpenAIImagesClient: Sendable {
         logger[metadataKey: "openai_path"] = "\(path)"
         let log = logger
         do {
+            let request = try makeRequest(path: path, body: body, contentType: contentType, stream: stream)
             let result = try await withThrowingTaskGroup(of: ProviderResult.self) { group in
                 group.addTask {
                     try await self.execute(

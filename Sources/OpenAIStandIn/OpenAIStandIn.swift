@@ -76,6 +76,9 @@ public enum OpenAIStandIn {
         app.get("_standin", "limits") { _ async -> Response in
             jsonResponse(await service.limiter.json())
         }
+        app.post("_standin", "release") { _ async -> Response in
+            jsonResponse(Data("{\"released\":\(await service.stalls.releaseAll())}".utf8))
+        }
         app.get("_standin", "stats") { _ async -> Response in
             let stats = await service.state.stats()
             return jsonResponse((try? JSONSerialization.data(withJSONObject: stats, options: [.sortedKeys])) ?? Data())
@@ -96,6 +99,7 @@ struct StandInService: Sendable {
     let state: StandInState
     let limiter: StandInRateLimiter
     let imageCache = StandInImageCache()
+    let stalls = StandInStalls()
 
     static func makeRequestID() -> String {
         var generator = SystemRandomNumberGenerator()
@@ -127,11 +131,13 @@ struct StandInService: Sendable {
             try authorize(req)
             var truncate = false
             var streamError = false
+            var stall: StandInFault?
             if let fault = await state.takeFault(for: endpoint) {
                 switch fault.kind {
                 case .hang: try? await Task.sleep(for: .seconds(fault.seconds ?? 30))
                 case .truncate: truncate = true
                 case .streamError: streamError = true
+                case .stall: stall = fault
                 case .invalidJSON:
                     return rawResponse(
                         status: .ok, body: "{\"created\": 1, \"data\": [{\"b64_json\": \"iVBOR", requestID: requestID,
@@ -158,7 +164,8 @@ struct StandInService: Sendable {
                 if call.stream {
                     streamResponse(call, usage: usage, requestID: requestID, truncate: truncate, streamError: streamError)
                 } else {
-                    try await jsonImagesResponse(call, usage: usage, requestID: requestID, truncate: truncate, started: started)
+                    try await jsonImagesResponse(
+                        call, usage: usage, requestID: requestID, truncate: truncate, stall: stall, started: started)
                 }
             for (name, value) in limitHeaders { response.headers.add(name: name, value: value) }
             return response
@@ -245,7 +252,7 @@ struct StandInService: Sendable {
         case .invalidRequest:
             let param = fault.param ?? "size"
             return .invalidValue(param, "Invalid value for '\(param)' (injected by the stand-in).")
-        case .hang, .truncate, .streamError, .invalidJSON, .badBase64:
+        case .hang, .truncate, .streamError, .invalidJSON, .badBase64, .stall:
             return APIError(status: .internalServerError, message: "unexpected fault", type: "server_error")
         }
     }

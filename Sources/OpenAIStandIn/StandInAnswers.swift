@@ -151,7 +151,8 @@ extension StandInService {
     }
 
     func jsonImagesResponse(
-        _ call: ValidatedCall, usage: String, requestID: String, truncate: Bool, started: ContinuousClock.Instant
+        _ call: ValidatedCall, usage: String, requestID: String, truncate: Bool, stall: StandInFault? = nil,
+        started: ContinuousClock.Instant
     ) async throws -> Response {
         let buffer = try await imagesResponseBody(call, usage: usage)
         var headers = baseHeaders(requestID: requestID, contentType: "application/json")
@@ -159,6 +160,7 @@ extension StandInService {
         headers.add(
             name: "openai-processing-ms",
             value: String(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+        if let stall { return stalls.response(buffer, headers: headers, stall: stall) }
         if truncate {
             // Promise the whole body, send half, then end: the client sees a body cut short.
             let full = buffer.readableBytes

@@ -71,6 +71,9 @@ public struct StandInFault: Codable, Sendable, Equatable {
         case invalidJSON = "invalid_json"
         /// A 200 `ImagesResponse` whose `b64_json` is not base64.
         case badBase64 = "bad_base64"
+        /// A whole 200 `ImagesResponse` that stops after its head and `bytes` of its body until
+        /// `POST /_standin/release` (or `seconds`, default 30), then sends the rest.
+        case stall
     }
 
     public var kind: Kind
@@ -86,10 +89,12 @@ public struct StandInFault: Codable, Sendable, Equatable {
     public var code: String?
     /// server_error: the status (default 500).
     public var status: Int?
+    /// stall: bytes of the body sent before it stops (default 0: the head only).
+    public var bytes: Int?
 
     public init(
         kind: Kind, retryAfter: Double? = nil, retryAfterMs: Int? = nil, seconds: Double? = nil, param: String? = nil,
-        code: String? = nil, status: Int? = nil
+        code: String? = nil, status: Int? = nil, bytes: Int? = nil
     ) {
         self.kind = kind
         self.retryAfter = retryAfter
@@ -98,10 +103,11 @@ public struct StandInFault: Codable, Sendable, Equatable {
         self.param = param
         self.code = code
         self.status = status
+        self.bytes = bytes
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, seconds, param, code, status
+        case kind, seconds, param, code, status, bytes
         case retryAfter = "retry_after", retryAfterMs = "retry_after_ms"
     }
 }

@@ -63,22 +63,23 @@ import VaporTesting
     /// One `POST /v1/images/generations` through the real client and the stand-in, with a worker running and
     /// output writes going through `writes`.
     @Test func anUpstreamBodyCutShortCutsTheCallersAnswerShort() async throws {
-        try await StandInServer.run { standIn in
-            try await withTestApp(try UpstreamEndToEndTests.config(standIn)) { app in
-                let worker = app.makeJobWorker()
-                let running = Task { await worker.run() }
-                defer { running.cancel() }
-                try await standIn.inject([["kind": "truncate"]])
-                // The head (200, the upstream's length) was forwarded; half the body came, then the upstream left:
-                // the caller's answer ends as broken, never as a shorter body that looks whole.
-                var headers: HTTPHeaders = [:]
-                headers.contentType = .json
-                headers.bearerAuthorization = BearerAuthorization(token: "local-tool")
-                let body = #"{"prompt":"a lighthouse","model":"gpt-image-1.5","size":"1024x1024","quality":"low"}"#
-                let request = TestingHTTPRequest(
-                    method: .POST, url: .init(path: "v1/images/generations"), headers: headers, body: ByteBuffer(string: body))
-                await #expect(throws: (any Error).self) { _ = try await app.testing().performTest(request: request) }
-            }
+        try await CompatHeadFirstTests.withWorkingApp { app, standIn in
+            try await standIn.inject([["kind": "truncate"]])
+            // The head (200, the upstream's length) was forwarded; half the body came, then the upstream left:
+            // the caller's answer ends as broken, never as a shorter body that looks whole.
+            var headers: HTTPHeaders = [:]
+            headers.contentType = .json
+            headers.bearerAuthorization = BearerAuthorization(token: "local-tool")
+            let body = #"{"prompt":"a lighthouse","model":"gpt-image-1.5","size":"1024x1024","quality":"low"}"#
+            let request = TestingHTTPRequest(
+                method: .POST, url: .init(path: "v1/images/generations"), headers: headers, body: ByteBuffer(string: body))
+            await #expect(throws: (any Error).self) { _ = try await app.testing().performTest(request: request) }
+            // The caller's answer breaks as soon as the upstream's does (before the worker has handled it): the
+            // attempt is retried, not forwarded again, and the job ends before the app is torn down.
+            let job = try #require(try await JobRecord.query(on: app.db).first())
+            let ended = try await app.send(.GET, "v1/jobs/\(try job.requireID().uuidString.lowercased())?wait=30").json
+            #expect(ended["status"] as? String == "succeeded", "\(ended)")
+            #expect(try await standIn.stats()["generations"] as? Int == 2)
         }
     }
 

@@ -27,6 +27,27 @@ import Testing
         #expect(store.localFile(key) == nil)
     }
 
+    /// Large blobs are written around the page cache in aligned blocks plus a tail: the same bytes at every size
+    /// around the block, buffer and threshold boundaries, and no temporary file left.
+    @Test func everySizeReadsBackByteForByte() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("blobs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let store = try LocalDiskBlobStore(root: root)
+        var generator = SystemRandomNumberGenerator()
+        let sizes = [0, 1, 4095, 4097, (256 << 10) - 1, 256 << 10, (256 << 10) + 1, (1 << 20) + 4097, 3_152_404]
+        for (index, size) in sizes.enumerated() {
+            let bytes = Data((0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let key = try #require(BlobKey("jobs/b/out-\(index).png"))
+            try await store.put(bytes, at: key)
+            #expect(try await store.get(key) == bytes, "\(size) bytes")
+            // A slice of a larger buffer (its bytes start anywhere in memory) is written the same.
+            let slice = (Data([7]) + bytes).dropFirst()
+            try await store.put(slice, at: key)
+            #expect(try await store.get(key) == bytes, "\(size) bytes from an unaligned slice")
+        }
+        #expect(files(under: root).filter { $0.contains(".tmp-") }.isEmpty, "no temporary file is left behind")
+    }
+
     @Test func keysCannotEscapeTheRoot() {
         for bad in ["../x", "/etc/passwd", "a/../../b", "A.png", "a b", "", "./x"] {
             #expect(BlobKey(bad) == nil, "\(bad)")

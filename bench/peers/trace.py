@@ -79,6 +79,8 @@ try:
             ("committed → upstream call started (task start, handler)", call - started),
             ("upstream call started → answer head (upstream 200 ms + its head)", m["answering"] - call),
             ("answer head at Atelier → client has the head", head - m["answering"]),
+            *([("  of which: answer head at Atelier → head written on the caller's connection", m["head_written"] - m["answering"]),
+               ("  of which: head written → client has the head", head - m["head_written"])] if "head_written" in m else []),
             ("client head → client has the body (3.15 MB forwarded)", done - head),
             ("total through Atelier", done - sent),
         ]:

@@ -2,7 +2,9 @@ import Foundation
 
 /// Sees the upstream's successful response body as it arrives, before anything is decoded or stored: the
 /// OpenAI-compatible routes forward these bytes to their caller while the job stores the same answer.
-/// `send` never waits (the job's storage must not depend on how fast a caller reads).
+/// `send` never waits. A paced receiver (`init(paced:)`) calls a part's `written` once it is done with it (the
+/// caller's connection took it); the HTTP client reads the upstream on only then, so a forwarded answer moves at
+/// the caller's pace, while the job decodes the same buffers without waiting for it.
 public final class ProviderResponseTap: Sendable, Equatable {
     public enum Part: Sendable {
         /// A 2xx head arrived with this content type, and the body's byte count if the head gave one for the bytes
@@ -16,15 +18,30 @@ public final class ProviderResponseTap: Sendable, Equatable {
         case cutShort
     }
 
-    private let receive: @Sendable (Part) -> Bool
+    /// Called exactly once per part, when the receiver is done with it.
+    public typealias Written = @Sendable () -> Void
 
-    /// `receive` answers whether it wants the rest of the body (only its answer to `.start` counts).
-    public init(_ receive: @escaping @Sendable (Part) -> Bool) { self.receive = receive }
+    private let receive: @Sendable (Part, @escaping Written) -> Bool
+
+    /// `receive` answers whether it wants the rest of the body (only its answer to `.start` counts); it is done with
+    /// each part when it returns.
+    public init(_ receive: @escaping @Sendable (Part) -> Bool) {
+        self.receive = { part, written in
+            defer { written() }
+            return receive(part)
+        }
+    }
+
+    /// `receive` calls `written` exactly once per part, when it is done with it (possibly later, on another thread).
+    public init(paced receive: @escaping @Sendable (Part, _ written: @escaping Written) -> Bool) { self.receive = receive }
 
     /// Sends the head: true if the body is wanted (someone is listening), false if the tap can be dropped.
-    public func start(contentType: String, length: Int? = nil) -> Bool { receive(.start(contentType: contentType, length: length)) }
+    public func start(contentType: String, length: Int? = nil) -> Bool {
+        receive(.start(contentType: contentType, length: length), {})
+    }
 
-    public func send(_ part: Part) { _ = receive(part) }
+    /// Sends a part; `written` runs once the receiver is done with it.
+    public func send(_ part: Part, written: @escaping Written = {}) { _ = receive(part, written) }
 
     public static func == (lhs: ProviderResponseTap, rhs: ProviderResponseTap) -> Bool { lhs === rhs }
 }

@@ -3,59 +3,98 @@ import OpenAIImages
 import Synchronization
 import Vapor
 
-/// The body of an answer forwarded from the upstream (`UpstreamPassThrough`): each part the worker's tap sends is
-/// written straight onto the caller's connection, on its event loop, with no task, stream or await per chunk (each
-/// of those was a thread hop both ways; the body took 3× the direct call's time). Parts that arrive before Vapor
-/// starts the body (while the head goes back through the middleware) wait here and go out as soon as it does.
-/// The worker never waits for the caller: a slow caller's bytes queue in the channel, as they did in the stream.
+/// The body of an answer forwarded from the upstream (`UpstreamPassThrough`): each part the worker's tap sends (on
+/// the upstream connection's event loop, as AsyncHTTPClient's delegate receives it) is written straight onto the
+/// caller's connection, on its event loop, with no task, stream or await per chunk. Parts that arrive before Vapor
+/// starts the body (while the head goes back through the middleware) wait here and go out as soon as it does; when
+/// there are none, an empty write flushes the head, so the caller has it before the first chunk.
+/// Back-pressure: once the body started, up to `window` bytes may be written but not yet taken by the caller's
+/// socket; beyond that a part's `written` waits for the caller, and with it the upstream read (not the decode).
+/// A failed write (the caller left) counts as taken, so the upstream read and the job go on.
 final class ForwardedBody: Sendable {
+    static let window = 1 << 20
+
     private struct State {
         var pending: [ProviderResponseTap.Part] = []
         var writer: (any BodyStreamWriter)?
         var ended = false
+        /// Bytes handed to the writer and not yet taken by the caller's socket.
+        var unwritten = 0
+        /// `written` of the parts that arrived while `unwritten` was over `window`.
+        var paused: [ProviderResponseTap.Written] = []
     }
 
     private struct CutShort: Error {}
 
     private let state = Mutex(State())
 
-    /// A part from the tap, in the order the upstream sent it.
-    func send(_ part: ProviderResponseTap.Part) {
-        state.withLock { state in
+    /// A part from the tap, in the order the upstream sent it; `written` runs when the upstream may be read on.
+    func send(_ part: ProviderResponseTap.Part, written: @escaping ProviderResponseTap.Written = {}) {
+        let release = state.withLock { state -> Bool in
             switch part {
             case .end, .cutShort: state.ended = true
             case .start, .bytes: break
             }
-            guard let writer = state.writer else { return state.pending.append(part) }
+            guard let writer = state.writer else {
+                state.pending.append(part)
+                return true
+            }
             // Queued behind the parts `start` is writing (it runs on this loop), so the order is kept.
-            writer.eventLoop.execute { Self.write(part, to: writer) }
+            writer.eventLoop.execute { self.write(part, to: writer) }
+            guard case .bytes(let chunk) = part else { return true }
+            state.unwritten += chunk.count
+            guard state.unwritten > Self.window else { return true }
+            state.paused.append(written)
+            return false
         }
+        if release { written() }
     }
 
     /// Vapor's body callback, on the caller's event loop: writes what came so far, then the rest as it comes.
     func start(_ writer: any BodyStreamWriter) {
         let pending = state.withLock { state in
             state.writer = writer
+            state.unwritten += state.pending.reduce(0) { total, part in
+                guard case .bytes(let chunk) = part else { return total }
+                return total + chunk.count
+            }
             defer { state.pending = [] }
             return state.pending
         }
-        for part in pending { Self.write(part, to: writer) }
+        // The head leaves now, not with the first chunk (Vapor writes it unflushed).
+        if pending.isEmpty { writer.write(.buffer(ByteBuffer()), promise: nil) }
+        for part in pending { write(part, to: writer) }
     }
 
     deinit {
         // The tap went away without an end (it always sends one; this is a guard): the caller must not hang.
-        let (writer, ended) = state.withLock { ($0.writer, $0.ended) }
+        let (writer, ended, paused) = state.withLock { ($0.writer, $0.ended, $0.paused) }
+        paused.forEach { $0() }
         if let writer, !ended { writer.eventLoop.execute { writer.write(.error(CutShort()), promise: nil) } }
     }
 
-    private static func write(_ part: ProviderResponseTap.Part, to writer: any BodyStreamWriter) {
+    private func write(_ part: ProviderResponseTap.Part, to writer: any BodyStreamWriter) {
         switch part {
-        case .bytes(let chunk): writer.write(.buffer(buffer(chunk)), promise: nil)
+        case .bytes(let chunk):
+            let taken = writer.eventLoop.makePromise(of: Void.self)
+            taken.futureResult.whenComplete { _ in self.taken(chunk.count) }
+            writer.write(.buffer(Self.buffer(chunk)), promise: taken)
         case .end: writer.write(.end, promise: nil)
         // Cut short: the caller sees a broken response (as it would from OpenAI) and its SDK retries.
         case .cutShort: writer.write(.error(CutShort()), promise: nil)
         case .start: break
         }
+    }
+
+    /// The caller's socket took `count` bytes (or the write failed): paused parts go on once under the window.
+    private func taken(_ count: Int) {
+        let resumed = state.withLock { state -> [ProviderResponseTap.Written] in
+            state.unwritten -= count
+            guard state.unwritten <= Self.window else { return [] }
+            defer { state.paused = [] }
+            return state.paused
+        }
+        resumed.forEach { $0() }
     }
 
     /// The client's own buffer as it is (no copy); other chunks copied once.

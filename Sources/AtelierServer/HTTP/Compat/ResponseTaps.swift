@@ -60,7 +60,7 @@ final class ResponseTaps: Sendable {
     }
 
     private func tap(for jobID: UUID, attached: AttachedBody) -> ProviderResponseTap {
-        ProviderResponseTap { [self] part in
+        ProviderResponseTap(paced: { [self] part, written in
             switch part {
             case .start(let contentType, let length):
                 guard let listener = waiting.withLock({ $0.removeValue(forKey: jobID) }) else { return false }
@@ -68,13 +68,14 @@ final class ResponseTaps: Sendable {
                 listener.head.yield(.upstream(contentType: contentType, length: length))
                 listener.head.finish()
             case .bytes:
-                attached.get()?.send(part)
+                guard let body = attached.get() else { written(); return false }
+                body.send(part, written: written)
             case .end, .cutShort:
                 guard let body = attached.take() else { return false }
                 body.send(part)
             }
             return true
-        }
+        })
     }
 
     fileprivate final class AttachedBody: Sendable {

@@ -35,16 +35,21 @@ enum UpstreamPassThrough {
             return .stored(try await ended.value)
         }
         ended.cancel()
-        return .forwarded(response(contentType: contentType, length: length, body: listener.body))
+        return .forwarded(response(contentType: contentType, length: length, body: listener.body, jobID: jobID, logger: req.logger))
     }
 
-    private static func response(contentType: String, length: Int?, body: ForwardedBody) -> Response {
+    private static func response(contentType: String, length: Int?, body: ForwardedBody, jobID: UUID, logger: Logger) -> Response {
         let response = Response(status: .ok)
         response.headers.replaceOrAdd(name: .contentType, value: contentType)
         if contentType.contains("event-stream") { response.headers.replaceOrAdd(name: .cacheControl, value: "no-cache") }
         // The upstream's length when it sent one for these very bytes: no chunk framing; a cut-short body still
         // ends the connection early, so the caller sees fewer bytes than announced.
-        response.body = .init(stream: { body.start($0) }, count: length ?? -1)
+        response.body = .init(
+            stream: { writer in
+                // Vapor has written the head onto the caller's connection (unflushed; `start` flushes it).
+                FastPathTrace.mark("head_written", job: jobID, logger: logger)
+                body.start(writer)
+            }, count: length ?? -1)
         return response
     }
 }
