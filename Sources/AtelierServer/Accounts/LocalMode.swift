@@ -12,6 +12,17 @@ enum LocalMode {
     /// Installs the token cache (at configure time, before requests arrive).
     static func prepare(_ app: Application) { app.storage[CacheKey.self] = NIOLockedValueBox(nil) }
 
+    /// The token once made or read (every request after the first); nil before.
+    static func cachedCSRFToken(_ req: Request) -> String? {
+        req.application.storage[CacheKey.self]?.withLockedValue { $0 }
+    }
+
+    /// `csrfToken(_:)` as a future: already succeeded, without a Task, when the token is cached.
+    static func csrfTokenFuture(_ req: Request) -> EventLoopFuture<String> {
+        if let token = cachedCSRFToken(req) { return req.eventLoop.makeSucceededFuture(token) }
+        return req.eventLoop.makeFutureWithTask { try await csrfToken(req) }
+    }
+
     /// The installation's local CSRF token, made once and kept in `app_settings` (shared by every process).
     static func csrfToken(_ req: Request) async throws -> String {
         let cache = req.application.storage[CacheKey.self]
@@ -46,25 +57,28 @@ enum LocalMode {
     }
 }
 
-/// Global middleware with login off; see `LocalMode`.
-struct LocalModeGuard: AsyncMiddleware {
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+/// Global middleware with login off; see `LocalMode`. A plain (future) middleware: once the token is cached it
+/// does no async work, so no Task per request.
+struct LocalModeGuard: Middleware {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if let host = req.headers.first(name: .host), !LocalMode.isLoopbackHostHeader(host) {
-            throw APIError(
+            return req.eventLoop.makeFailedFuture(APIError(
                 status: .misdirectedRequest, code: "host_refused",
-                message: "With login off Atelier answers only to localhost, 127.0.0.1 or [::1].")
+                message: "With login off Atelier answers only to localhost, 127.0.0.1 or [::1]."))
         }
         if req.headers.contains(name: "Forwarded") || req.headers.contains(name: "X-Forwarded-For") {
-            throw APIError(
+            return req.eventLoop.makeFailedFuture(APIError(
                 status: .forbidden, code: "proxy_refused",
-                message: "With login off Atelier refuses proxied requests; switch login on (ATELIER_AUTH=on) behind a proxy.")
+                message: "With login off Atelier refuses proxied requests; switch login on (ATELIER_AUTH=on) behind a proxy."))
         }
-        let response = try await next.respond(to: req)
-        let token = try await LocalMode.csrfToken(req)
-        if req.cookies[SessionCookies.csrfCookie]?.string != token {
-            response.cookies[SessionCookies.csrfCookie] = HTTPCookies.Value(
-                string: token, maxAge: 365 * 86_400, path: "/", isSecure: false, isHTTPOnly: false, sameSite: .strict)
+        return next.respond(to: req).flatMap { response in
+            LocalMode.csrfTokenFuture(req).map { token in
+                if req.cookies[SessionCookies.csrfCookie]?.string != token {
+                    response.cookies[SessionCookies.csrfCookie] = HTTPCookies.Value(
+                        string: token, maxAge: 365 * 86_400, path: "/", isSecure: false, isHTTPOnly: false, sameSite: .strict)
+                }
+                return response
+            }
         }
-        return response
     }
 }

@@ -5,14 +5,26 @@ import Vapor
 /// key needs the route's scope (`APIKeyScope.required`); writes made with ambient credentials (a session cookie,
 /// or the local user without a bearer token) are refused cross-site and must echo the CSRF token in
 /// `X-CSRF-Token`. Requests with a bearer token carry no ambient credentials: a browser cannot add one to a
-/// cross-site request without a CORS preflight, which Atelier never grants.
-struct RequireCaller: AsyncMiddleware {
+/// cross-site request without a CORS preflight, which Atelier never grants. A plain (future) middleware: every
+/// check is synchronous (the local CSRF token is cached after the first request), so no Task per request.
+struct RequireCaller: Middleware {
     var adminOnly = false
 
     /// What a pending account may use: see and delete itself, change its password, sign out.
     static let pendingRoutes: Set<String> = ["/v1/me", "/v1/me/password", "/v1/me/sessions", "/v1/auth/logout"]
 
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        do {
+            guard let localToken = try admit(req) else { return next.respond(to: req) }
+            return localToken.flatMapThrowing { try Self.requireCSRF(req, expected: $0) }.flatMap { next.respond(to: req) }
+        } catch {
+            return req.eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    /// Throws the refusal, if any. Returns the local CSRF token still to check (a local write before the token is
+    /// cached), else nil: the request may pass.
+    private func admit(_ req: Request) throws -> EventLoopFuture<String>? {
         let caller = try req.requireCaller()
         if adminOnly && !caller.isAdmin { throw APIError.notFound("route") }
         if caller.status == .pending && !Self.pendingRoutes.contains(req.url.path) { throw APIError.pending }
@@ -30,14 +42,15 @@ struct RequireCaller: AsyncMiddleware {
             case .local:
                 if req.headers.bearerAuthorization == nil {
                     try Self.refuseCrossSite(req)
-                    try Self.requireCSRF(req, expected: try await LocalMode.csrfToken(req))
+                    guard let token = LocalMode.cachedCSRFToken(req) else { return LocalMode.csrfTokenFuture(req) }
+                    try Self.requireCSRF(req, expected: token)
                 }
             case .session(let token):
                 try Self.refuseCrossSite(req)
                 try Self.requireCSRF(req, expected: token)
             }
         }
-        return try await next.respond(to: req)
+        return nil
     }
 
     static func isSafe(_ method: HTTPMethod) -> Bool { [.GET, .HEAD, .OPTIONS].contains(method) }

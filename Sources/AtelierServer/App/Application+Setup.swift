@@ -115,6 +115,9 @@ extension Application {
             metrics: AtelierMetrics())
     }
 
+    /// Every middleware but `CallerResolver` is a plain (future) `Middleware`, and `StaticFiles` runs Vapor's async
+    /// `FileMiddleware` only off the API's paths: an `AsyncMiddleware` runs each request through a new Task and back
+    /// (docs/ARCHITECTURE.md, "The middleware chain").
     func useMiddleware(config: AtelierConfig) {
         middleware = Middlewares()
         middleware.use(RouteLoggingMiddleware(logLevel: .info))
@@ -128,7 +131,7 @@ extension Application {
         middleware.use(OpenAPIDocumentMiddleware(publicDirectory: config.publicDirectory))
         // No studio folder found: no file serving at all (an empty path would mean "/").
         if !config.publicDirectory.isEmpty {
-            middleware.use(FileMiddleware(publicDirectory: config.publicDirectory, defaultFile: "index.html"))
+            middleware.use(StaticFiles(publicDirectory: config.publicDirectory))
         }
     }
 }

@@ -51,20 +51,21 @@ final class OpenStreamSlot: Sendable {
     deinit { slots.release(owner: owner) }
 }
 
-/// Takes a slot for requests that hold their connection open (see `OpenStreamSlots`).
-struct OpenStreamLimiter: AsyncMiddleware {
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard Self.holdsOpen(req) else { return try await next.respond(to: req) }
+/// Takes a slot for requests that hold their connection open (see `OpenStreamSlots`). A plain (future)
+/// middleware: taking a slot is synchronous, so no Task per request.
+struct OpenStreamLimiter: Middleware {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        guard Self.holdsOpen(req) else { return next.respond(to: req) }
         guard let slot = req.application.openStreams.acquire(owner: req.owner) else {
             var error = APIError(
                 status: .tooManyRequests, code: "too_many_streams",
                 message: "Too many open event streams or waits (at most \(req.application.openStreams.limits.perUser) per user); "
                     + "close one or poll GET /v1/jobs/{id} instead.")
             error.headers.replaceOrAdd(name: .retryAfter, value: "5")
-            throw error
+            return req.eventLoop.makeFailedFuture(error)
         }
         req.openStreamSlot = slot
-        return try await next.respond(to: req)
+        return next.respond(to: req)
     }
 
     static func holdsOpen(_ req: Request) -> Bool {

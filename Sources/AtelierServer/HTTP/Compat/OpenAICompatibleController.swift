@@ -95,9 +95,10 @@ struct OpenAICompatibleController: RouteCollection {
 }
 
 /// Renders errors on the OpenAI-compatible routes in OpenAI's error shape, so SDKs raise the right exception.
-struct OpenAIErrorShape: AsyncMiddleware {
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do { return try await next.respond(to: req) } catch {
+/// A plain (future) middleware, so no Task per request.
+struct OpenAIErrorShape: Middleware {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: req).flatMapErrorThrowing { error in
             let (status, detail, headers) = APIErrorMiddleware.describe(error, request: req)
             let response = try OpenAIErrorAnswer(status: status, code: detail.code, message: detail.message, field: detail.field)
                 .response()

@@ -3,13 +3,10 @@ import ImageProcessing
 import Vapor
 
 /// Turns every error into the API's JSON envelope. Internal details go to the log, never to the client.
-struct APIErrorMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            return Self.response(for: error, request: request)
-        }
+/// A plain (future) middleware: mapping an error needs no async work, so no Task per request.
+struct APIErrorMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).recover { Self.response(for: $0, request: request) }
     }
 
     static func response(for error: any Error, request: Request) -> Response {

@@ -4,11 +4,17 @@ import Vapor
 /// `GET /openapi.json`: the document in `Public/openapi.json` with `servers` set to the absolute URL it was fetched
 /// from (`X-Forwarded-Proto`/`X-Forwarded-Host` behind a proxy, else `Host`), as agent platforms' action importers
 /// need an absolute server URL. A host with characters outside a host name keeps the document's relative "/".
-struct OpenAPIDocumentMiddleware: AsyncMiddleware {
+/// A plain (future) middleware: every other request passes straight on, without a Task.
+struct OpenAPIDocumentMiddleware: Middleware {
     let publicDirectory: String
 
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard req.method == .GET, req.url.path == "/openapi.json" else { return try await next.respond(to: req) }
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        guard req.method == .GET, req.url.path == "/openapi.json" else { return next.respond(to: req) }
+        // The file is read off the event loop, as before.
+        return req.eventLoop.makeFutureWithTask { try document(for: req) }
+    }
+
+    private func document(for req: Request) throws -> Response {
         let path = URL(fileURLWithPath: publicDirectory).appendingPathComponent("openapi.json").path
         guard let data = FileManager.default.contents(atPath: path),
             var document = try JSONSerialization.jsonObject(with: data) as? [String: Any]
