@@ -62,14 +62,16 @@ enum LocalMode {
 struct LocalModeGuard: Middleware {
     func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if let host = req.headers.first(name: .host), !LocalMode.isLoopbackHostHeader(host) {
-            return req.eventLoop.makeFailedFuture(APIError(
-                status: .misdirectedRequest, code: "host_refused",
-                message: "With login off Atelier answers only to localhost, 127.0.0.1 or [::1]."))
+            return req.eventLoop.makeFailedFuture(
+                APIError(
+                    status: .misdirectedRequest, code: "host_refused",
+                    message: "With login off Atelier answers only to localhost, 127.0.0.1 or [::1]."))
         }
         if req.headers.contains(name: "Forwarded") || req.headers.contains(name: "X-Forwarded-For") {
-            return req.eventLoop.makeFailedFuture(APIError(
-                status: .forbidden, code: "proxy_refused",
-                message: "With login off Atelier refuses proxied requests; switch login on (ATELIER_AUTH=on) behind a proxy."))
+            return req.eventLoop.makeFailedFuture(
+                APIError(
+                    status: .forbidden, code: "proxy_refused",
+                    message: "With login off Atelier refuses proxied requests; switch login on (ATELIER_AUTH=on) behind a proxy."))
         }
         return next.respond(to: req).flatMap { response in
             LocalMode.csrfTokenFuture(req).map { token in
