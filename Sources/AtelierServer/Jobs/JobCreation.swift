@@ -11,6 +11,8 @@ struct JobCreation {
     struct Created {
         var job: JobRecord
         var created: Bool
+        /// Its image rows as committed (none for a generate job, its inputs for an edit); nil for a replayed job.
+        var images: [ImageRecord]?
     }
 
     let req: Request
@@ -86,10 +88,10 @@ struct JobCreation {
         _ kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [],
         inputTokens: Int = 0, admitted: JobAdmission.Admitted
     ) async throws -> Created {
-        let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
+        let (job, created, images) = try await JobEnqueuer(app: req.application).enqueue(
             kind: kind, params: params, options: options, inputs: inputs, owner: req.owner,
             idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens, budget: admitted.budget,
             rateHit: admitted.rateHit, compatCaller: compatCaller, startNow: startNow)
-        return Created(job: job, created: created)
+        return Created(job: job, created: created, images: images)
     }
 }
