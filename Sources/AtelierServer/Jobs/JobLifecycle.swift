@@ -60,17 +60,25 @@ struct JobLifecycle: Sendable {
             if let startNow, let admitted = try await startNow.admit(db, job) {
                 let now = clock.now()
                 guard
-                    let running = try self.job(
-                        try await sql(db).raw(
-                            """
-                            UPDATE jobs SET status = 'running', lease_owner = \(bind: startNow.workerID),
-                                lease_expires = \(bind: now + startNow.leaseSeconds), attempts = attempts + 1,
-                                started_at = \(bind: now), seq = seq + 1
-                            WHERE id = \(bind: try job.requireID()) AND status = 'queued'
-                            RETURNING *
-                            """
-                        ).first())
+                    let claimed = try await sql(db).raw(
+                        """
+                        UPDATE jobs SET status = 'running', lease_owner = \(bind: startNow.workerID),
+                            lease_expires = \(bind: now + startNow.leaseSeconds), attempts = attempts + 1,
+                            started_at = \(bind: now), seq = seq + 1
+                        WHERE id = \(bind: try job.requireID()) AND status = 'queued'
+                        RETURNING attempts, seq
+                        """
+                    ).first()
                 else { return published }
+                // The row as the statement left it, set on the model written just before (no `RETURNING *` decoded
+                // through Fluent's reflection).
+                let running = job
+                running.status = JobStatus.running.rawValue
+                running.leaseOwner = startNow.workerID
+                running.leaseExpires = now + startNow.leaseSeconds
+                running.attempts = try claimed.decode(column: "attempts", as: Int.self)
+                running.startedAt = now
+                running.seq = try claimed.decode(column: "seq", as: Int.self)
                 try step(.rowWritten)
                 published.events.append(try await publisher.record(JobEventType.running.rawValue, job: running, images: images, on: db))
                 try step(.eventStored)
