@@ -12,7 +12,10 @@ struct JobCreation {
         var job: JobRecord
         var created: Bool
         /// Its image rows as committed (none for a generate job, its inputs for an edit); nil for a replayed job.
-        var images: [ImageRecord]?
+        var images: [ImageRecord]? = nil
+        /// The last event its creation stored (`job.queued`, or `job.running` when it started at once): its `job`
+        /// member is the job as committed, encoded once for the event and the 202 alike. Nil for a replayed job.
+        var eventPayload: String? = nil
     }
 
     let req: Request
@@ -88,10 +91,9 @@ struct JobCreation {
         _ kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [],
         inputTokens: Int = 0, admitted: JobAdmission.Admitted
     ) async throws -> Created {
-        let (job, created, images) = try await JobEnqueuer(app: req.application).enqueue(
+        try await JobEnqueuer(app: req.application).enqueue(
             kind: kind, params: params, options: options, inputs: inputs, owner: req.owner,
             idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens, budget: admitted.budget,
             rateHit: admitted.rateHit, compatCaller: compatCaller, startNow: startNow)
-        return Created(job: job, created: created, images: images)
     }
 }

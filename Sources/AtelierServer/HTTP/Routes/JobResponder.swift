@@ -7,9 +7,17 @@ struct JobResponder {
     static let maxWaitSeconds = 60.0
     let req: Request
 
-    /// `images`: the job's image rows when the caller has them (a job just created: none for a generate job, its
-    /// inputs for an edit), so the 202 does not read them back.
-    func respond(job: JobRecord, created: Bool, images: [ImageRecord]? = nil) async throws -> Response {
+    /// Answers for a job `JobCreation` made or replayed: a new job's 202 is the `job` member of the event its
+    /// creation stored (encoded once, no read of its images), a replayed one is read.
+    func respond(_ new: JobCreation.Created) async throws -> Response {
+        try await respond(job: new.job, created: new.created, images: new.images, eventPayload: new.eventPayload)
+    }
+
+    /// `images`: the job's image rows when the caller has them as committed; `eventPayload`: the last event stored
+    /// with the job as it is (its `job` member is then the answer).
+    func respond(
+        job: JobRecord, created: Bool, images: [ImageRecord]? = nil, eventPayload: String? = nil
+    ) async throws -> Response {
         let jobID = try job.requireID()
         var current = job
         var known = images
@@ -29,6 +37,9 @@ struct JobResponder {
                 current = read ?? job
                 known = nil
             }
+        } else if let eventPayload, let json = EventJobJSON.job(in: eventPayload) {
+            response = Response(status: .accepted, body: .init(buffer: ByteBuffer(bytes: json)))
+            response?.headers.contentType = .json
         }
         let status: HTTPResponseStatus = try current.jobStatus.isFinished && req.query[Double.self, at: "wait"] != nil ? .ok : .accepted
         let answer: Response
