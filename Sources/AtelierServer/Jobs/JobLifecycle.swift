@@ -112,7 +112,9 @@ struct JobLifecycle: Sendable {
                 \(bind: job.compatCaller))
             """
         ).run()
+        // What Fluent's `create` leaves on the model: saved, and its children queryable (`job.$images`).
         job.$id.exists = true
+        job.$images.fromId = job.id
     }
 
     /// Cancels a queued job: status, released reservation and `job.canceled` commit together. A running job is only
