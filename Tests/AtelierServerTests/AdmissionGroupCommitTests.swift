@@ -92,6 +92,59 @@ import VaporTesting
         }
     }
 
+    @Test func oneIdempotencyKeyTenTimesInOneGroupMakesOneJobAndNineReplays() async throws {
+        try await withAccountsApp(clock: ManualClock(1_794_744_000).clock) { app in
+            // setup: a lone first group, held until the other nine wait, so nine share the second group
+            let a = try await app.makeAccount("a@example.com")
+            let admissions = app.atelier.admissions
+            let before = await admissions.commits
+            await Self.holdFirstGroup(admissions, untilTotal: 10, after: before)
+            var keyed = a.bearer
+            keyed.add(name: "Idempotency-Key", value: "same-request")
+            let headers = keyed
+            // MUT: ten creations of one request under one key, at once
+            let answers = try await withThrowingTaskGroup(of: (UInt, String?, String?).self) { group in
+                for _ in 0..<10 {
+                    group.addTask {
+                        let response = try await app.postJSON("v1/generate", Self.body, headers: headers)
+                        return (response.status.code, response.json["id"] as? String, response.headers.first(name: "Idempotent-Replayed"))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            // validate: one job; the members that lost the key rolled back alone (no job, event, reservation or
+            // image hit of theirs) and answered the one job as a replay
+            #expect(answers.allSatisfy { $0.0 == 202 }, "\(answers)")
+            #expect(Set(answers.compactMap(\.1)).count == 1)
+            #expect(answers.filter { $0.2 == "true" }.count == 9)
+            #expect(try await Self.count("SELECT COUNT(*) AS n FROM jobs", app) == 1)
+            #expect(try await Self.count("SELECT COUNT(*) AS n FROM job_events", app) == 1)
+            #expect(try await Self.count("SELECT COUNT(*) AS n FROM spend_ledger", app) == 1)
+            #expect(try await Self.count("SELECT CAST(MAX(hits) AS BIGINT) AS n FROM rate_counters WHERE subject LIKE 'img:%'", app) == 1)
+        }
+    }
+
+    @Test func aNewJobsAnswerIsItsQueuedEventsJobAndMatchesItsRead() async throws {
+        try await withAccountsApp(clock: ManualClock(1_794_744_000).clock) { app in
+            let a = try await app.makeAccount("a@example.com")
+            // MUT
+            let created = try await app.postJSON("v1/generate", Self.body, headers: a.bearer)
+            // validate: the 202 is the job member of the stored job.queued event, and the job as read agrees
+            #expect(created.status == .accepted)
+            let id = try #require(created.json["id"] as? String)
+            let event = try #require(
+                try await (app.db as! any SQLDatabase).raw("SELECT payload FROM job_events WHERE type = 'job.queued'").first()?
+                    .decode(column: "payload", as: String.self))
+            #expect(EventJobJSON.job(in: event).map { String($0)! } == created.body.string)
+            let read = try await app.send(.GET, "v1/jobs/\(id)", headers: a.bearer)
+            #expect(read.json["status"] as? String == "queued")
+            for field in ["id", "status", "kind", "estimated_cost_usd", "attempts", "created_at"] {
+                #expect("\(created.json[field] ?? "-")" == "\(read.json[field] ?? "-")", "\(field)")
+            }
+            #expect(created.headers.first(name: .location) == "/v1/jobs/\(id)")
+        }
+    }
+
     /// Holds the first group after `after` commits (before its transaction begins) until the members still to come
     /// wait for the next one, so `total` creations make exactly two groups.
     static func holdFirstGroup(_ admissions: GroupCommit<JobLifecycle.Published>, untilTotal total: Int, after: Int) async {

@@ -2,6 +2,7 @@ import AtelierCore
 @testable import AtelierServer
 import AtelierTesting
 import Fluent
+import ImageProcessing
 import Foundation
 import SQLKit
 import Synchronization
@@ -27,6 +28,23 @@ import VaporTesting
             #expect(try await Self.eventTypes(job.requireID(), app) == ["job.queued", "job.running", "job.succeeded"])
             #expect(try await app.jobRecord(job.requireID().uuidString).status == "succeeded")
             #expect(worker.claimed == 0)
+        }
+    }
+
+    @Test func anEditStartedAtItsAdmissionReadsItsInputsAndSucceeds() async throws {
+        try await Self.withRunningWorker(provider: FakeImageProvider()) { app, worker in
+            // MUT: an edit through the compatible route; the job started in its admission is the model the
+            // enqueue wrote (raw INSERT, claim set on it), and the edit handler queries its input images from it
+            var form = MultipartBody()
+            form.field("prompt", "edit at admission")
+            form.field("size", "1024x1024")
+            form.file("image", filename: "a.png", try ImageProcessing.synthesize(width: 64, height: 64, format: .png, seed: 1))
+            let answer = try await app.send(.POST, "v1/images/edits", headers: form.headers, body: form.buffer)
+            // validate
+            #expect(answer.status == .ok, "\(answer.json)")
+            #expect(worker.startedAtAdmission == 1 && worker.claimed == 0)
+            let job = try #require(try await JobRecord.query(on: app.db).first())
+            #expect(job.status == "succeeded" && job.kind == "edit")
         }
     }
 

@@ -3,6 +3,7 @@ import AtelierCore
 import AtelierTesting
 import Fluent
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 import VaporTesting
@@ -145,6 +146,29 @@ import VaporTesting
             for index in 0..<30 { try await throttle.failed(email: "x\(index)@example.com", address: "192.0.2.1") }
             await #expect(throws: APIError.self) { try await throttle.check(email: "fresh@example.com", address: "192.0.2.1") }
             try await throttle.check(email: "fresh@example.com", address: "192.0.2.2")
+        }
+    }
+
+    @Test func aKeyAndItsUserAreReadOnEveryRequestSoRevocationScopesAndLimitsApplyAtOnce() async throws {
+        try await withAccountsApp { app in
+            let a = try await app.makeAccount("a@example.com")
+            let sql = app.db as! any SQLDatabase
+            // used: the one joined read resolves the caller and stamps the key's last use
+            #expect(try await app.send(.GET, "v1/jobs", headers: a.bearer).status == .ok)
+            let used = try await sql.raw("SELECT last_used_at FROM api_keys").first()?.decode(column: "last_used_at", as: Double?.self)
+            #expect(used != nil)
+            // a user limit changed in the database applies to the next request
+            try await sql.raw("UPDATE users SET requests_per_minute = 999 WHERE email = 'a@example.com'").run()
+            let limited = try await app.send(.GET, "v1/jobs", headers: a.bearer)
+            #expect(limited.headers.first(name: "X-RateLimit-Limit") == "999")
+            // a scope taken away applies to the next request
+            try await sql.raw("UPDATE api_keys SET scopes = 'read'").run()
+            let refused = try await app.postJSON("v1/generate", ["prompt": "x"], headers: a.bearer)
+            #expect(refused.status == .forbidden, "\(refused.json)")
+            // revoked: the next request is refused
+            try await sql.raw("UPDATE api_keys SET revoked_at = 1").run()
+            let revoked = try await app.send(.GET, "v1/jobs", headers: a.bearer)
+            #expect(revoked.status == .unauthorized && revoked.errorCode == "invalid_api_key")
         }
     }
 }

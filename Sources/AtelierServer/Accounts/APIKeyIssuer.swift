@@ -1,5 +1,7 @@
 import Fluent
+import FluentSQL
 import Foundation
+import SQLKit
 
 /// Issues API keys (`atl_` + 43 random characters, shown once) and finds the key a bearer token names.
 struct APIKeyIssuer: Sendable {
@@ -26,17 +28,27 @@ struct APIKeyIssuer: Sendable {
         return Issued(record: record, secret: secret)
     }
 
-    /// The live key and its user for a bearer token; nil when unknown or revoked.
-    func find(secret: String) async throws -> (APIKeyRecord, UserRecord)? {
+    /// The live key and its user for a bearer token; nil when unknown or revoked. One statement (every `/v1`
+    /// request with a key runs it): the key and its user joined, the user decoded once, the key's columns by name.
+    func find(secret: String) async throws -> (keyID: UUID, scopes: Set<APIKeyScope>, user: UserRecord)? {
         guard secret.hasPrefix(Self.prefix), secret.count < 200 else { return nil }
         guard
-            let key = try await APIKeyRecord.query(on: database)
-                .filter(\.$keyHash == SecretToken.sha256(secret)).filter(\.$revokedAt == nil).with(\.$user).first()
+            let row = try await database.sql.raw(
+                """
+                SELECT u.*, k.id AS key_id, k.scopes AS key_scopes, k.last_used_at AS key_last_used_at
+                FROM api_keys k JOIN users u ON u.id = k.user_id
+                WHERE k.key_hash = \(bind: SecretToken.sha256(secret)) AND k.revoked_at IS NULL
+                """
+            ).first()
         else { return nil }
+        let keyID = try row.decode(column: "key_id", as: UUID.self)
         let now = clock.now()
-        if (key.lastUsedAt ?? 0) < now - 60 {
-            try await APIKeyRecord.query(on: database).filter(\.$id == key.requireID()).set(\.$lastUsedAt, to: now).update()
+        if (try row.decode(column: "key_last_used_at", as: Double?.self) ?? 0) < now - 60 {
+            try await database.sql.raw("UPDATE api_keys SET last_used_at = \(bind: now) WHERE id = \(bind: keyID)").run()
         }
-        return (key, key.user)
+        return (
+            keyID, APIKeyScope.decode(try row.decode(column: "key_scopes", as: String.self)),
+            try row.decode(fluentModel: UserRecord.self)
+        )
     }
 }

@@ -39,11 +39,11 @@ struct CallerResolver: AsyncMiddleware {
         // with any placeholder key: such a caller is the local user, as without a token.
         let localMode = !access.loginRequired && Self.isLoopback(req.remoteAddress)
         if let bearer = req.headers.bearerAuthorization?.token, !localMode || bearer.hasPrefix(APIKeyIssuer.prefix) {
-            guard let (key, user) = try await APIKeyIssuer(database: req.db, clock: req.atelier.clock).find(secret: bearer) else {
+            guard let key = try await APIKeyIssuer(database: req.db, clock: req.atelier.clock).find(secret: bearer) else {
                 throw APIError(status: .unauthorized, code: "invalid_api_key", message: "This API key is unknown or was revoked.")
             }
-            if user.accountStatus == .suspended { throw APIError.suspended }
-            return .user(user, credential: .apiKey(try key.requireID()), scopes: key.scopeSet, access: access)
+            if key.user.accountStatus == .suspended { throw APIError.suspended }
+            return .user(key.user, credential: .apiKey(key.keyID), scopes: key.scopes, access: access)
         }
         if let session = try await SessionCookies(req: req).current() {
             if session.user.accountStatus == .suspended { throw APIError.suspended }

@@ -53,7 +53,7 @@ struct JobEventPublisher: Sendable {
         if let relay {
             try await relay.store(record, on: database)
         } else {
-            try await record.create(on: database)
+            try await record.insert(on: database)
         }
         if WebhookEvent.jobEvents.contains(type) {
             // The outbox rows commit with the event (and the change it records) when `database` is a transaction.

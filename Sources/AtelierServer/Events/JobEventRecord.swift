@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 
 /// A published job event, kept so a client reconnecting with Last-Event-ID misses nothing.
 public final class JobEventRecord: Model, @unchecked Sendable {
@@ -23,5 +24,15 @@ public final class JobEventRecord: Model, @unchecked Sendable {
         self.type = type
         self.payload = payload
         self.createdAt = now
+    }
+
+    /// Stores the row in one raw statement (Fluent's `create` reflects over the model's fields on every call).
+    func insert(on database: any Database) async throws {
+        try await database.sql.raw(
+            """
+            INSERT INTO job_events (id, job_id, owner, seq, type, payload, created_at)
+            VALUES (\(bind: id ?? UUID()), \(bind: jobID), \(bind: owner), \(bind: seq), \(bind: type), \(bind: payload), \(bind: createdAt))
+            """
+        ).run()
     }
 }

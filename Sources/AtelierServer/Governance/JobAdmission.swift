@@ -22,8 +22,34 @@ struct JobAdmission {
         var rateHit: RateHit
     }
 
-    /// Admits `params` under `settings`, reading the rate counters without counting (see `Admitted`).
-    func admission(_ params: ImageParameters, settings: RuntimeSettings) async throws -> Admitted {
+    /// What a job creation read first, in one statement: the runtime settings (the kill switch refused), and the
+    /// images its caller counted this minute for the early check (`RateLimiter.PeekRead`).
+    struct Checked: Sendable {
+        var settings: RuntimeSettings
+        var imagesRead: RateLimiter.PeekRead?
+        var imagesCounted: String?
+    }
+
+    /// `checkKillSwitch` and the early images-per-minute read, as one statement.
+    func check() async throws -> Checked {
+        let read = req.caller.map {
+            RateLimiter(database: req.db, clock: req.atelier.clock).peekRead(RateLimitSubject.caller(.images, owner: $0.owner, key: $0.keyID))
+        }
+        let (settings, counted) = try await RuntimeSettings.load(req.db, access: req.atelier.config.access, alongside: read?.expression)
+        try Self.refuseWhileStopped(settings)
+        return Checked(settings: settings, imagesRead: read, imagesCounted: counted)
+    }
+
+    /// Admits `params` under what `check` read, deciding the early images-per-minute check from its count.
+    func admission(_ params: ImageParameters, checked: Checked) async throws -> Admitted {
+        try await admission(params, settings: checked.settings, peeked: checked.imagesRead.map { ($0, checked.imagesCounted) })
+    }
+
+    /// Admits `params` under `settings`, reading the rate counters without counting (see `Admitted`) unless
+    /// `peeked` has them.
+    func admission(
+        _ params: ImageParameters, settings: RuntimeSettings, peeked: (RateLimiter.PeekRead, String?)? = nil
+    ) async throws -> Admitted {
         let caller = try req.requireCaller()
         if params.moderation == "low" && !caller.verified {
             throw APIError.invalid(
@@ -33,7 +59,12 @@ struct JobAdmission {
         let hit = RateHit(
             subjects: RateLimitSubject.caller(.images, owner: caller.owner, key: caller.keyID), cost: params.n,
             limit: caller.limits.imagesPerMinute, what: "images")
-        try await hit.precheck(on: req.db, clock: req.atelier.clock)
+        if let (read, counted) = peeked {
+            let decision = read.peeked(counted, cost: hit.cost, limit: hit.limit)
+            guard decision.allowed else { throw decision.refusal(hit.what) }
+        } else {
+            try await hit.precheck(on: req.db, clock: req.atelier.clock)
+        }
         let budget = SpendBudget(
             dailyCapNano: caller.limits.dailyCapNano, monthlyCapNano: caller.limits.monthlyCapNano,
             globalDailyCapNano: settings.globalDailyCapNano)
@@ -45,11 +76,15 @@ struct JobAdmission {
     @discardableResult
     func checkKillSwitch() async throws -> RuntimeSettings {
         let settings = try await RuntimeSettings.load(req.db, access: req.atelier.config.access)
+        try Self.refuseWhileStopped(settings)
+        return settings
+    }
+
+    private static func refuseWhileStopped(_ settings: RuntimeSettings) throws {
         if settings.killSwitch {
             throw APIError(
                 status: .serviceUnavailable, code: "kill_switch",
                 message: "New jobs are paused by the administrator (kill switch). Jobs already running will finish; try again later.")
         }
-        return settings
     }
 }

@@ -74,6 +74,28 @@ struct RateLimiter: Sendable {
         return subjects.filter { seen.insert($0).inserted }
     }
 
+    /// `peek`'s read as a scalar expression for another statement: the most hits among `subjects` in this window,
+    /// as text (NULL when none); `peeked` decides from its value.
+    struct PeekRead: Sendable {
+        let expression: SQLQueryString
+        let windowStart: Int64
+        let now: Double
+
+        func peeked(_ value: String?, cost: Int, limit: Int) -> Decision {
+            RateLimiter.decision(highest: (value.flatMap { Int64($0) } ?? 0) + Int64(cost), limit: limit, windowStart: windowStart, now: now)
+        }
+    }
+
+    func peekRead(_ subjects: [RateLimitSubject]) -> PeekRead {
+        let now = clock.now()
+        let start = Int64(now) / Self.window * Self.window
+        let expression: SQLQueryString =
+            subjects.isEmpty
+            ? "NULL"
+            : "SELECT CAST(MAX(hits) AS TEXT) FROM rate_counters WHERE window_start = \(bind: start) AND subject IN (\(binds: subjects.map(\.stored)))"
+        return PeekRead(expression: expression, windowStart: start, now: now)
+    }
+
     /// Decides as `hit` would, without counting (a read: no write, no commit).
     func peek(_ subjects: [RateLimitSubject], cost: Int = 1, limit: Int) async throws -> Decision {
         let now = clock.now()

@@ -21,9 +21,29 @@ struct RuntimeSettings: Sendable, Equatable {
     }
 
     static func load(_ database: any Database, access: AtelierConfig.Access) async throws -> RuntimeSettings {
-        let rows = try await database.sql.raw("SELECT name, value FROM app_settings").all()
+        try await load(database, access: access, alongside: nil).settings
+    }
+
+    /// Loads the settings and, in the same statement, `alongside`: a scalar SQL expression of text (or NULL) that a
+    /// request needs next, so the two reads are one hop to the database (the early images-per-minute check).
+    static func load(
+        _ database: any Database, access: AtelierConfig.Access, alongside: SQLQueryString?
+    ) async throws -> (settings: RuntimeSettings, alongside: String?) {
+        let extra = alongside.map { SQLQueryString(" UNION ALL SELECT NULL AS name, (") + $0 + ") AS value" } ?? ""
+        let rows = try await database.sql.raw("SELECT name, value FROM app_settings" + extra).all()
         var values: [String: String] = [:]
-        for row in rows { values[try row.decode(column: "name", as: String.self)] = try row.decode(column: "value", as: String.self) }
+        var alongsideValue: String?
+        for row in rows {
+            guard let name = try row.decode(column: "name", as: String?.self) else {
+                alongsideValue = try row.decode(column: "value", as: String?.self)
+                continue
+            }
+            values[name] = try row.decode(column: "value", as: String.self)
+        }
+        return (settings(values, access: access), alongsideValue)
+    }
+
+    private static func settings(_ values: [String: String], access: AtelierConfig.Access) -> RuntimeSettings {
         let cap = values[Name.globalDailyCapNano.rawValue].map { $0 == "none" ? nil : Int64($0) } ?? access.globalDailyCapNano
         return RuntimeSettings(
             killSwitch: access.killSwitch || values[Name.killSwitch.rawValue] == "true",

@@ -43,32 +43,30 @@ struct SpendLedger: Sendable {
     }
 
     /// Adds `amount` to the owner's day and month and to everyone's day, each only while its cap holds; throws
-    /// `spend_cap_reached` (and the caller's transaction rolls back) when one would be passed.
+    /// `spend_cap_reached` (and the caller's transaction rolls back) when one would be passed. One upsert for the
+    /// three rows: a new row starts at `amount` (refused here when that alone passes its cap), an existing one is
+    /// added to only while its own cap holds (the `WHERE` of `DO UPDATE`, re-checked on the locked row on PostgreSQL);
+    /// a row it did not change is not returned.
     func hold(_ amount: Int64, owner: String, budget: SpendBudget, now: Double) async throws {
         let (day, month) = SpendBudget.periods(at: now)
-        try await sql.raw(
-            """
-            INSERT INTO spend_periods (subject, period, amount_nano)
-            VALUES (\(bind: owner), \(bind: day), \(bind: Int64(0))), (\(bind: owner), \(bind: month), \(bind: Int64(0))),
-                   (\(bind: "*"), \(bind: day), \(bind: Int64(0)))
-            ON CONFLICT (subject, period) DO NOTHING
-            """
-        ).run()
         let caps = SpendBudget.rows(owner: owner, budget: budget, day: day, month: month)
-        // One statement for the three rows: each row is added to only while its own cap holds.
+        let values: [SQLQueryString] = caps.map { "(\(bind: $0.subject), \(bind: $0.period), \(bind: amount))" }
         let conditions: [SQLQueryString] = caps.map { row in
-            var condition: SQLQueryString = "(subject = \(bind: row.subject) AND period = \(bind: row.period)"
-            if let cap = row.cap { condition = condition + " AND amount_nano + \(bind: amount) <= \(bind: cap)" }
+            var condition: SQLQueryString = "(spend_periods.subject = \(bind: row.subject) AND spend_periods.period = \(bind: row.period)"
+            if let cap = row.cap { condition = condition + " AND spend_periods.amount_nano + \(bind: amount) <= \(bind: cap)" }
             return condition + ")"
         }
         let updated = try await sql.raw(
             """
-            UPDATE spend_periods SET amount_nano = amount_nano + \(bind: amount)
+            INSERT INTO spend_periods (subject, period, amount_nano) VALUES \(SQLList(values))
+            ON CONFLICT (subject, period) DO UPDATE SET amount_nano = spend_periods.amount_nano + excluded.amount_nano
             WHERE \(SQLList(conditions, separator: SQLRaw(" OR ")))
             RETURNING subject, period
             """
         ).all().map { "\(try $0.decode(column: "subject", as: String.self))|\(try $0.decode(column: "period", as: String.self))" }
-        if let refused = caps.first(where: { !updated.contains("\($0.subject)|\($0.period)") }), let cap = refused.cap {
+        if let refused = caps.first(where: { row in
+            row.cap.map { amount > $0 || !updated.contains("\(row.subject)|\(row.period)") } ?? false
+        }), let cap = refused.cap {
             throw Self.capReached(refused.name, cap: cap, amount: amount, now: now, daily: refused.period == day)
         }
     }

@@ -11,6 +11,11 @@ struct JobCreation {
     struct Created {
         var job: JobRecord
         var created: Bool
+        /// Its image rows as committed (none for a generate job, its inputs for an edit); nil for a replayed job.
+        var images: [ImageRecord]? = nil
+        /// The last event its creation stored (`job.queued`, or `job.running` when it started at once): its `job`
+        /// member is the job as committed, encoded once for the event and the 202 alike. Nil for a replayed job.
+        var eventPayload: String? = nil
     }
 
     let req: Request
@@ -28,22 +33,22 @@ struct JobCreation {
 
     /// A generate job from JSON fields.
     func generate(_ input: ImageRequestInput) async throws -> Created {
-        let settings = try await JobAdmission(req: req).checkKillSwitch()
-        let params = try validated(input, for: .generations, settings: settings)
-        let admitted = try await JobAdmission(req: req).admission(params, settings: settings)
+        let checked = try await JobAdmission(req: req).check()
+        let params = try validated(input, for: .generations, settings: checked.settings)
+        let admitted = try await JobAdmission(req: req).admission(params, checked: checked)
         return try await enqueue(.generate, params: params, admitted: admitted)
     }
 
     /// An edit job from the multipart body (read here, after the kill switch); returns the upload's other fields
     /// too. `checkFields` sees the upload before anything else is decided (the compatible route's own fields).
     func edit(checkFields: (MultipartUpload) throws -> Void = { _ in }) async throws -> (Created, MultipartUpload) {
-        let settings = try await JobAdmission(req: req).checkKillSwitch()
+        let checked = try await JobAdmission(req: req).check()
         let upload = try await readUpload()
         try checkFields(upload)
         let fields = EditFormFields(upload: upload)
-        let params = try validated(try fields.imageRequestInput(), for: .edits, settings: settings)
+        let params = try validated(try fields.imageRequestInput(), for: .edits, settings: checked.settings)
         // Rate limits and caps before any image is decoded.
-        let admitted = try await JobAdmission(req: req).admission(params, settings: settings)
+        let admitted = try await JobAdmission(req: req).admission(params, checked: checked)
         let parts = try await EditJobInputs(req: req, upload: upload, params: params).read()
         let created = try await enqueue(
             .edit, params: params, options: parts.options, inputs: parts.inputs, inputTokens: parts.inputTokens,
@@ -53,7 +58,7 @@ struct JobCreation {
 
     /// An auto-mask job: the model draws a mask of `subject` on one image.
     func autoMask() async throws -> Created {
-        let settings = try await JobAdmission(req: req).checkKillSwitch()
+        let checked = try await JobAdmission(req: req).check()
         let upload = try await readUpload()
         guard let subject = upload.field("subject")?.trimmingCharacters(in: .whitespacesAndNewlines), !subject.isEmpty else {
             throw APIError.invalid("subject", "Describe what to select, e.g. \"the dog\".", code: "missing_field")
@@ -63,8 +68,8 @@ struct JobCreation {
         input.n = 1
         input.partialImages = nil
         input.outputFormat = "png"
-        let params = try validated(input, for: .edits, settings: settings)
-        let admitted = try await JobAdmission(req: req).admission(params, settings: settings)
+        let params = try validated(input, for: .edits, settings: checked.settings)
+        let admitted = try await JobAdmission(req: req).admission(params, checked: checked)
         let images = try await EditInputReader(req: req, upload: upload).images(max: 1)
         return try await enqueue(
             .autoMask, params: params, options: EditOptions(subject: subject), inputs: [images[0].jobInput],
@@ -86,10 +91,9 @@ struct JobCreation {
         _ kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [],
         inputTokens: Int = 0, admitted: JobAdmission.Admitted
     ) async throws -> Created {
-        let (job, created) = try await JobEnqueuer(app: req.application).enqueue(
+        try await JobEnqueuer(app: req.application).enqueue(
             kind: kind, params: params, options: options, inputs: inputs, owner: req.owner,
             idempotencyKey: req.idempotencyKey, estimatedInputTokens: inputTokens, budget: admitted.budget,
             rateHit: admitted.rateHit, compatCaller: compatCaller, startNow: startNow)
-        return Created(job: job, created: created)
     }
 }

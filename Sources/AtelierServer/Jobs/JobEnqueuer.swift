@@ -33,11 +33,11 @@ struct JobEnqueuer: Sendable {
         kind: JobKind, params: ImageParameters, options: EditOptions? = nil, inputs: [JobInput] = [], owner: String,
         idempotencyKey: String?, estimatedInputTokens: Int = 0, budget: SpendBudget = .unlimited, rateHit: RateHit? = nil,
         compatCaller: Bool = false, startNow: Bool = false
-    ) async throws -> (job: JobRecord, created: Bool) {
+    ) async throws -> JobCreation.Created {
         let services = app.atelier
         let hash = try requestHash(kind: kind, params: params, options: options, inputs: inputs)
         if let key = idempotencyKey, let existing = try await existingJob(owner: owner, key: key, hash: hash) {
-            return (existing, false)
+            return .init(job: existing, created: false)
         }
         let now = services.clock.now()
         let job = JobRecord(
@@ -90,7 +90,7 @@ struct JobEnqueuer: Sendable {
                 await store.deleteBlobs(of: record)
             }
             if let key = idempotencyKey, let existing = try await existingJob(owner: owner, key: key, hash: hash) {
-                return (existing, false)
+                return .init(job: existing, created: false)
             }
             if case .io(let problem)? = error as? BlobStoreError {
                 app.logger.error("could not store a job's inputs", metadata: ["error": "\(problem)"])
@@ -103,12 +103,12 @@ struct JobEnqueuer: Sendable {
         await lifecycle.deliver(queued)
         if let worker, let admitted = queued.started, let running = queued.job {
             worker.startAdmitted(running, admitted)
-            return (running, true)
+            return .init(job: running, created: true, images: records, eventPayload: queued.events.last?.event.payload)
         }
         if start != nil { worker?.releaseStart() }
         await services.hub.wakeWorkers()
         try? await services.relay?.announceWork()
-        return (job, true)
+        return .init(job: job, created: true, images: records, eventPayload: queued.events.last?.event.payload)
     }
 
     private func existingJob(owner: String, key: String, hash: String) async throws -> JobRecord? {
@@ -140,6 +140,6 @@ struct JobEnqueuer: Sendable {
             case .stored(let image): hasher.update(data: Data(image.blobKey.utf8))
             }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexString
     }
 }

@@ -47,7 +47,7 @@ struct JobLifecycle: Sendable {
             if let rateHit { try await rateHit.apply(on: db, clock: clock) }
             job.status = JobStatus.queued.rawValue
             job.seq = 1
-            try await job.create(on: db)
+            try await Self.insertNew(job, on: db)
             for image in images { try await image.create(on: db) }
             try step(.rowWritten)
             let event = try await publisher.record(JobEventType.queued.rawValue, job: job, images: images, on: db)
@@ -60,17 +60,25 @@ struct JobLifecycle: Sendable {
             if let startNow, let admitted = try await startNow.admit(db, job) {
                 let now = clock.now()
                 guard
-                    let running = try self.job(
-                        try await sql(db).raw(
-                            """
-                            UPDATE jobs SET status = 'running', lease_owner = \(bind: startNow.workerID),
-                                lease_expires = \(bind: now + startNow.leaseSeconds), attempts = attempts + 1,
-                                started_at = \(bind: now), seq = seq + 1
-                            WHERE id = \(bind: try job.requireID()) AND status = 'queued'
-                            RETURNING *
-                            """
-                        ).first())
+                    let claimed = try await sql(db).raw(
+                        """
+                        UPDATE jobs SET status = 'running', lease_owner = \(bind: startNow.workerID),
+                            lease_expires = \(bind: now + startNow.leaseSeconds), attempts = attempts + 1,
+                            started_at = \(bind: now), seq = seq + 1
+                        WHERE id = \(bind: try job.requireID()) AND status = 'queued'
+                        RETURNING attempts, seq
+                        """
+                    ).first()
                 else { return published }
+                // The row as the statement left it, set on the model written just before (no `RETURNING *` decoded
+                // through Fluent's reflection).
+                let running = job
+                running.status = JobStatus.running.rawValue
+                running.leaseOwner = startNow.workerID
+                running.leaseExpires = now + startNow.leaseSeconds
+                running.attempts = try claimed.decode(column: "attempts", as: Int.self)
+                running.startedAt = now
+                running.seq = try claimed.decode(column: "seq", as: Int.self)
                 try step(.rowWritten)
                 published.events.append(try await publisher.record(JobEventType.running.rawValue, job: running, images: images, on: db))
                 try step(.eventStored)
@@ -81,6 +89,32 @@ struct JobLifecycle: Sendable {
         }
         if let group { return try await group.commit(on: database, work) }
         return try await database.transaction(work)
+    }
+
+    /// A new job's row in one raw statement: Fluent's `create` reflected over the model's fields (`Mirror`) on every
+    /// call, a sixth of an admitted job's CPU. JSON columns are bound as text, as Fluent's SQLite driver stores them;
+    /// PostgreSQL casts them to jsonb.
+    static func insertNew(_ job: JobRecord, on db: any Database) async throws {
+        let sql = db.sql
+        let postgres = sql.dialect.name == "postgresql"
+        func json<T: Encodable>(_ value: T?) throws -> SQLQueryString {
+            let text = try value.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+            return postgres ? "CAST(\(bind: text) AS jsonb)" : "\(bind: text)"
+        }
+        try await sql.raw(
+            """
+            INSERT INTO jobs (id, owner, kind, status, prompt, model, params, options, estimated_cost_nano, attempts,
+                max_attempts, run_after, cancel_requested, seq, favorite, idempotency_key, request_hash, created_at, compat_caller)
+            VALUES (\(bind: try job.requireID()), \(bind: job.owner), \(bind: job.kind), \(bind: job.status), \(bind: job.prompt),
+                \(bind: job.model), \(try json(job.params)), \(try json(job.options)), \(bind: job.estimatedCostNano),
+                \(bind: job.attempts), \(bind: job.maxAttempts), \(bind: job.runAfter), \(bind: job.cancelRequested), \(bind: job.seq),
+                \(bind: job.favorite), \(bind: job.idempotencyKey), \(bind: job.requestHash), \(bind: job.createdAt),
+                \(bind: job.compatCaller))
+            """
+        ).run()
+        // What Fluent's `create` leaves on the model: saved, and its children queryable (`job.$images`).
+        job.$id.exists = true
+        job.$images.fromId = job.id
     }
 
     /// Cancels a queued job: status, released reservation and `job.canceled` commit together. A running job is only

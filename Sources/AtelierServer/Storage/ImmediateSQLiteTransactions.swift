@@ -8,9 +8,10 @@ import SQLKit
 /// lock first, so a second writer waits for the first instead. Every Atelier transaction writes, so taking the
 /// lock first costs nothing but the wait it should have had anyway.
 ///
-/// Fluent hard-codes `BEGIN TRANSACTION`, so this wraps its database: inside the driver's transaction (a deferred
-/// BEGIN that has taken no lock yet) it ends that empty transaction and begins an IMMEDIATE one on the same
-/// connection, which the driver's COMMIT or ROLLBACK then ends. Everything else goes straight to the driver.
+/// Fluent hard-codes `BEGIN TRANSACTION`, so this wraps its database and runs transactions itself: on one pooled
+/// connection, `BEGIN IMMEDIATE`, the work, then `COMMIT` (or `ROLLBACK` when the work or the commit failed), and
+/// nothing else (the driver's deferred BEGIN, ended at once to begin an IMMEDIATE one, cost two more statements,
+/// each a hop to SQLite's thread pool, per transaction). Everything else goes straight to the driver.
 ///
 /// The transactions of one app, and its writes outside a transaction, wait their turn in its `SQLiteWriteQueue`.
 struct ImmediateSQLiteConfiguration: DatabaseConfiguration {
@@ -47,15 +48,17 @@ extension DatabaseConfigurationFactory {
 struct ImmediateSQLiteDatabase: Database, SQLDatabase {
     let base: any Database
     let queue: SQLiteWriteQueue
+    /// True for the connection a transaction of this wrapper runs on (between its BEGIN IMMEDIATE and its end).
+    var inOwnTransaction = false
     private var sql: any SQLDatabase { base as! any SQLDatabase }
 
     var context: DatabaseContext { base.context }
-    var inTransaction: Bool { base.inTransaction }
+    var inTransaction: Bool { inOwnTransaction || base.inTransaction }
 
     func execute(query: DatabaseQuery, onOutput: @escaping @Sendable (any DatabaseOutput) -> Void) -> EventLoopFuture<Void> {
         switch query.action {
         case .read, .aggregate: return base.execute(query: query, onOutput: onOutput)
-        case _ where base.inTransaction: return base.execute(query: query, onOutput: onOutput)
+        case _ where inTransaction: return base.execute(query: query, onOutput: onOutput)
         default: return queue.run(on: base.eventLoop) { base.execute(query: query, onOutput: onOutput) }
         }
     }
@@ -64,17 +67,27 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
 
     func transaction<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         // Nested: the outer transaction already began (IMMEDIATE, when it began here).
+        if inOwnTransaction { return closure(self) }
         guard !base.inTransaction else { return base.transaction(closure) }
-        return queue.run(on: base.eventLoop) {
-            base.transaction { db in
-                let sql = db as! any SQLDatabase
-                return sql.raw("COMMIT").run().flatMap { sql.raw("BEGIN IMMEDIATE").run() }.flatMap { closure(db) }
+        return queue.run(on: base.eventLoop) { [queue] in
+            base.withConnection { connection in
+                let db = ImmediateSQLiteDatabase(base: connection, queue: queue, inOwnTransaction: true)
+                let sql = connection as! any SQLDatabase
+                return sql.raw("BEGIN IMMEDIATE").run()
+                    .flatMap { closure(db) }
+                    .flatMap { value in sql.raw("COMMIT").run().map { value } }
+                    .flatMapError { error in
+                        // After a failed BEGIN there is nothing to roll back; the ROLLBACK's own error is not the news.
+                        sql.raw("ROLLBACK").run().recover { _ in }.flatMapThrowing { throw error }
+                    }
             }
         }
     }
 
     func withConnection<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
-        base.withConnection { [queue] in closure(ImmediateSQLiteDatabase(base: $0, queue: queue)) }
+        base.withConnection { [queue, inOwnTransaction] in
+            closure(ImmediateSQLiteDatabase(base: $0, queue: queue, inOwnTransaction: inOwnTransaction))
+        }
     }
 
     // SQLDatabase: the driver's.
@@ -96,7 +109,7 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
     /// since it needs the same write lock. Reads (`SELECT`, `PRAGMA`, `EXPLAIN`) never wait: WAL lets them run
     /// beside the writer. Statements inside a transaction run under the transaction's turn.
     private func writesOutsideATransaction(_ query: any SQLExpression) -> Bool {
-        guard !base.inTransaction else { return false }
+        guard !inTransaction else { return false }
         var serializer = SQLSerializer(database: self)
         query.serialize(to: &serializer)
         let verb = serializer.sql.drop { $0.isWhitespace || $0 == "(" }.prefix(7).uppercased()

@@ -13,11 +13,11 @@ struct EditController: RouteCollection {
 
     @Sendable func edit(req: Request) async throws -> Response {
         let (new, _) = try await JobCreation(req: req).edit()
-        return try await JobResponder(req: req).respond(job: new.job, created: new.created)
+        return try await JobResponder(req: req).respond(new)
     }
 
     @Sendable func autoMask(req: Request) async throws -> Response {
         let new = try await JobCreation(req: req).autoMask()
-        return try await JobResponder(req: req).respond(job: new.job, created: new.created)
+        return try await JobResponder(req: req).respond(new)
     }
 }

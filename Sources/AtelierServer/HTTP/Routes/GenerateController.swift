@@ -12,7 +12,7 @@ struct GenerateController: RouteCollection {
     @Sendable func create(req: Request) async throws -> Response {
         let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
         let new = try await JobCreation(req: req).generate(input)
-        return try await JobResponder(req: req).respond(job: new.job, created: new.created)
+        return try await JobResponder(req: req).respond(new)
     }
 
     @Sendable func estimate(req: Request) async throws -> EstimateDTO {

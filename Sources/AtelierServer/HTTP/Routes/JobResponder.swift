@@ -7,9 +7,20 @@ struct JobResponder {
     static let maxWaitSeconds = 60.0
     let req: Request
 
-    func respond(job: JobRecord, created: Bool) async throws -> Response {
+    /// Answers for a job `JobCreation` made or replayed: a new job's 202 is the `job` member of the event its
+    /// creation stored (encoded once, no read of its images), a replayed one is read.
+    func respond(_ new: JobCreation.Created) async throws -> Response {
+        try await respond(job: new.job, created: new.created, images: new.images, eventPayload: new.eventPayload)
+    }
+
+    /// `images`: the job's image rows when the caller has them as committed; `eventPayload`: the last event stored
+    /// with the job as it is (its `job` member is then the answer).
+    func respond(
+        job: JobRecord, created: Bool, images: [ImageRecord]? = nil, eventPayload: String? = nil
+    ) async throws -> Response {
         let jobID = try job.requireID()
         var current = job
+        var known = images
         var response: Response?
         if let wait = req.query[Double.self, at: "wait"], wait > 0 {
             switch try await waitForEndEvent(jobID, seconds: min(wait, Self.maxWaitSeconds)) {
@@ -20,17 +31,22 @@ struct JobResponder {
                     response?.headers.contentType = .json
                 } else {
                     current = try await JobRecord.find(jobID, on: req.db) ?? job
+                    known = nil
                 }
             case .read(let read):
                 current = read ?? job
+                known = nil
             }
+        } else if let eventPayload, let json = EventJobJSON.job(in: eventPayload) {
+            response = Response(status: .accepted, body: .init(buffer: ByteBuffer(bytes: json)))
+            response?.headers.contentType = .json
         }
         let status: HTTPResponseStatus = try current.jobStatus.isFinished && req.query[Double.self, at: "wait"] != nil ? .ok : .accepted
         let answer: Response
         if let response {
             answer = response
         } else {
-            answer = try await JobPresenter(req: req).dto(current).encodeResponse(status: status, for: req)
+            answer = try await JobPresenter(req: req).dto(current, images: known).encodeResponse(status: status, for: req)
         }
         answer.headers.replaceOrAdd(name: .location, value: "/v1/jobs/\(jobID.uuidString.lowercased())")
         if !created { answer.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true") }
@@ -72,8 +88,9 @@ struct JobResponder {
 struct JobPresenter {
     let req: Request
 
-    func dto(_ job: JobRecord) async throws -> JobDTO {
-        let images = try await job.$images.get(reload: true, on: req.db)
+    /// `known`: the job's image rows when the caller has them as they are now (read otherwise).
+    func dto(_ job: JobRecord, images known: [ImageRecord]? = nil) async throws -> JobDTO {
+        let images = if let known { known } else { try await job.$images.get(reload: true, on: req.db) }
         return JobDTO(job, images: images, offline: req.atelier.config.isOffline, now: req.atelier.clock.now())
     }
 
