@@ -1,5 +1,6 @@
 """Starting, watching and stopping the benchmark's processes; free ports; peak RSS from /proc (bench/peers)."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,6 +60,17 @@ class Processes:
     def stop_all(self):
         for name in list(self.running):
             self.stop(name)
+        self.remove_data()
+
+    def remove_data(self):
+        """The gateways' data directories (`*-data`: databases and images, hundreds of MB per run) go once every
+        process has stopped; the logs stay. BENCH_KEEP_DATA=1 keeps them for a look afterwards."""
+        if os.environ.get("BENCH_KEEP_DATA") == "1":
+            return
+        for root, dirs, _ in os.walk(self.log_dir):
+            for name in [d for d in dirs if d.endswith("-data")]:
+                shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+                dirs.remove(name)
 
 
 def process_tree(pid):

@@ -33,7 +33,8 @@ struct JobAdmission {
     /// `checkKillSwitch` and the early images-per-minute read, as one statement.
     func check() async throws -> Checked {
         let read = req.caller.map {
-            RateLimiter(database: req.db, clock: req.atelier.clock).peekRead(RateLimitSubject.caller(.images, owner: $0.owner, key: $0.keyID))
+            RateLimiter(database: req.db, clock: req.atelier.clock).peekRead(
+                RateLimitSubject.caller(.images, owner: $0.owner, key: $0.keyID))
         }
         let (settings, counted) = try await RuntimeSettings.load(req.db, access: req.atelier.config.access, alongside: read?.expression)
         try Self.refuseWhileStopped(settings)

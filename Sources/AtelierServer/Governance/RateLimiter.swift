@@ -82,7 +82,8 @@ struct RateLimiter: Sendable {
         let now: Double
 
         func peeked(_ value: String?, cost: Int, limit: Int) -> Decision {
-            RateLimiter.decision(highest: (value.flatMap { Int64($0) } ?? 0) + Int64(cost), limit: limit, windowStart: windowStart, now: now)
+            RateLimiter.decision(
+                highest: (value.flatMap { Int64($0) } ?? 0) + Int64(cost), limit: limit, windowStart: windowStart, now: now)
         }
     }
 
