@@ -1,3 +1,4 @@
+import AtelierCore
 import Crypto
 import Foundation
 
@@ -67,7 +68,7 @@ public struct SigV4Signer: Sendable {
     }
 
     static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        bytes.hexString
     }
 
     static func timestamp(_ date: Date) -> String {

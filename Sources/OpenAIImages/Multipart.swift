@@ -18,7 +18,7 @@ struct MultipartBody {
 
     static func randomBoundary() -> String {
         var generator = SystemRandomNumberGenerator()
-        let hex = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let hex = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
         return "atelier-\(hex)"
     }
 

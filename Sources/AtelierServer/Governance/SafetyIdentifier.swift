@@ -1,3 +1,4 @@
+import AtelierCore
 import Crypto
 import Foundation
 
@@ -5,6 +6,6 @@ import Foundation
 /// monitoring without learning who they are. 64 hex characters (the upstream's maximum).
 enum SafetyIdentifier {
     static func forOwner(_ owner: String) -> String {
-        SHA256.hash(data: Data("atelier-user:\(owner)".utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data("atelier-user:\(owner)".utf8)).hexString
     }
 }

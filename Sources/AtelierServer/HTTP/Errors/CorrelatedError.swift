@@ -1,3 +1,4 @@
+import AtelierCore
 import Logging
 
 /// What a user sees of a failure whose details are internal (absolute paths, bucket names, host names): a short
@@ -8,7 +9,7 @@ enum CorrelatedError {
 
     /// A short random reference (12 hex digits).
     static func newReference() -> String {
-        String((0..<6).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max)) }.joined())
+        (0..<6).map { _ in UInt8.random(in: .min ... .max) }.hexString
     }
 
     /// The public message for `code`; logs `detail` under a new reference when the code is internal.

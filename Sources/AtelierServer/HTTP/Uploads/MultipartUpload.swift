@@ -1,3 +1,4 @@
+import AtelierCore
 import Crypto
 import Foundation
 import Vapor
@@ -225,7 +226,7 @@ final class MultipartUpload: @unchecked Sendable {
                 try (writer ?? openPart()).close()
                 failedField = nil
                 let url = fileURL ?? upload.directory.appendingPathComponent("part-\(upload.files.count)")
-                let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+                let digest = hasher.finalize().hexString
                 upload.files.append(
                     File(
                         field: name, filename: filename, declaredType: headers["content-type"], url: url, size: size,

@@ -1,7 +1,7 @@
-/// Lower-case hex of bytes (digests, tokens) without `String(format:)`, which goes through Foundation's formatter
+/// Lower-case hex of bytes (digests, tokens, random references) without `String(format:)`, which goes through Foundation's formatter
 /// and a locale per byte: 32 of them per job's request hash showed as 3 % of an admission burst's CPU.
 extension Sequence where Element == UInt8 {
-    var hexString: String {
+    public var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(underestimatedCount * 2)

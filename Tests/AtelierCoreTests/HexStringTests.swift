@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import AtelierServer
+import AtelierCore
 
 @Suite struct HexStringTests {
     @Test func everyByteIsTwoLowerCaseDigitsAsStringFormatWritesThem() {
