@@ -14,10 +14,9 @@ actor RateHitBatcher {
         let continuation: CheckedContinuation<RateLimiter.Decision, any Error>
     }
 
-    /// The most hits one statement takes (3 bound values per subject, at most 2 subjects per hit).
-    let maxHits: Int
-    private var pending: [Pending] = []
-    private var counting = false
+    /// Hits waiting for the next statement; at most `maxHits` per statement (3 bound values per subject, at most 2
+    /// subjects per hit).
+    private var queue: BatchQueue<Pending>
     /// Statements run so far, and the hits they held (tests read them).
     private(set) var statements = 0
     private(set) var countedHits = 0
@@ -25,10 +24,9 @@ actor RateHitBatcher {
     /// one fills).
     typealias Hook = @Sendable (Int) async throws -> Void
     private var beforeStatement: Hook?
-    private var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
     init(maxHits: Int = 512) {
-        self.maxHits = maxHits
+        queue = BatchQueue(maxBatch: maxHits)
     }
 
     /// Counts `hit` in the next batch on `database` and returns its decision once that batch's statement returned.
@@ -38,12 +36,7 @@ actor RateHitBatcher {
         _ hit: RateLimiter.Hit, on database: any Database, clock: AtelierClock
     ) async throws -> RateLimiter.Decision {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append(Pending(hit: hit, database: database, continuation: continuation))
-            let ready = watchers.filter { $0.count <= pending.count }
-            watchers.removeAll { $0.count <= pending.count }
-            for watcher in ready { watcher.continuation.resume() }
-            if !counting {
-                counting = true
+            if queue.add(Pending(hit: hit, database: database, continuation: continuation)) {
                 Task { await self.drain(clock: clock) }
             }
         }
@@ -51,8 +44,8 @@ actor RateHitBatcher {
 
     /// Tests only: returns once `count` hits wait for the next batch.
     func untilWaiting(_ count: Int) async {
-        guard pending.count < count else { return }
-        await withCheckedContinuation { watchers.append((count, $0)) }
+        guard !queue.hasWaiting(count) else { return }
+        await withCheckedContinuation { queue.watch(count, $0) }
     }
 
     func setHook(beforeStatement: Hook?) {
@@ -60,9 +53,7 @@ actor RateHitBatcher {
     }
 
     private func drain(clock: AtelierClock) async {
-        while !pending.isEmpty {
-            let batch = Array(pending.prefix(maxHits))
-            pending.removeFirst(batch.count)
+        while let batch = queue.next() {
             do {
                 try await beforeStatement?(batch.count)
                 let decisions = try await RateLimiter(database: batch[0].database, clock: clock).hit(all: batch.map(\.hit))
@@ -73,6 +64,5 @@ actor RateHitBatcher {
                 for member in batch { member.continuation.resume(throwing: error) }
             }
         }
-        counting = false
     }
 }

@@ -18,10 +18,9 @@ actor GroupCommit<Value: Sendable> {
         let continuation: CheckedContinuation<Value, any Error>
     }
 
-    /// The most members one transaction takes (it holds SQLite's write lock while they run).
-    let maxMembers: Int
-    private var pending: [Member] = []
-    private var committing = false
+    /// Members waiting for the next group; at most `maxMembers` per transaction (it holds SQLite's write lock while
+    /// they run).
+    private var queue: BatchQueue<Member>
     /// Transactions committed so far, and members they held (tests and metrics read them). A lone member that
     /// failed counts too: its transaction rolled back instead of its savepoint, to the same effect.
     private(set) var commits = 0
@@ -34,16 +33,13 @@ actor GroupCommit<Value: Sendable> {
     private var beforeCommit: Hook?
 
     init(maxMembers: Int = 256) {
-        self.maxMembers = maxMembers
+        queue = BatchQueue(maxBatch: maxMembers)
     }
 
     /// Runs `work` in the next group's transaction on `database` and returns its value once that group committed.
     func commit(on database: any Database, _ work: @escaping Work) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append(Member(database: database, work: work, continuation: continuation))
-            resumeWatchers()
-            if !committing {
-                committing = true
+            if queue.add(Member(database: database, work: work, continuation: continuation)) {
                 Task { await self.drain() }
             }
         }
@@ -51,16 +47,8 @@ actor GroupCommit<Value: Sendable> {
 
     /// Tests only: returns once `count` members wait for the next group (to fill a group deterministically).
     func untilWaiting(_ count: Int) async {
-        guard pending.count < count else { return }
-        await withCheckedContinuation { watchers.append((count, $0)) }
-    }
-
-    private var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
-
-    private func resumeWatchers() {
-        let ready = watchers.filter { $0.count <= pending.count }
-        watchers.removeAll { $0.count <= pending.count }
-        for watcher in ready { watcher.continuation.resume() }
+        guard !queue.hasWaiting(count) else { return }
+        await withCheckedContinuation { queue.watch(count, $0) }
     }
 
     func setHooks(beforeBegin: Hook? = nil, beforeCommit: Hook? = nil) {
@@ -69,12 +57,7 @@ actor GroupCommit<Value: Sendable> {
     }
 
     private func drain() async {
-        while !pending.isEmpty {
-            let group = Array(pending.prefix(maxMembers))
-            pending.removeFirst(group.count)
-            await run(group)
-        }
-        committing = false
+        while let group = queue.next() { await run(group) }
     }
 
     private func run(_ group: [Member]) async {
