@@ -1,8 +1,8 @@
 // @ts-check
 // Edit / inpaint screen: reference tray (drop, paste, pick, reorder), mask painter over the base image,
 // mask upload, auto-mask, options, multipart submit to POST /v1/edit, before/after results.
-import { api, imageUrl, thumbnailUrl } from "./api.js";
-import { loadModels, handoff } from "./state.js";
+import { api, ApiError, imageUrl, thumbnailUrl } from "./api.js";
+import { loadModels, handoff, onModelsChanged, refreshModels } from "./state.js";
 import { createOptions } from "./options.js";
 import { createMaskPainter } from "./maskpainter.js";
 import { createMarkupPainter } from "./markuppainter.js";
@@ -157,6 +157,11 @@ export async function mount(panel) {
   prompt = h("textarea", { id: promptId, name: "prompt", rows: 3, class: "prompt", maxLength: 32000, placeholder: "Replace the sky with a warm sunset…" });
   autosize(prompt);
   options = createOptions({ catalogue, endpoint: "edits", onChange: () => modes.sync() });
+  onModelsChanged((list) => {
+    const note = options.setCatalogue(list);
+    if (note) toast(note, "info");
+    modes.sync();
+  });
   options.setHasMask(false);
   modes.sync();
   submitBtn = h("button", { type: "submit", class: "btn btn-primary btn-large" }, icon("edit"), h("span", { text: "Apply edit" }));
@@ -557,6 +562,8 @@ async function submit() {
     handoff.historyDirty = true;
   } catch (e) {
     reportError(e, root, "Edit failed");
+    // The model shut down while this page was open: the picker switches to its replacement (onModelsChanged).
+    if (e instanceof ApiError && e.code === "model_retired") void refreshModels().catch(() => {});
   } finally {
     busy = false;
     submitBtn.disabled = false;

@@ -1,7 +1,7 @@
 // @ts-check
 // Generate screen: prompt, options drawer, live cost estimate, live results.
 import { api, ApiError } from "./api.js";
-import { loadModels, handoff } from "./state.js";
+import { loadModels, handoff, onModelsChanged, refreshModels } from "./state.js";
 import { liveParams } from "./deprecations.js";
 import { createOptions } from "./options.js";
 import { createJobCard } from "./jobcard.js";
@@ -53,6 +53,11 @@ export async function mount(panel) {
   });
   const fit = autosize(prompt);
   options = createOptions({ catalogue, endpoint: "generations", onChange: () => scheduleEstimate() });
+  onModelsChanged((list) => {
+    const note = options.setCatalogue(list);
+    if (note) toast(note, "info");
+    scheduleEstimate();
+  });
   estimateEl = h("p", { class: "estimate", "aria-live": "polite", text: "Write a prompt to see the estimated cost." });
   submitBtn = h("button", { type: "submit", class: "btn btn-primary btn-large" }, icon("sparkle"), h("span", { text: "Generate" }));
   const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
@@ -156,6 +161,8 @@ async function submit() {
     handoff.historyDirty = true;
   } catch (e) {
     reportError(e, form, "Generate failed");
+    // The model shut down while this page was open: the picker switches to its replacement (onModelsChanged).
+    if (e instanceof ApiError && e.code === "model_retired") void refreshModels().catch(() => {});
   } finally {
     busy = false;
     submitBtn.disabled = false;

@@ -9,12 +9,13 @@ import { createPreviewFields } from "./previewoptions.js";
 /** @typedef {ReturnType<typeof createOptionControls>} OptionControls */
 
 /**
- * The model select: current models, then pinned snapshots, deprecated and retired ones in groups.
+ * Fills the model select: current models, then pinned snapshots, deprecated and retired ones in groups.
+ * @param {HTMLSelectElement} sel
  * @param {Model[]} models
  * @param {ModelList} catalogue
  */
-function modelSelect(models, catalogue) {
-  const sel = h("select", {});
+export function fillModelSelect(sel, models, catalogue) {
+  sel.replaceChildren();
   /** @param {Model} m */
   const modelOption = (m) => {
     let text = m.display_name || m.id;
@@ -35,7 +36,6 @@ function modelSelect(models, catalogue) {
     for (const r of retired) grp.append(h("option", { value: r.id, disabled: true, text: `${r.id} — retired ${r.retired_on}` }));
     sel.append(grp);
   }
-  return sel;
 }
 
 /**
@@ -78,7 +78,7 @@ export function createOptionControls(models, catalogue, isEdit) {
       h("p", { class: "field-error", hidden: true, "data-error-for": name, role: "status" }));
   };
   const c = {
-    modelSel: modelSelect(models, catalogue),
+    modelSel: h("select", {}),
     modelHint: h("p", { class: "hint" }),
     sizeSel: h("select", {}),
     ...freeSizeRow(pfx),
@@ -123,5 +123,6 @@ export function createOptionControls(models, catalogue, isEdit) {
     h("summary", {}, h("span", { class: "summary-title", text: "Options" }), c.summary), grid);
   const inputs = [c.sizeSel, c.qualitySel, c.bgSel, c.fmtSel, c.compIn, c.modSel, c.cxSel, c.partialSel, c.fidSel,
     c.featherIn, c.preserve, c.nIn, c.wIn, c.hIn, ...c.preview.controls];
+  fillModelSelect(c.modelSel, models, catalogue);
   return { ...c, ...fields, element, inputs };
 }

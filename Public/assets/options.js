@@ -3,7 +3,8 @@
 // from GET /v1/models so that impossible combinations cannot be chosen.
 // Parts: optioncontrols.js (controls and fields), optionsync.js (offered values and constraints per model),
 // optionparams.js (read, restore, check parameters), optionsizes.js (size labels and free-size rule).
-import { createOptionControls } from "./optioncontrols.js";
+import { createOptionControls, fillModelSelect } from "./optioncontrols.js";
+import { liveParams } from "./deprecations.js";
 import { applyConstraints, applyModel } from "./optionsync.js";
 import { checkParams, chosenSize, readParams, writeParams } from "./optionparams.js";
 
@@ -24,6 +25,7 @@ export { sizeLabel, checkFreeSize } from "./optionsizes.js";
  *   aspect: () => string | null,
  *   n: () => number,
  *   setHasMask: (hasMask: boolean) => void,
+ *   setCatalogue: (next: ModelList) => string | null,
  * }} OptionsForm
  */
 
@@ -32,9 +34,12 @@ export { sizeLabel, checkFreeSize } from "./optionsizes.js";
  * @returns {OptionsForm}
  */
 export function createOptions(o) {
-  const { catalogue, endpoint } = o;
+  const { endpoint } = o;
+  let catalogue = o.catalogue;
   const isEdit = endpoint === "edits";
-  const models = catalogue.data.filter((m) => !m.endpoints || m.endpoints.includes(endpoint));
+  /** @param {ModelList} list */
+  const offered = (list) => list.data.filter((m) => !m.endpoints || m.endpoints.includes(endpoint));
+  let models = offered(catalogue);
   if (!models.length) throw new Error(`The server offers no model for ${endpoint}.`);
   const c = createOptionControls(models, catalogue, isEdit);
   const model = () => models.find((m) => m.id === c.modelSel.value) || models[0];
@@ -86,6 +91,21 @@ export function createOptions(o) {
       c.fPreserve.hidden = !hasMask;
       c.fFeather.hidden = !hasMask;
       if (hasMask && !preserveTouched) c.preserve.checked = true;
+    },
+    // A newer catalogue (a model shut down while the page was open): the picker offers what it offers now and keeps
+    // the user's choices; a model no longer served gives way to its replacement. Returns the note to show, if any.
+    setCatalogue: (next) => {
+      if (!offered(next).length) return null;
+      const params = /** @type {JobParams} */ (/** @type {unknown} */ (readParams(c, isEdit)));
+      const live = liveParams(next, params);
+      catalogue = next;
+      models = offered(next);
+      fillModelSelect(c.modelSel, models, next);
+      c.modelSel.value = live.params.model;
+      applyModel(c, model(), catalogue);
+      writeParams(c, model(), live.params);
+      applyConstraints(c, model());
+      return live.note;
     },
   };
 }

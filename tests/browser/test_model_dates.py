@@ -209,3 +209,60 @@ def test_the_day_it_shuts_down_sdk_mcp_batches_and_picker_refuse_it(browser: Bro
     assert page.locator("#panel-generate select[name=model]").input_value() != "gpt-image-1.5"
     expect(page.locator("#deprecation-banner")).not_to_contain_text("gpt-image-1.5")
     ctx.close()
+
+
+def yesterdays_studio(browser: Browser, after: Server):
+    """A studio page whose catalogue is the one from before gpt-image-1.5 shut down (1.5 offered and chosen), with
+    the real catalogue served from then on; returns (context, page, picker)."""
+    _, models = after.api("GET", "/v1/models")
+    replacement = next(m for m in models["data"] if m["id"] == "gpt-image-2.5-sunburst")
+    before = dict(models, retired=[r for r in models["retired"] if r["id"] != "gpt-image-1.5"],
+                  data=models["data"] + [dict(replacement, id="gpt-image-1.5", display_name="gpt-image-1.5")])
+    served = []
+
+    def yesterdays_catalogue(route):
+        served.append(route.request.url)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(before))
+
+    ctx = new_context(browser, after)
+    page = ctx.new_page()
+    page.clock.install()
+    page.route("**/v1/models", yesterdays_catalogue)
+    page.goto("/")
+    picker = page.locator("#panel-generate select[name=model]")
+    page.locator("#panel-generate details.options summary").click()
+    expect(picker.locator("option[value='gpt-image-1.5']")).to_be_enabled()
+    picker.select_option("gpt-image-1.5")
+    page.unroute("**/v1/models")
+    assert served, "the studio did not ask for the catalogue"
+    return ctx, page, picker
+
+
+def test_a_tab_open_across_the_shutdown_switches_to_the_replacement(browser: Browser, dated):
+    """A studio tab loaded while gpt-image-1.5 was still served submits with it after the shutdown: the server
+    refuses it naming the replacement, and the tab fetches the catalogue again, so its picker moves to the
+    replacement with a note and offers 1.5 only as retired."""
+    _, after = dated
+    ctx, page, picker = yesterdays_studio(browser, after)
+    page.locator("#panel-generate textarea[name=prompt]").fill("a lighthouse after the shutdown")
+    page.locator("#panel-generate button[type=submit]").click()
+    expect(page.locator("#panel-generate [data-error-for=model]")).to_contain_text("gpt-image-2.5-sunburst")
+    expect(page.locator("#toasts")).to_contain_text("gpt-image-1.5 was shut down on")
+    expect(picker).to_have_value("gpt-image-2.5-sunburst")
+    expect(picker.locator("option[value='gpt-image-1.5']")).to_be_disabled()
+
+    page.locator("#panel-generate button[type=submit]").click()  # submitting again makes the job on the replacement
+    expect(page.locator("#panel-generate .results")).not_to_contain_text("Nothing here yet")
+    ctx.close()
+
+
+def test_a_tab_shown_again_after_half_an_hour_fetches_the_catalogue_again(browser: Browser, dated):
+    """Without submitting anything: a tab that comes back into view more than 30 minutes after it fetched the
+    catalogue fetches it again, and its picker moves off the model that shut down meanwhile."""
+    _, after = dated
+    ctx, page, picker = yesterdays_studio(browser, after)
+    page.clock.fast_forward("31:00")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(page.locator("#toasts")).to_contain_text("using gpt-image-2.5-sunburst instead")
+    expect(picker).to_have_value("gpt-image-2.5-sunburst")
+    ctx.close()
