@@ -14,6 +14,8 @@ import SQLKit
 /// each a hop to SQLite's thread pool, per transaction). Everything else goes straight to the driver.
 ///
 /// The transactions of one app, and its writes outside a transaction, wait their turn in its `SQLiteWriteQueue`.
+/// Transactions then run on the app's `SQLiteWriter`: one connection, and one thread for its SQLite calls and the
+/// transaction's own code.
 struct ImmediateSQLiteConfiguration: DatabaseConfiguration {
     var base: any DatabaseConfiguration
     var queueTimeout: TimeAmount
@@ -23,17 +25,26 @@ struct ImmediateSQLiteConfiguration: DatabaseConfiguration {
     }
 
     func makeDriver(for databases: Databases) -> any DatabaseDriver {
-        Driver(base: base.makeDriver(for: databases), queue: SQLiteWriteQueue(timeout: queueTimeout))
+        Driver(
+            base: base.makeDriver(for: databases), queue: SQLiteWriteQueue(timeout: queueTimeout),
+            writer: SQLiteWriter(configuration: base, eventLoopGroup: databases.eventLoopGroup))
     }
 
     struct Driver: DatabaseDriver {
         let base: any DatabaseDriver
         let queue: SQLiteWriteQueue
+        let writer: SQLiteWriter
         func makeDatabase(with context: DatabaseContext) -> any Database {
-            ImmediateSQLiteDatabase(base: base.makeDatabase(with: context), queue: queue)
+            ImmediateSQLiteDatabase(base: base.makeDatabase(with: context), queue: queue, writer: writer)
         }
-        func shutdown() { base.shutdown() }
-        func shutdownAsync() async { await base.shutdownAsync() }
+        func shutdown() {
+            writer.shutdown()
+            base.shutdown()
+        }
+        func shutdownAsync() async {
+            await writer.shutdownAsync()
+            await base.shutdownAsync()
+        }
     }
 }
 
@@ -48,6 +59,7 @@ extension DatabaseConfigurationFactory {
 struct ImmediateSQLiteDatabase: Database, SQLDatabase {
     let base: any Database
     let queue: SQLiteWriteQueue
+    let writer: SQLiteWriter
     /// True for the connection a transaction of this wrapper runs on (between its BEGIN IMMEDIATE and its end).
     var inOwnTransaction = false
     private var sql: any SQLDatabase { base as! any SQLDatabase }
@@ -69,24 +81,36 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
         // Nested: the outer transaction already began (IMMEDIATE, when it began here).
         if inOwnTransaction { return closure(self) }
         guard !base.inTransaction else { return base.transaction(closure) }
-        return queue.run(on: base.eventLoop) { [queue] in
-            base.withConnection { connection in
-                let db = ImmediateSQLiteDatabase(base: connection, queue: queue, inOwnTransaction: true)
+        return base.eventLoop.makeFutureWithTask { try await immediateTransaction { try await closure($0).get() } }
+    }
+
+    /// A transaction on the writer's connection, its code on the writer's thread (`SQLiteWriter`), after its turn
+    /// in the queue: `BEGIN IMMEDIATE`, `work`, then `COMMIT` (or `ROLLBACK` when the work or the commit failed).
+    /// `work`'s value is returned only once `COMMIT` returned.
+    func immediateTransaction<T>(_ work: @Sendable (any Database) async throws -> T) async throws -> T {
+        if inOwnTransaction { return try await work(self) }
+        return try await withTaskExecutorPreference(writer.thread) {
+            try await queue.withTurn(on: base.eventLoop) {
+                let connection = try await writer.connection(logger: base.logger)
+                let db = ImmediateSQLiteDatabase(base: connection, queue: queue, writer: writer, inOwnTransaction: true)
                 let sql = connection as! any SQLDatabase
-                return sql.raw("BEGIN IMMEDIATE").run()
-                    .flatMap { closure(db) }
-                    .flatMap { value in sql.raw("COMMIT").run().map { value } }
-                    .flatMapError { error in
-                        // After a failed BEGIN there is nothing to roll back; the ROLLBACK's own error is not the news.
-                        sql.raw("ROLLBACK").run().recover { _ in }.flatMapThrowing { throw error }
-                    }
+                try await sql.raw("BEGIN IMMEDIATE").run()
+                do {
+                    let value = try await work(db)
+                    try await sql.raw("COMMIT").run()
+                    return value
+                } catch {
+                    // The ROLLBACK's own error (a failed COMMIT may have ended the transaction) is not the news.
+                    try? await sql.raw("ROLLBACK").run()
+                    throw error
+                }
             }
         }
     }
 
     func withConnection<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
-        base.withConnection { [queue, inOwnTransaction] in
-            closure(ImmediateSQLiteDatabase(base: $0, queue: queue, inOwnTransaction: inOwnTransaction))
+        base.withConnection { [queue, writer, inOwnTransaction] in
+            closure(ImmediateSQLiteDatabase(base: $0, queue: queue, writer: writer, inOwnTransaction: inOwnTransaction))
         }
     }
 
