@@ -8,9 +8,10 @@ import Vapor
 
 /// `SQLiteWriter`: every write transaction of an SQLite app runs on one kept connection, and a group commit's code
 /// and statements all run on that connection's one SQLite thread (no thread hop per statement).
+/// On SQLite in every lane (the PostgreSQL lane included).
 @Suite struct SQLiteWriterTests {
     @Test func aGroupCommitsCodeAndStatementsStayOnTheWritersThread() async throws {
-        try await withTestApp { app in
+        try await withTestApp(try .testing(database: .sqliteMemory)) { app in
             let writer = try #require(app.db as? ImmediateSQLiteDatabase).writer
             let sqliteThread = try await writer.thread.pool.runIfActive { pthread_self() }
             let group = GroupCommit<[pthread_t]>()
@@ -27,14 +28,14 @@ import Vapor
         }
     }
 
-    @Test func everyTransactionUsesTheWritersConnectionAndReadsDoNot() async throws {
-        try await withTestApp { app in
-            // A TEMP table exists only on the connection that made it.
-            try await app.db.writeTransaction { db in try await db.sql.raw("CREATE TEMP TABLE writer_mark (x)").run() }
+    @Test func everyTransactionAndRawWriteUsesTheWritersConnectionAndReadsDoNot() async throws {
+        try await withTestApp(try .testing(database: .sqliteMemory)) { app in
+            // A TEMP table exists only on the connection that made it; made by a raw write outside a transaction.
+            try await app.db.sql.raw("CREATE TEMP TABLE writer_mark (x)").run()
             let seen = try await app.db.writeTransaction { db in
                 try await db.sql.raw("SELECT COUNT(*) AS n FROM temp.writer_mark").first()?.decode(column: "n", as: Int.self)
             }
-            #expect(seen == 0, "the second transaction ran on the first one's connection")
+            #expect(seen == 0, "the transaction ran on the raw write's connection")
             let viaFluent = try await app.db.transaction { db in
                 try await db.sql.raw("SELECT COUNT(*) AS n FROM temp.writer_mark").first()?.decode(column: "n", as: Int.self)
             }
@@ -47,7 +48,7 @@ import Vapor
 
     @Test func aFailedTransactionLeavesTheConnectionReadyForTheNext() async throws {
         struct Refused: Error {}
-        try await withTestApp { app in
+        try await withTestApp(try .testing(database: .sqliteMemory)) { app in
             try await app.db.writeTransaction { db in try await db.sql.raw("CREATE TABLE writer_rows (x)").run() }
             await #expect(throws: Refused.self) {
                 try await app.db.writeTransaction { db in

@@ -89,22 +89,26 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
     /// `work`'s value is returned only once `COMMIT` returned.
     func immediateTransaction<T>(_ work: @Sendable (any Database) async throws -> T) async throws -> T {
         if inOwnTransaction { return try await work(self) }
-        return try await withTaskExecutorPreference(writer.thread) {
-            try await queue.withTurn(on: base.eventLoop) {
-                let connection = try await writer.connection(logger: base.logger)
-                let db = ImmediateSQLiteDatabase(base: connection, queue: queue, writer: writer, inOwnTransaction: true)
-                let sql = connection as! any SQLDatabase
-                try await sql.raw("BEGIN IMMEDIATE").run()
-                do {
-                    let value = try await work(db)
-                    try await sql.raw("COMMIT").run()
-                    return value
-                } catch {
-                    // The ROLLBACK's own error (a failed COMMIT may have ended the transaction) is not the news.
-                    try? await sql.raw("ROLLBACK").run()
-                    throw error
-                }
+        return try await onWriter { [queue, writer] connection in
+            let db = ImmediateSQLiteDatabase(base: connection, queue: queue, writer: writer, inOwnTransaction: true)
+            let sql = connection as! any SQLDatabase
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            do {
+                let value = try await work(db)
+                try await sql.raw("COMMIT").run()
+                return value
+            } catch {
+                // The ROLLBACK's own error (a failed COMMIT may have ended the transaction) is not the news.
+                try? await sql.raw("ROLLBACK").run()
+                throw error
             }
+        }
+    }
+
+    /// `work` with the write queue's turn, on the writer's connection and thread.
+    private func onWriter<T>(_ work: (any Database) async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(writer.thread) {
+            try await queue.withTurn(on: base.eventLoop) { try await work(try await writer.connection(logger: base.logger)) }
         }
     }
 
@@ -124,9 +128,10 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
         guard writesOutsideATransaction(query) else { return sql.execute(sql: query, onRow) }
         return queue.run(on: eventLoop) { [sql] in sql.execute(sql: query, onRow) }
     }
+    /// A raw write on its own (the requests-per-minute batch) runs on the writer too.
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         guard writesOutsideATransaction(query) else { return try await sql.execute(sql: query, onRow) }
-        try await queue.run(on: eventLoop) { [sql] in sql.execute(sql: query, onRow) }.get()
+        try await onWriter { try await $0.sql.execute(sql: query, onRow) }
     }
 
     /// A statement that may write, run on its own (autocommit): it waits its turn in the queue like a transaction,
