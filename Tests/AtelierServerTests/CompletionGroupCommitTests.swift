@@ -22,8 +22,10 @@ import Vapor
             let unleased = try await harness.job(in: .queued)
             let completions = app.atelier.completions
             let before = await completions.commits
+            let (held, holding) = AsyncStream.makeStream(of: Void.self)
             await completions.setHooks(beforeBegin: { size in
                 guard await completions.commits == before else { return }
+                holding.yield()
                 await completions.untilWaiting(21 - size)
             })
             var faulty = harness
@@ -32,7 +34,11 @@ import Vapor
             let jobs = running
             // MUT: 19 successes, one that fails after moving money, one whose lease is not held
             let outcomes = await withTaskGroup(of: (UUID, String).self) { group in
-                for (index, jobID) in jobs.enumerated() {
+                // The first group is one success, held before its transaction until the other 20 wait: they are the
+                // second group, whatever the order the tasks start in.
+                group.addTask { (jobs[1], await Self.succeed(jobs[1], grouped)) }
+                for await _ in held { break }
+                for (index, jobID) in jobs.enumerated() where index != 1 {
                     let lifecycle = index == 0 ? failing : grouped
                     group.addTask { (jobID, await Self.succeed(jobID, lifecycle)) }
                 }

@@ -37,7 +37,7 @@ actor RateHitBatcher {
     ) async throws -> RateLimiter.Decision {
         try await withCheckedThrowingContinuation { continuation in
             if queue.add(Pending(hit: hit, database: database, continuation: continuation)) {
-                Task { await self.drain(clock: clock) }
+                Task(executorPreference: database.writeExecutor) { await self.drain(clock: clock) }  // SQLite's writer
             }
         }
     }

@@ -40,7 +40,8 @@ actor GroupCommit<Value: Sendable> {
     func commit(on database: any Database, _ work: @escaping Work) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
             if queue.add(Member(database: database, work: work, continuation: continuation)) {
-                Task { await self.drain() }
+                // On SQLite the drain, its members' work and their statements all run on the writer's thread.
+                Task(executorPreference: database.writeExecutor) { await self.drain() }
             }
         }
     }
@@ -65,7 +66,7 @@ actor GroupCommit<Value: Sendable> {
         do {
             try await beforeBegin?(group.count)
             let database = group[0].database
-            let outcomes = try await database.transaction { db -> [Result<Value, any Error>] in
+            let outcomes = try await database.writeTransaction { db -> [Result<Value, any Error>] in
                 // Alone, a member needs no savepoint: its failure rolls the whole transaction back, which is the
                 // same as rolling back to its savepoint and committing nothing (two statements fewer per lone job).
                 if group.count == 1 {

@@ -14,6 +14,8 @@ import SQLKit
 /// each a hop to SQLite's thread pool, per transaction). Everything else goes straight to the driver.
 ///
 /// The transactions of one app, and its writes outside a transaction, wait their turn in its `SQLiteWriteQueue`.
+/// Transactions then run on the app's `SQLiteWriter`: one connection, and one thread for its SQLite calls and the
+/// transaction's own code.
 struct ImmediateSQLiteConfiguration: DatabaseConfiguration {
     var base: any DatabaseConfiguration
     var queueTimeout: TimeAmount
@@ -23,17 +25,26 @@ struct ImmediateSQLiteConfiguration: DatabaseConfiguration {
     }
 
     func makeDriver(for databases: Databases) -> any DatabaseDriver {
-        Driver(base: base.makeDriver(for: databases), queue: SQLiteWriteQueue(timeout: queueTimeout))
+        Driver(
+            base: base.makeDriver(for: databases), queue: SQLiteWriteQueue(timeout: queueTimeout),
+            writer: SQLiteWriter(configuration: base, eventLoopGroup: databases.eventLoopGroup))
     }
 
     struct Driver: DatabaseDriver {
         let base: any DatabaseDriver
         let queue: SQLiteWriteQueue
+        let writer: SQLiteWriter
         func makeDatabase(with context: DatabaseContext) -> any Database {
-            ImmediateSQLiteDatabase(base: base.makeDatabase(with: context), queue: queue)
+            ImmediateSQLiteDatabase(base: base.makeDatabase(with: context), queue: queue, writer: writer)
         }
-        func shutdown() { base.shutdown() }
-        func shutdownAsync() async { await base.shutdownAsync() }
+        func shutdown() {
+            writer.shutdown()
+            base.shutdown()
+        }
+        func shutdownAsync() async {
+            await writer.shutdownAsync()
+            await base.shutdownAsync()
+        }
     }
 }
 
@@ -48,6 +59,7 @@ extension DatabaseConfigurationFactory {
 struct ImmediateSQLiteDatabase: Database, SQLDatabase {
     let base: any Database
     let queue: SQLiteWriteQueue
+    let writer: SQLiteWriter
     /// True for the connection a transaction of this wrapper runs on (between its BEGIN IMMEDIATE and its end).
     var inOwnTransaction = false
     private var sql: any SQLDatabase { base as! any SQLDatabase }
@@ -69,24 +81,40 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
         // Nested: the outer transaction already began (IMMEDIATE, when it began here).
         if inOwnTransaction { return closure(self) }
         guard !base.inTransaction else { return base.transaction(closure) }
-        return queue.run(on: base.eventLoop) { [queue] in
-            base.withConnection { connection in
-                let db = ImmediateSQLiteDatabase(base: connection, queue: queue, inOwnTransaction: true)
-                let sql = connection as! any SQLDatabase
-                return sql.raw("BEGIN IMMEDIATE").run()
-                    .flatMap { closure(db) }
-                    .flatMap { value in sql.raw("COMMIT").run().map { value } }
-                    .flatMapError { error in
-                        // After a failed BEGIN there is nothing to roll back; the ROLLBACK's own error is not the news.
-                        sql.raw("ROLLBACK").run().recover { _ in }.flatMapThrowing { throw error }
-                    }
+        return base.eventLoop.makeFutureWithTask { try await immediateTransaction { try await closure($0).get() } }
+    }
+
+    /// A transaction on the writer's connection, its code on the writer's thread (`SQLiteWriter`), after its turn
+    /// in the queue: `BEGIN IMMEDIATE`, `work`, then `COMMIT` (or `ROLLBACK` when the work or the commit failed).
+    /// `work`'s value is returned only once `COMMIT` returned.
+    func immediateTransaction<T>(_ work: @Sendable (any Database) async throws -> T) async throws -> T {
+        if inOwnTransaction { return try await work(self) }
+        return try await onWriter { [queue, writer] connection in
+            let db = ImmediateSQLiteDatabase(base: connection, queue: queue, writer: writer, inOwnTransaction: true)
+            let sql = connection as! any SQLDatabase
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            do {
+                let value = try await work(db)
+                try await sql.raw("COMMIT").run()
+                return value
+            } catch {
+                // The ROLLBACK's own error (a failed COMMIT may have ended the transaction) is not the news.
+                try? await sql.raw("ROLLBACK").run()
+                throw error
             }
         }
     }
 
+    /// `work` with the write queue's turn, on the writer's connection and thread.
+    private func onWriter<T>(_ work: (any Database) async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(writer.thread) {
+            try await queue.withTurn(on: base.eventLoop) { try await work(try await writer.connection(logger: base.logger)) }
+        }
+    }
+
     func withConnection<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
-        base.withConnection { [queue, inOwnTransaction] in
-            closure(ImmediateSQLiteDatabase(base: $0, queue: queue, inOwnTransaction: inOwnTransaction))
+        base.withConnection { [queue, writer, inOwnTransaction] in
+            closure(ImmediateSQLiteDatabase(base: $0, queue: queue, writer: writer, inOwnTransaction: inOwnTransaction))
         }
     }
 
@@ -100,9 +128,10 @@ struct ImmediateSQLiteDatabase: Database, SQLDatabase {
         guard writesOutsideATransaction(query) else { return sql.execute(sql: query, onRow) }
         return queue.run(on: eventLoop) { [sql] in sql.execute(sql: query, onRow) }
     }
+    /// A raw write on its own (the requests-per-minute batch) runs on the writer too.
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         guard writesOutsideATransaction(query) else { return try await sql.execute(sql: query, onRow) }
-        try await queue.run(on: eventLoop) { [sql] in sql.execute(sql: query, onRow) }.get()
+        try await onWriter { try await $0.sql.execute(sql: query, onRow) }
     }
 
     /// A statement that may write, run on its own (autocommit): it waits its turn in the queue like a transaction,

@@ -39,21 +39,32 @@ final class SQLiteWriteQueue: Sendable {
         acquire(on: eventLoop).flatMap { work().always { _ in self.release() } }
     }
 
+    /// Runs `work` when no other transaction of this queue runs, in the calling task: a free turn is taken without
+    /// a future (no hop to `eventLoop`, which only times a wait).
+    func withTurn<T>(on eventLoop: any EventLoop, _ work: () async throws -> T) async throws -> T {
+        if let waiting = enter(on: eventLoop) { try await waiting.get() }
+        defer { release() }
+        return try await work()
+    }
+
     private func acquire(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        let promise = eventLoop.makePromise(of: Void.self)
-        let granted = state.withLockedValue { state -> Bool in
+        enter(on: eventLoop) ?? eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Takes the turn when it is free (nil), else joins the waiters: the future completes when the turn is theirs.
+    private func enter(on eventLoop: any EventLoop) -> EventLoopFuture<Void>? {
+        state.withLockedValue { state -> EventLoopFuture<Void>? in
             guard state.busy else {
                 state.busy = true
-                return true
+                return nil
             }
             state.nextID += 1
             let id = state.nextID
+            let promise = eventLoop.makePromise(of: Void.self)
             let timeout = eventLoop.scheduleTask(in: timeout) { self.giveUp(id) }
             state.waiters.append(Waiter(id: id, promise: promise, timeout: timeout))
-            return false
+            return promise.futureResult
         }
-        if granted { promise.succeed() }
-        return promise.futureResult
     }
 
     private func release() {
