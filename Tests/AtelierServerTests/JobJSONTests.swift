@@ -148,3 +148,20 @@ import Testing
         return [[], [image(.output, 0, thumbnail: true)], all]
     }
 }
+
+/// The spend periods' day and month keys (taken from the ISO-8601 writer) are the UTC calendar's, at month, year
+/// and leap-day boundaries and at random times up to 2100.
+@Suite struct SpendPeriodsTests {
+    @Test func theDayAndMonthAreTheUTCCalendars() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        let edges: [Double] = [0, 86_399.999, 86_400, 951_782_399.5, 951_782_400, 1_767_225_599.9, 1_767_225_600, 4_107_542_399]
+        for time in edges + (0..<2000).map { _ in Double.random(in: 0..<4_102_444_800, using: &generator) } {
+            let parts = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: time))
+            let month = String(format: "%04d-%02d", parts.year!, parts.month!)
+            let periods = SpendBudget.periods(at: time)
+            #expect(periods.month == month && periods.day == month + String(format: "-%02d", parts.day!), "\(time)")
+        }
+    }
+}
