@@ -1,4 +1,5 @@
 import AtelierCore
+import Crypto
 @testable import AtelierServer
 import Foundation
 import Testing
@@ -162,6 +163,26 @@ import Testing
             let month = String(format: "%04d-%02d", parts.year!, parts.month!)
             let periods = SpendBudget.periods(at: time)
             #expect(periods.month == month && periods.day == month + String(format: "-%02d", parts.day!), "\(time)")
+        }
+    }
+}
+
+/// An idempotency key's request hash is unchanged by the hand-written encoding: the same SHA-256 as from
+/// `JSONEncoder` with sorted keys (slashes escaped), for every test job's parameters and options.
+@Suite struct RequestHashTests {
+    @Test func theHashIsWhatJSONEncoderGave() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let options: [EditOptions?] = [nil, EditOptions(), EditOptions(preserveUnmasked: true, featherRadius: 2, maskEditColor: "#a/b\"", subject: "a/b")]
+        for job in JobJSONTests.jobs() {
+            for option in options {
+                var hasher = SHA256()
+                hasher.update(data: Data(job.kind.utf8))
+                hasher.update(data: try encoder.encode(job.params))
+                hasher.update(data: try encoder.encode(option))
+                let kind = try #require(JobKind(rawValue: job.kind))
+                #expect(try JobEnqueuer.requestHash(kind: kind, params: job.params, options: option, inputs: []) == hasher.finalize().hexString)
+            }
         }
     }
 }

@@ -15,7 +15,8 @@ import Testing
 
     @Test func aRowReadsAsFluentReadsIt() async throws {
         try await withTestApp { app in
-            let jobs = JobJSONTests.jobs().filter { $0.batchID == nil }
+            // PostgreSQL's text cannot hold NUL; batch rows need their batch.
+            let jobs = JobJSONTests.jobs().filter { $0.batchID == nil && !$0.prompt.contains("\u{0}") }
             for (index, job) in jobs.enumerated() {
                 job.leaseOwner = "worker-1"
                 job.leaseExpires = 99.5

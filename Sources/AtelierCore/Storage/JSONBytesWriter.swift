@@ -9,7 +9,13 @@ import Foundation
 public struct JSONBytesWriter {
     public private(set) var bytes: [UInt8] = []
 
-    public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+    /// `/` as `\/`, as `JSONEncoder` without `.withoutEscapingSlashes` writes it.
+    public var escapesSlashes = false
+
+    public init(capacity: Int = 1024, escapesSlashes: Bool = false) {
+        bytes.reserveCapacity(capacity)
+        self.escapesSlashes = escapesSlashes
+    }
 
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 
@@ -86,18 +92,20 @@ public struct JSONBytesWriter {
     }
 
     /// A string with `JSONEncoder`'s escapes: `"` and `\`, the short forms `\b \f \n \r \t`, `\u00XX` for the
-    /// other control characters; everything else (slashes, non-ASCII) as is.
+    /// other control characters, `/` only with `escapesSlashes`; everything else (non-ASCII) as is.
     public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
             var start = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+                || (escapesSlashes && byte == UInt8(ascii: "/"))
+            {
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
                 start = index + 1
                 bytes.append(UInt8(ascii: "\\"))
                 switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(byte)
                 case 0x08: bytes.append(UInt8(ascii: "b"))
                 case 0x0C: bytes.append(UInt8(ascii: "f"))
                 case 0x0A: bytes.append(UInt8(ascii: "n"))

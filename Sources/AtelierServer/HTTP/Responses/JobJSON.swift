@@ -72,7 +72,7 @@ extension JSONBytesWriter {
     }
 
     /// Absent optionals are left out (the synthesized conformance).
-    private mutating func options(_ options: EditOptions?) {
+    mutating func options(_ options: EditOptions?) {
         guard let options else { return null() }
         object { w in
             w.key("feather"); w.int(options.featherRadius)
