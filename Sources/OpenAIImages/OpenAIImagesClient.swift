@@ -53,33 +53,10 @@ public struct OpenAIImagesClient: Sendable {
             stream: fields.streams, eventPrefix: "image_edit", tap: tap, onPartial: onPartial)
     }
 
-    /// Sets `svg[reasoning][effort]` as `{"svg": {"reasoning": {"effort": …}}}` (the SDK's JSON shape of its
-    /// multipart names); plain names are set as they are.
-    /// The JSON body of `POST /images/generations` for `fields` (also a Batch API line's `body`).
+    /// The JSON body of `POST /images/generations` for `fields` (also a Batch API line's `body`): written by hand
+    /// (`ImagesRequestFields.generationsJSON`), the bytes `JSONSerialization` with sorted keys gave.
     public static func generationsBody(_ fields: ImagesRequestFields) throws(ProviderError) -> Data {
-        var object: [String: Any] = [:]
-        for (name, value) in fields.wireFields(forEdit: false) {
-            let json: Any
-            switch value {
-            case .string(let s): json = s
-            case .int(let i): json = i
-            case .bool(let b): json = b
-            }
-            Self.set(json, at: name, in: &object)
-        }
-        do {
-            return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        } catch {
-            throw .invalidRequest(message: "cannot encode the request: \(error)", param: nil, code: nil)
-        }
-    }
-
-    static func set(_ value: Any, at name: String, in object: inout [String: Any]) {
-        let path = name.split(whereSeparator: { $0 == "[" || $0 == "]" }).map(String.init)
-        guard path.count > 1 else { return object[name] = value }
-        var child = object[path[0]] as? [String: Any] ?? [:]
-        set(value, at: path.dropFirst().enumerated().map { $0 == 0 ? $1 : "[\($1)]" }.joined(), in: &child)
-        object[path[0]] = child
+        Data(fields.generationsJSON)
     }
 
     // MARK: - Transport

@@ -72,7 +72,7 @@ struct OpenStreamLimiter: Middleware {
         let path = req.url.path
         if req.method == .GET && (path == "/v1/events" || (path.hasPrefix("/v1/jobs/") && path.hasSuffix("/events"))) { return true }
         if req.method == .POST && (path == "/v1/images/generations" || path == "/v1/images/edits") { return true }
-        return (req.query[Double.self, at: "wait"] ?? 0) > 0
+        return (req.waitQuery ?? 0) > 0
     }
 }
 

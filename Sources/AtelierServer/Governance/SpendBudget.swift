@@ -1,3 +1,4 @@
+import AtelierCore
 import Foundation
 
 /// The caps a job's estimated cost is reserved against (whole nano-dollars; nil = no cap).
@@ -10,13 +11,13 @@ struct SpendBudget: Sendable, Equatable {
 
     var hasCap: Bool { dailyCapNano != nil || monthlyCapNano != nil || globalDailyCapNano != nil }
 
-    /// `2026-11-26` and `2026-11` in UTC for a Unix time.
+    /// `2026-11-26` and `2026-11` in UTC for a Unix time: the date part of its ISO-8601 form (`"2026-11-26T…Z"`),
+    /// computed without a calendar or a format string (every admission asks).
     static func periods(at time: Double) -> (day: String, month: String) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: time))
-        let month = String(format: "%04d-%02d", parts.year ?? 1970, parts.month ?? 1)
-        return (month + String(format: "-%02d", parts.day ?? 1), month)
+        var iso = JSONBytesWriter(capacity: 24)
+        iso.date(Date(timeIntervalSince1970: time))
+        let day = String(decoding: iso.bytes[1..<11], as: UTF8.self)
+        return (day, String(day.prefix(7)))
     }
 
     /// Seconds until the next UTC midnight (when daily caps reset).

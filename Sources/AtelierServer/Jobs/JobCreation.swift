@@ -28,7 +28,7 @@ struct JobCreation {
     init(req: Request, compatCaller: Bool = false, startNow: Bool? = nil) {
         self.req = req
         self.compatCaller = compatCaller
-        self.startNow = startNow ?? (compatCaller || (req.query[Double.self, at: "wait"] ?? 0) > 0)
+        self.startNow = startNow ?? (compatCaller || (req.waitQuery ?? 0) > 0)
     }
 
     /// A generate job from JSON fields.

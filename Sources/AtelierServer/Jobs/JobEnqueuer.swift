@@ -35,7 +35,7 @@ struct JobEnqueuer: Sendable {
         compatCaller: Bool = false, startNow: Bool = false
     ) async throws -> JobCreation.Created {
         let services = app.atelier
-        let hash = try requestHash(kind: kind, params: params, options: options, inputs: inputs)
+        let hash = try Self.requestHash(kind: kind, params: params, options: options, inputs: inputs)
         if let key = idempotencyKey, let existing = try await existingJob(owner: owner, key: key, hash: hash) {
             return .init(job: existing, created: false)
         }
@@ -125,13 +125,23 @@ struct JobEnqueuer: Sendable {
         return existing
     }
 
-    private func requestHash(kind: JobKind, params: ImageParameters, options: EditOptions?, inputs: [JobInput]) throws -> String {
+    /// What an idempotency key's replay must match: the kind, the parameters and options as `JSONEncoder` with
+    /// sorted keys writes them (written by hand, `JSONBytesWriter`, the same bytes: `RequestHashTests`), the inputs.
+    static func requestHash(kind: JobKind, params: ImageParameters, options: EditOptions?, inputs: [JobInput]) throws -> String {
         var hasher = SHA256()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         hasher.update(data: Data(kind.rawValue.utf8))
-        hasher.update(data: try encoder.encode(params))
-        hasher.update(data: try encoder.encode(options))
+        var json = JSONBytesWriter(capacity: 512, escapesSlashes: true)
+        if params.svg == nil {
+            try json.params(params)
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            json.json(try encoder.encode(params))
+        }
+        hasher.update(data: json.bytes)
+        json = JSONBytesWriter(capacity: 128, escapesSlashes: true)
+        json.options(options)
+        hasher.update(data: json.bytes)
         for input in inputs {
             hasher.update(data: Data("\(input.role.rawValue)\(input.index)".utf8))
             switch input.source {

@@ -37,6 +37,6 @@ extension JobLifecycle {
 
     /// One row as the statement that changed it returned it.
     func job(_ row: (any SQLRow)?) throws -> JobRecord? {
-        try row?.decode(fluentModel: JobRecord.self)
+        try row.map(JobRecord.init(row:))
     }
 }

@@ -167,7 +167,7 @@ struct JobLifecycle: Sendable {
             try step(.rowWritten)
             var published = Published()
             for row in rows {
-                let job = try row.decode(fluentModel: JobRecord.self)
+                let job = try JobRecord(row: row)
                 try await SpendLedger(database: db).release(jobID: try job.requireID(), now: now)
                 published.events.append(try await publisher.record(JobEventType.canceled.rawValue, job: job, on: db))
             }
@@ -274,7 +274,7 @@ struct JobLifecycle: Sendable {
                 AND NOT EXISTS (SELECT 1 FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.killSwitch.rawValue) AND value = 'true')
             RETURNING *
             """
-        ).all().map { try $0.decode(fluentModel: JobRecord.self) }
+        ).all().map(JobRecord.init(row:))
     }
 
     /// Heartbeat: extends the leases `workerID` holds; returns the ids it should stop (cancellation requested, or
@@ -529,8 +529,8 @@ struct JobLifecycle: Sendable {
     /// Takes the job's next event `seq` for an event that changes no status (a partial image, a key out of quota)
     /// and reads the job as it is, in one statement. Transitions take theirs in the statement that writes the row.
     static func takeSeq(_ jobID: UUID, on database: any Database) async throws -> JobRecord? {
-        try await database.sql.raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING *").first()?
-            .decode(fluentModel: JobRecord.self)
+        try await database.sql.raw("UPDATE jobs SET seq = seq + 1 WHERE id = \(bind: jobID) RETURNING *").first()
+            .map(JobRecord.init(row:))
     }
 
     func sql(_ db: any Database) -> any SQLDatabase { db.sql }
@@ -586,7 +586,7 @@ extension JobLifecycle {
             try step(.rowWritten)
             var published = Published()
             for row in rows {
-                let job = try row.decode(fluentModel: JobRecord.self)
+                let job = try JobRecord(row: row)
                 try await SpendLedger(database: db).reserve(
                     jobID: try job.requireID(), owner: owner, amount: job.estimatedCostNano, budget: budget, now: now)
                 published.events.append(try await publisher.record(JobEventType.queued.rawValue, job: job, on: db))

@@ -1,3 +1,4 @@
+import AtelierCore
 import Foundation
 
 /// Job events as the API shows them: `{"type", "job_id", "seq", "job": Job, "image": Image|null}` on the streams,
@@ -28,7 +29,22 @@ struct JobEventJSON: JobEventRendering {
         }
     }
 
+    /// Written by hand (`JSONBytesWriter`): the same bytes as `encodedPayload`, several times faster.
     func payload(_ content: JobEventContent) throws -> String {
+        let jobID = try content.job.requireID()
+        var writer = JSONBytesWriter()
+        try writer.object { w in
+            w.key("image"); if let image = content.image { w.image(ImageDTO(image)) } else { w.null() }
+            w.key("job"); try w.job(job(content))
+            w.key("job_id"); w.uuid(jobID)
+            w.key("seq"); w.int(content.job.seq)
+            w.key("type"); w.string(content.type)
+        }
+        return writer.string
+    }
+
+    /// The payload as `JSONEncoder.api` writes it: what `payload` must equal byte for byte (`JobJSONTests`).
+    func encodedPayload(_ content: JobEventContent) throws -> String {
         let payload = Payload(
             type: content.type, jobID: try content.job.requireID(), seq: content.job.seq, job: job(content),
             image: content.image.map(ImageDTO.init))

@@ -35,7 +35,7 @@ struct JobController: RouteCollection {
     /// With `?wait=N` (seconds, ≤ 60) answers as soon as the job ends, or as it stands after N seconds.
     @Sendable func show(req: Request) async throws -> Response {
         var job = try await req.ownedJob()
-        if let wait = req.query[Double.self, at: "wait"], wait > 0, try !job.jobStatus.isFinished {
+        if let wait = req.waitQuery, wait > 0, try !job.jobStatus.isFinished {
             job = try await JobResponder(req: req).waitForEnd(try job.requireID(), seconds: min(wait, JobResponder.maxWaitSeconds)) ?? job
         }
         return try await JobPresenter(req: req).dto(job).encodeResponse(status: .ok, for: req)

@@ -22,7 +22,8 @@ struct JobResponder {
         var current = job
         var known = images
         var response: Response?
-        if let wait = req.query[Double.self, at: "wait"], wait > 0 {
+        let waitQuery = req.waitQuery
+        if let wait = waitQuery, wait > 0 {
             switch try await waitForEndEvent(jobID, seconds: min(wait, Self.maxWaitSeconds)) {
             case .event(let event):
                 // The terminal event carries the job as the API shows it: no second read.
@@ -41,7 +42,7 @@ struct JobResponder {
             response = Response(status: .accepted, body: .init(buffer: ByteBuffer(bytes: json)))
             response?.headers.contentType = .json
         }
-        let status: HTTPResponseStatus = try current.jobStatus.isFinished && req.query[Double.self, at: "wait"] != nil ? .ok : .accepted
+        let status: HTTPResponseStatus = try current.jobStatus.isFinished && waitQuery != nil ? .ok : .accepted
         let answer: Response
         if let response {
             answer = response
