@@ -7,8 +7,9 @@ import Synchronization
 /// Writes a large blob around the page cache (`O_DIRECT`): the kernel no longer copies its bytes into page-cache
 /// pages it allocates for them (under 16 concurrent 3 MB images that copy was 17 % of the process's samples; the
 /// disk reads the bytes from an aligned buffer instead). Bytes that start on a page boundary are written from where
-/// they are; others go through 1 MiB aligned buffers reused across writes. The unaligned tail is written normally. The caller still fsyncs and renames. Where the file system has
-/// no `O_DIRECT` (tmpfs) or refuses an aligned write, the file is written normally: same bytes either way.
+/// they are; others go through 1 MiB aligned buffers reused across writes. The unaligned tail is written normally.
+/// The caller still fsyncs and renames. Where the file system has no `O_DIRECT` (tmpfs) or refuses an aligned
+/// write, the file is written normally: same bytes either way.
 enum DirectFileWrite {
     static let minimumBytes = 256 << 10
     private static let alignment = 4096

@@ -133,7 +133,8 @@ struct Base64FieldExtractor {
         quad = 0
         quadCount = 0
         padding = 0
-        // The first value is sized from the whole body (pages never written are not resident); later ones grow.
+        // The first value is sized from the whole body (a pooled buffer is reused whole; a fresh allocation's pages
+        // never written are not resident); later ones grow.
         blob = DecodeBuffer(pool: pool, atLeast: (expectedBytes ?? remaining) * 3 / 4)
         blobCount = 0
         expectedBytes = nil
