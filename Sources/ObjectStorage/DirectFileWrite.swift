@@ -6,9 +6,10 @@ import Synchronization
 
 /// Writes a large blob around the page cache (`O_DIRECT`): the kernel no longer copies its bytes into page-cache
 /// pages it allocates for them (under 16 concurrent 3 MB images that copy was 17 % of the process's samples; the
-/// disk reads the bytes from an aligned buffer instead). The bytes go through 1 MiB aligned buffers reused across
-/// writes; the unaligned tail is written normally. The caller still fsyncs and renames. Where the file system has
-/// no `O_DIRECT` (tmpfs) or refuses an aligned write, the file is written normally: same bytes either way.
+/// disk reads the bytes from an aligned buffer instead). Bytes that start on a page boundary are written from where
+/// they are; others go through 1 MiB aligned buffers reused across writes. The unaligned tail is written normally.
+/// The caller still fsyncs and renames. Where the file system has no `O_DIRECT` (tmpfs) or refuses an aligned
+/// write, the file is written normally: same bytes either way.
 enum DirectFileWrite {
     static let minimumBytes = 256 << 10
     private static let alignment = 4096
@@ -47,29 +48,41 @@ enum DirectFileWrite {
     }
 
     /// Writes the whole aligned blocks of `bytes` with `O_DIRECT`; returns how many bytes it wrote (0 when the file
-    /// is not open for it or the file system refused the first write).
+    /// is not open for it or the file system refused the first write). Bytes that start on a page boundary (images
+    /// decoded into `DecodeBufferPool`'s buffers) are written from where they are; others are copied through a
+    /// reused aligned buffer first.
     private static func writeAligned(_ bytes: UnsafeRawBufferPointer, fd: Int32) throws -> Int {
-        guard fcntl(fd, F_GETFL) & O_DIRECT != 0 else { return 0 }
+        guard fcntl(fd, F_GETFL) & O_DIRECT != 0, let source = bytes.baseAddress else { return 0 }
         let aligned = bytes.count / alignment * alignment
+        if Int(bitPattern: source) % alignment == 0 {
+            return try writeBlocks(from: source, count: aligned, at: 0, fd: fd) ? aligned : 0
+        }
         let buffer = try take()
         defer { spare.withLock { $0.append(UInt(bitPattern: buffer)) } }
         var offset = 0
         while offset < aligned {
             let count = min(bufferBytes, aligned - offset)
-            buffer.copyMemory(from: bytes.baseAddress! + offset, byteCount: count)
-            var done = 0
-            while done < count {
-                let written = pwrite(fd, buffer + done, count - done, off_t(offset + done))
-                if written < 0 && errno == EINTR { continue }
-                if written < 0 && errno == EINVAL && offset == 0 && done == 0 { return 0 }
-                guard written > 0, written % alignment == 0 || offset + done + written == aligned else {
-                    throw POSIXError(written < 0 ? errno : EIO)
-                }
-                done += written
-            }
+            buffer.copyMemory(from: source + offset, byteCount: count)
+            guard try writeBlocks(from: buffer, count: count, at: offset, fd: fd) else { return 0 }
             offset += count
         }
         return aligned
+    }
+
+    /// Writes `count` bytes (whole aligned blocks, from an aligned address) at `offset`; false when the file system
+    /// refused the file's first `O_DIRECT` write (the caller then writes normally).
+    private static func writeBlocks(from source: UnsafeRawPointer, count: Int, at offset: Int, fd: Int32) throws -> Bool {
+        var done = 0
+        while done < count {
+            let written = pwrite(fd, source + done, count - done, off_t(offset + done))
+            if written < 0 && errno == EINTR { continue }
+            if written < 0 && errno == EINVAL && offset == 0 && done == 0 { return false }
+            guard written > 0, written % alignment == 0 || done + written == count else {
+                throw POSIXError(written < 0 ? errno : EIO)
+            }
+            done += written
+        }
+        return true
     }
 
     private static func take() throws -> UnsafeMutableRawPointer {

@@ -2,9 +2,10 @@ import Foundation
 import NIOCore
 
 /// Pulls the (large) base64 string values of one key out of JSON as it arrives, decoding them straight into
-/// the `Data` that is handed on (written in place: no intermediate buffer, no second copy), and keeps the rest of the document (with those values emptied) for `JSONDecoder`. A response body is
-/// never held whole: while an image streams in, memory holds its decoded bytes, one network chunk and the small
-/// rest of the JSON.
+/// the buffer that is handed on as `Data` (written in place: no intermediate buffer, no second copy; a large value
+/// into a reused, page-aligned buffer from `DecodeBufferPool`), and keeps the rest of the document (with those
+/// values emptied) for `JSONDecoder`. A response body is never held whole: while an image streams in, memory holds
+/// its decoded bytes, one network chunk and the small rest of the JSON.
 struct Base64FieldExtractor {
     struct Extracted {
         /// Each value of the key in document order; nil where it is not valid base64.
@@ -16,6 +17,7 @@ struct Base64FieldExtractor {
     private enum Mode { case json, string, blob }
 
     private let key: [UInt8]
+    private let pool: DecodeBufferPool
     private var expectedBytes: Int?
     private var mode = Mode.json
     private var rest = Data()
@@ -28,7 +30,7 @@ struct Base64FieldExtractor {
     private var awaitingValue = false
     private var sawColon = false
     // The value being decoded: `blob` is sized ahead (its tail not yet written), `blobCount` bytes are decoded.
-    private var blob = Data()
+    private var blob: DecodeBuffer?
     private var blobCount = 0
     private var blobValid = true
     private var quad: UInt32 = 0
@@ -36,14 +38,16 @@ struct Base64FieldExtractor {
     private var padding = 0
 
     /// `expectedBytes` (the body's Content-Length, when known) sizes the first decoded buffer so it never grows.
-    init(key: String, expectedBytes: Int? = nil) {
+    /// Large values are decoded into buffers from `pool`.
+    init(key: String, expectedBytes: Int? = nil, pool: DecodeBufferPool = .shared) {
         self.key = Array(key.utf8)
+        self.pool = pool
         self.expectedBytes = expectedBytes
     }
 
     /// Extracts from a complete document.
-    static func extract(key: String, from buffer: ByteBuffer) -> Extracted {
-        var extractor = Base64FieldExtractor(key: key, expectedBytes: buffer.readableBytes)
+    static func extract(key: String, from buffer: ByteBuffer, pool: DecodeBufferPool = .shared) -> Extracted {
+        var extractor = Base64FieldExtractor(key: key, expectedBytes: buffer.readableBytes, pool: pool)
         extractor.feed(buffer)
         return extractor.finish()
     }
@@ -118,7 +122,8 @@ struct Base64FieldExtractor {
 
     /// The values found and the rest. An unterminated value is dropped (the rest is then not valid JSON).
     mutating func finish() -> Extracted {
-        Extracted(blobs: blobs, rest: rest)
+        blob = nil
+        return Extracted(blobs: blobs, rest: rest)
     }
 
     private mutating func startBlob(remaining: Int) {
@@ -128,8 +133,9 @@ struct Base64FieldExtractor {
         quad = 0
         quadCount = 0
         padding = 0
-        // The first value is sized from the whole body (pages never written are not resident); later ones grow.
-        blob = Data(count: max((expectedBytes ?? remaining) * 3 / 4, 64))
+        // The first value is sized from the whole body (a pooled buffer is reused whole; a fresh allocation's pages
+        // never written are not resident); later ones grow.
+        blob = DecodeBuffer(pool: pool, atLeast: (expectedBytes ?? remaining) * 3 / 4)
         blobCount = 0
         expectedBytes = nil
     }
@@ -138,29 +144,26 @@ struct Base64FieldExtractor {
     /// the closing quote, an invalid byte) or fewer than four bytes are left; returns where it stopped.
     /// Written into `blob` after its `blobCount` decoded bytes (`reserve` made room for every whole group).
     private mutating func decodeRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
-        let written = blobCount
-        let run = blob.withUnsafeMutableBytes { Base64Run.decode(bytes, from: start, into: $0, at: written) }
+        let run = Base64Run.decode(bytes, from: start, into: blob!.bytes, at: blobCount)
         blobCount = run.written
         return run.index
     }
 
     /// Room in `blob` for `bytes` more decoded bytes; grows (doubling) only when the first size was short.
-    private mutating func reserve(_ bytes: Int) {
-        guard blobCount + bytes > blob.count else { return }
-        blob.count = max(blob.count * 2, blobCount + bytes)
+    private func reserve(_ bytes: Int) {
+        blob!.reserve(blobCount + bytes, keeping: blobCount)
     }
 
     private mutating func append(_ byte: UInt8) {
         reserve(1)
-        blob[blob.startIndex + blobCount] = byte
+        blob!.bytes[blobCount] = byte
         blobCount += 1
     }
 
     private mutating func endBlob() {
         let complete = quadCount == 0 && blobValid
-        blob.count = blobCount  // the unwritten tail dropped (no copy)
-        blobs.append(complete ? blob : nil)
-        blob = Data()
+        blobs.append(complete ? blob!.handOn(count: blobCount) : nil)  // the unwritten tail dropped (no copy)
+        blob = nil
         blobCount = 0
         mode = .json
     }

@@ -28,7 +28,7 @@ import Testing
     }
 
     /// Large blobs are written around the page cache in aligned blocks plus a tail: the same bytes at every size
-    /// around the block, buffer and threshold boundaries, and no temporary file left.
+    /// around the block, buffer and threshold boundaries, from any address, and no temporary file left.
     @Test func everySizeReadsBackByteForByte() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("blobs-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -44,6 +44,13 @@ import Testing
             let slice = (Data([7]) + bytes).dropFirst()
             try await store.put(slice, at: key)
             #expect(try await store.get(key) == bytes, "\(size) bytes from an unaligned slice")
+            // Bytes that start on a page boundary (decoded images) are written from where they are, without a copy.
+            var pointer: UnsafeMutableRawPointer?
+            #expect(posix_memalign(&pointer, 4096, max(size, 1)) == 0)
+            let page = try #require(pointer)
+            bytes.copyBytes(to: page.assumingMemoryBound(to: UInt8.self), count: size)
+            try await store.put(Data(bytesNoCopy: page, count: size, deallocator: .free), at: key)
+            #expect(try await store.get(key) == bytes, "\(size) bytes from a page-aligned buffer")
         }
         #expect(files(under: root).filter { $0.contains(".tmp-") }.isEmpty, "no temporary file is left behind")
     }
