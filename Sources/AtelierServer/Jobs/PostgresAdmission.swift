@@ -68,6 +68,7 @@ struct PostgresAdmission: Sendable {
                     p_event_id => \(bind: queued.id!), p_event_payload => \(bind: queued.payload), p_event_at => \(bind: now),
                     p_channel => CAST(\(bind: relay.map { _ in PostgresEventRelay.channel }) AS text),
                     p_message => CAST(\(bind: message(queued)) AS text),
+                    p_work_message => CAST(\(bind: relay.map { "w|\($0.instanceID)" }) AS text),
                     p_day => \(bind: day), p_month => \(bind: month), p_amount => CAST(\(bind: amount) AS bigint),
                     p_cap_day => CAST(\(bind: budget.dailyCapNano) AS bigint), p_cap_month => CAST(\(bind: budget.monthlyCapNano) AS bigint),
                     p_cap_global => CAST(\(bind: budget.globalDailyCapNano) AS bigint),
@@ -96,7 +97,7 @@ struct PostgresAdmission: Sendable {
         }
         job.$id.exists = true
         job.$images.fromId = job.id
-        var published = JobLifecycle.Published(events: [recorded(queued, job: job)], job: job)
+        var published = JobLifecycle.Published(events: [recorded(queued, job: job)], job: job, workAnnounced: true)
         if try row.decode(column: "outcome", as: String.self) == "started", let startNow, let running {
             let stored = try row.decode(column: "stored_rules", as: String?.self)
             Self.setRunning(job, startNow: startNow, at: now)

@@ -9,7 +9,8 @@ import SQLKit
 /// A refusal raises (SQLSTATE `AT001` rate limit, `AT002` spend cap), so the statement writes nothing; the caller
 /// turns it into today's 429. When the gate needs more than one existing lane's take (several usable keys, no lane
 /// yet, no room: reads, inserts and pauses) it raises `AT003` and the caller admits the job in a transaction as
-/// before. `outcome` is `queued` or `started` (with `upstream_key` and the stored pacing limits).
+/// before. `outcome` is `queued` (the other instances' workers told by `p_work_message`, as `announceWork` would
+/// after the commit) or `started` (with `upstream_key` and the stored pacing limits).
 struct CreateAdmitJobFunction: AsyncMigration {
     func prepare(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
@@ -29,7 +30,7 @@ struct CreateAdmitJobFunction: AsyncMigration {
             p_estimated bigint, p_max_attempts bigint, p_run_after double precision, p_idempotency_key text,
             p_request_hash text, p_created_at double precision, p_compat_caller boolean,
             p_rate_subjects text[], p_rate_cost bigint, p_rate_window bigint, p_rate_limit bigint,
-            p_event_id uuid, p_event_payload text, p_event_at double precision, p_channel text, p_message text,
+            p_event_id uuid, p_event_payload text, p_event_at double precision, p_channel text, p_message text, p_work_message text,
             p_day text, p_month text, p_amount bigint, p_cap_day bigint, p_cap_month bigint, p_cap_global bigint,
             p_hold_subjects text[], p_hold_periods text[], p_hold_caps bigint[], p_now double precision,
             p_worker text, p_lease_expires double precision, p_per_owner_limit bigint, p_kill_switch text,
@@ -84,6 +85,7 @@ struct CreateAdmitJobFunction: AsyncMigration {
             IF p_worker IS NULL
                 OR (SELECT count(*) FROM jobs WHERE owner = p_owner AND status = 'running' AND lease_expires IS NOT NULL) >= p_per_owner_limit
                 OR EXISTS (SELECT 1 FROM app_settings WHERE name = p_kill_switch AND value = 'true') THEN
+                IF p_channel IS NOT NULL THEN PERFORM pg_notify(p_channel, p_work_message); END IF;
                 RETURN;
             END IF;
             IF p_gate_keys IS NOT NULL THEN
@@ -91,7 +93,10 @@ struct CreateAdmitJobFunction: AsyncMigration {
                     WHERE NOT EXISTS (SELECT 1 FROM upstream_keys u WHERE u.label = g.k AND u.status <> 'active'
                         AND (u.fingerprint IS NULL OR u.fingerprint = nullif(g.f, '')))
                     ORDER BY g.i);
-                IF cardinality(active) = 0 THEN RETURN; END IF;
+                IF cardinality(active) = 0 THEN
+                    IF p_channel IS NOT NULL THEN PERFORM pg_notify(p_channel, p_work_message); END IF;
+                    RETURN;
+                END IF;
                 IF cardinality(active) > 1 THEN RAISE EXCEPTION USING ERRCODE = 'AT003', MESSAGE = 'gate'; END IF;
                 upstream_key := active[1];
                 -- The limits for this key and model as `AtelierConfig.Upstream.limits` resolves them: key and model,
