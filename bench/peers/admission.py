@@ -4,13 +4,15 @@ then the admission phase (admission_phase.py, through wrk): GET /healthz (the cl
 admitted `POST /v1/generate` (no wait) at once and over 64 connections; jobs/s = N / time until the last 202.
 Several binaries run in the same invocation (before/after on one machine state), alternating per round.
 `--no-worker` leaves the workers' claims out.
-    cd bench/peers && /opt/atelier-bench/tools/bin/python admission.py --bin OLD --bin NEW --jobs 2000 --rounds 2"""
+    cd bench/peers && /opt/atelier-bench/tools/bin/python admission.py --bin OLD --bin NEW --jobs 2000 --rounds 2
+`--database-url postgres://…/db`: each run on a fresh PostgreSQL database on that server instead (pg_database.py)."""
 import argparse
 import os
 import sys
 import tempfile
 
 import gateways
+import pg_database
 import admission_phase
 from peers import BODY
 from processes import Processes
@@ -22,6 +24,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=2, help="runs per binary, alternating binaries")
     parser.add_argument("--no-worker", action="store_true", help="serve without its worker (admission alone)")
+    parser.add_argument("--database-url", default="", help="a PostgreSQL server (postgres://…/db): run on it, not SQLite")
     args = parser.parse_args()
     if args.no_worker:
         os.environ["WORKER_ENABLED"] = "false"  # start_atelier's environment does not set it
@@ -34,7 +37,9 @@ def main():
             for index, binary in enumerate(args.bin):
                 name = f"atelier-{index}-{round}"
                 os.makedirs(os.path.join(work_dir, name))
-                target = gateways.start_atelier(processes, binary, upstream, os.path.join(work_dir, name), name=name)[1]
+                database = pg_database.fresh(args.database_url, name.replace("-", "_")) if args.database_url else ""
+                target = gateways.start_atelier(processes, binary, upstream, os.path.join(work_dir, name), name=name,
+                                                database_url=database)[1]
                 rows = admission_phase.run(target.url.split("/generate")[0], target.headers, BODY, args.jobs)
                 print(f"\n{binary}, round {round + 1}:\n" + "\n".join(admission_phase.markdown(rows)), flush=True)
                 processes.stop(name)

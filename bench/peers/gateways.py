@@ -54,12 +54,12 @@ def start_flask(processes, upstream, work_dir):
     return Target("seed-style Flask", f"http://127.0.0.1:{port}/v1/images/generations", process.pid)
 
 
-def start_atelier(processes, binary, upstream, work_dir, name="atelier", concurrency=2048):
+def start_atelier(processes, binary, upstream, work_dir, name="atelier", concurrency=2048, database_url=""):
     port = free_port()
     many = str(concurrency)
     env = {
         "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": upstream, "DATA_DIR": os.path.join(work_dir, name + "-data"),
-        "ATELIER_AUTH": "off", "LOG_LEVEL": os.environ.get("ATELIER_LOG_LEVEL", "error"), "DATABASE_URL": "",
+        "ATELIER_AUTH": "off", "LOG_LEVEL": os.environ.get("ATELIER_LOG_LEVEL", "error"), "DATABASE_URL": database_url,
         "WORKER_CONCURRENCY": many, "WORKER_PER_OWNER_LIMIT": many, "MAX_OPEN_STREAMS": many,
         "MAX_OPEN_STREAMS_PER_USER": many, "RATE_LIMIT_REQUESTS_PER_MINUTE": "1000000",
         "RATE_LIMIT_IMAGES_PER_MINUTE": "1000000", "GLOBAL_DAILY_CAP_USD": "none", "DEFAULT_DAILY_CAP_USD": "none",

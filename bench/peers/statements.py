@@ -1,12 +1,14 @@
-"""SQL statements per request, counted from `atelier serve`'s debug log (SQLiteKit logs each statement it runs as
-"Executing query"), one request at a time so every statement belongs to the request in flight:
+"""SQL statements per request, counted from `atelier serve`'s debug log (SQLiteKit and PostgresKit log each statement
+they run as "Executing query", PostgreSQL's BEGIN and COMMIT included), one request at a time so every statement
+belongs to the request in flight:
 - `POST /v1/generate` (no wait) with the worker off: statements per admitted job (caller, settings, rate limits,
   the admission group's transaction, the 202);
 - the compatible route (worker on, 200 ms stand-in): statements from the handler's `entered` mark to the
   `upstream_call` mark, plus the requests-per-minute hit logged just before `entered` (checked), i.e. all before
   the upstream call; and all statements per request, the completion's included.
 Not part of run.sh:
-    cd bench/peers && /opt/atelier-bench/tools/bin/python statements.py --bin BIN [--bin BIN2] [--requests 20]"""
+    cd bench/peers && /opt/atelier-bench/tools/bin/python statements.py --bin BIN [--bin BIN2] [--requests 20]
+With `--database-url postgres://…/db` each run gets a fresh PostgreSQL database on that server (pg_database.py)."""
 import argparse
 import json
 import os
@@ -16,12 +18,13 @@ import time
 import urllib.request
 
 import gateways
+import pg_database
 from peers import BODY
 from processes import Processes
 
 STATEMENT = "Executing query"
 # Timer-driven loops that run whatever the requests do (housekeeping's lease scan, the webhook dispatcher's poll).
-BACKGROUND = ("AND lease_expires < ?1]", "UPDATE webhook_deliveries SET lease_owner")
+BACKGROUND = ("AND lease_expires < ?1]", "AND lease_expires < $1]", "UPDATE webhook_deliveries SET lease_owner")
 
 
 def post(url, headers):
@@ -37,10 +40,15 @@ def log_lines(work_dir, name):
         return [line for line in log if (STATEMENT in line and not any(b in line for b in BACKGROUND)) or "fast path" in line]
 
 
-def admission(processes, binary, upstream, work_dir, requests):
+def database(url, name):
+    return pg_database.fresh(url, name) if url else ""
+
+
+def admission(processes, binary, upstream, work_dir, requests, database_url):
     os.environ["WORKER_ENABLED"] = "false"
     try:
-        target = gateways.start_atelier(processes, binary, upstream, work_dir, name="admission")[1]
+        target = gateways.start_atelier(processes, binary, upstream, work_dir, name="admission",
+                                        database_url=database(database_url, "atelier_statements_admission"))[1]
     finally:
         del os.environ["WORKER_ENABLED"]
     url = target.url.split("?")[0]
@@ -56,8 +64,9 @@ def admission(processes, binary, upstream, work_dir, requests):
     return (after - before) / requests
 
 
-def compat(processes, binary, upstream, work_dir, requests):
-    target = next(t for t in gateways.start_atelier(processes, binary, upstream, work_dir, name="compat")
+def compat(processes, binary, upstream, work_dir, requests, database_url):
+    target = next(t for t in gateways.start_atelier(processes, binary, upstream, work_dir, name="compat",
+                                                    database_url=database(database_url, "atelier_statements_compat"))
                   if t.name == "Atelier /v1/images/generations")
     for _ in range(3):
         post(target.url, target.headers)
@@ -93,6 +102,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bin", action="append", required=True)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--database-url", default="", help="a PostgreSQL server (postgres://…/db): run on it, not SQLite")
     args = parser.parse_args()
     work_dir = tempfile.mkdtemp(prefix="atelier-statements.")
     processes = Processes(work_dir)
@@ -102,8 +112,8 @@ def main():
     try:
         upstream = gateways.start_stand_in(processes, "stand-in", args.bin[0], 200, noise=False)
         for binary in args.bin:
-            per_job = admission(processes, binary, upstream, work_dir, args.requests)
-            before_call, per_request = compat(processes, binary, upstream, work_dir, args.requests)
+            per_job = admission(processes, binary, upstream, work_dir, args.requests, args.database_url)
+            before_call, per_request = compat(processes, binary, upstream, work_dir, args.requests, args.database_url)
             print(f"| {binary} | {per_job:.1f} | {before_call:.1f} | {per_request:.1f} |", flush=True)
     finally:
         processes.stop_all()

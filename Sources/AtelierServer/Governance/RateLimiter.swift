@@ -113,7 +113,7 @@ struct RateLimiter: Sendable {
         return Self.decision(highest: highest, limit: limit, windowStart: start, now: now)
     }
 
-    private static func decision(highest: Int64, limit: Int, windowStart: Int64, now: Double) -> Decision {
+    static func decision(highest: Int64, limit: Int, windowStart: Int64, now: Double) -> Decision {
         let reset = max(1, Int((Double(windowStart + window) - now).rounded(.up)))
         return Decision(
             limit: limit, remaining: max(0, limit - Int(highest)), resetSeconds: reset, allowed: highest <= Int64(limit))

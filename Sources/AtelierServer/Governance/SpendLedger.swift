@@ -18,12 +18,7 @@ struct SpendLedger: Sendable {
     var sql: any SQLDatabase { database.sql }
 
     func reserve(jobID: UUID, owner: String, amount: Int64?, budget: SpendBudget, now: Double) async throws {
-        if amount == nil && budget.hasCap {
-            throw APIError.invalid(
-                "model", "This model has no price in the registry, so your spending cap cannot be enforced; choose a priced model.",
-                code: "unpriced_model")
-        }
-        let amount = amount ?? 0
+        let amount = try Self.amountToReserve(amount, budget: budget)
         let (day, month) = SpendBudget.periods(at: now)
         // A retried job keeps what its earlier runs cost (`settled_nano`) as already charged.
         try await sql.raw(
@@ -40,6 +35,16 @@ struct SpendLedger: Sendable {
             """
         ).run()
         try await hold(amount, owner: owner, budget: budget, now: now)
+    }
+
+    /// What a job's reservation holds: its estimate, or nothing for an unpriced model, which a cap refuses.
+    static func amountToReserve(_ amount: Int64?, budget: SpendBudget) throws -> Int64 {
+        if amount == nil && budget.hasCap {
+            throw APIError.invalid(
+                "model", "This model has no price in the registry, so your spending cap cannot be enforced; choose a priced model.",
+                code: "unpriced_model")
+        }
+        return amount ?? 0
     }
 
     /// Adds `amount` to the owner's day and month and to everyone's day, each only while its cap holds; throws
@@ -116,7 +121,7 @@ struct SpendLedger: Sendable {
         ).all()
     }
 
-    private static func capReached(_ name: String, cap: Int64, amount: Int64, now: Double, daily: Bool) -> APIError {
+    static func capReached(_ name: String, cap: Int64, amount: Int64, now: Double, daily: Bool) -> APIError {
         var error = APIError(
             status: .tooManyRequests, code: "spend_cap_reached",
             message: "This job (estimated $\(CostNano.usd(amount))) would pass \(name) of $\(CostNano.usd(cap)); "

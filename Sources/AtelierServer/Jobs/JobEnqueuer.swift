@@ -107,7 +107,7 @@ struct JobEnqueuer: Sendable {
         }
         if start != nil { worker?.releaseStart() }
         await services.hub.wakeWorkers()
-        try? await services.relay?.announceWork()
+        if !queued.workAnnounced { try? await services.relay?.announceWork() }
         return .init(job: job, created: true, images: records, eventPayload: queued.events.last?.event.payload)
     }
 

@@ -27,6 +27,8 @@ extension JobLifecycle {
         var job: JobRecord? = nil
         /// `enqueue` with `startNow` claimed the job in its own transaction: how it was admitted upstream.
         var started: JobStartNow.Admitted? = nil
+        /// The other instances were told of the queued job in its own statement (`PostgresAdmission`).
+        var workAnnounced = false
     }
 
     /// Delivers what a committed transition recorded.

@@ -43,6 +43,11 @@ struct JobLifecycle: Sendable {
         _ job: JobRecord, images: [ImageRecord], budget: SpendBudget, rateHit: RateHit? = nil,
         group: GroupCommit<Published>? = nil, startNow: JobStartNow? = nil
     ) async throws -> Published {
+        if PostgresAdmission.applies(to: self, images: images, startNow: startNow),
+            let published = try await PostgresAdmission(lifecycle: self).enqueue(job, budget: budget, rateHit: rateHit, startNow: startNow)
+        {
+            return published
+        }
         let work: GroupCommit<Published>.Work = { db in
             if let rateHit { try await rateHit.apply(on: db, clock: clock) }
             job.status = JobStatus.queued.rawValue
@@ -57,38 +62,46 @@ struct JobLifecycle: Sendable {
                 jobID: try job.requireID(), owner: job.owner, amount: job.estimatedCostNano, budget: budget, now: clock.now())
             try step(.moneyMoved)
             var published = Published(events: [event], job: job)
-            if let startNow, let admitted = try await startNow.admit(db, job) {
-                let now = clock.now()
-                guard
-                    let claimed = try await sql(db).raw(
-                        """
-                        UPDATE jobs SET status = 'running', lease_owner = \(bind: startNow.workerID),
-                            lease_expires = \(bind: now + startNow.leaseSeconds), attempts = attempts + 1,
-                            started_at = \(bind: now), seq = seq + 1
-                        WHERE id = \(bind: try job.requireID()) AND status = 'queued'
-                        RETURNING attempts, seq
-                        """
-                    ).first()
-                else { return published }
-                // The row as the statement left it, set on the model written just before (no `RETURNING *` decoded
-                // through Fluent's reflection).
-                let running = job
-                running.status = JobStatus.running.rawValue
-                running.leaseOwner = startNow.workerID
-                running.leaseExpires = now + startNow.leaseSeconds
-                running.attempts = try claimed.decode(column: "attempts", as: Int.self)
-                running.startedAt = now
-                running.seq = try claimed.decode(column: "seq", as: Int.self)
-                try step(.rowWritten)
-                published.events.append(try await publisher.record(JobEventType.running.rawValue, job: running, images: images, on: db))
-                try step(.eventStored)
-                published.job = running
-                published.started = admitted
+            if let startNow, let started = try await startAtAdmission(job, images: images, startNow: startNow, on: db) {
+                published.events.append(started.event)
+                published.started = started.admitted
             }
             return published
         }
         if let group { return try await group.commit(on: database, work) }
         return try await database.transaction(work)
+    }
+
+    /// The fast path's claim of a new, queued `job` in its admission transaction `db`, when `startNow.admit` agrees:
+    /// leased to the worker, attempt 1, `job.running` stored; `job` is left as the row is. Nil when it stays queued.
+    func startAtAdmission(
+        _ job: JobRecord, images: [ImageRecord], startNow: JobStartNow, on db: any Database
+    ) async throws -> (event: JobEventPublisher.RecordedEvent, admitted: JobStartNow.Admitted)? {
+        guard let admitted = try await startNow.admit(db, job) else { return nil }
+        let now = clock.now()
+        guard
+            let claimed = try await sql(db).raw(
+                """
+                UPDATE jobs SET status = 'running', lease_owner = \(bind: startNow.workerID),
+                    lease_expires = \(bind: now + startNow.leaseSeconds), attempts = attempts + 1,
+                    started_at = \(bind: now), seq = seq + 1
+                WHERE id = \(bind: try job.requireID()) AND status = 'queued'
+                RETURNING attempts, seq
+                """
+            ).first()
+        else { return nil }
+        // The row as the statement left it, set on the model written just before (no `RETURNING *` decoded
+        // through Fluent's reflection).
+        job.status = JobStatus.running.rawValue
+        job.leaseOwner = startNow.workerID
+        job.leaseExpires = now + startNow.leaseSeconds
+        job.attempts = try claimed.decode(column: "attempts", as: Int.self)
+        job.startedAt = now
+        job.seq = try claimed.decode(column: "seq", as: Int.self)
+        try step(.rowWritten)
+        let event = try await publisher.record(JobEventType.running.rawValue, job: job, images: images, on: db)
+        try step(.eventStored)
+        return (event, admitted)
     }
 
     /// A new job's row in one raw statement: Fluent's `create` reflected over the model's fields (`Mirror`) on every

@@ -16,5 +16,6 @@ extension Migrations {
         add(CreateBatches())
         add(AddJobsCompatCaller())
         add(CreateQueueOrderIndex())
+        add(CreateAdmitJobFunction())
     }
 }
