@@ -79,8 +79,8 @@ struct ResponseTapTests {
     }
 
     /// A tap placed on an event loop (the caller's, on the compatible route) gets the head and every part on that
-    /// loop: the upstream is read on the thread that writes to the caller. Each of the client's loops in turn, so a
-    /// call read wherever its pooled connection happens to be fails.
+    /// loop, the thread that writes to the caller. Each of the client's loops in turn, so a call handled wherever its
+    /// pooled connection happens to be fails.
     @Test func aPlacedTapGetsEveryPartOnItsEventLoop() async throws {
         try await Harness.run { h in
             let loops = Array(h.http.eventLoopGroup.makeIterator())

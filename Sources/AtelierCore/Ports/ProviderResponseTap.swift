@@ -25,8 +25,8 @@ public final class ProviderResponseTap: Sendable, Equatable {
     private let place: @Sendable () -> (any AnyObject & Sendable)?
 
     /// Where the receiver writes what it gets, asked when the call starts: an event loop of the HTTP server (opaque
-    /// here), or nil. The HTTP client reads the upstream on that same thread when it can, so a part goes from one
-    /// socket to the other without waking another thread.
+    /// here), or nil. The HTTP client hands every part over on that thread, and reads the upstream there too when it
+    /// has an idle connection on it, so a part goes from one socket to the other without waking another thread.
     public var placement: (any AnyObject & Sendable)? { place() }
 
     /// `receive` answers whether it wants the rest of the body (only its answer to `.start` counts); it is done with
