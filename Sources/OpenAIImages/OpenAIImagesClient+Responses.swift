@@ -17,7 +17,10 @@ extension OpenAIImagesClient {
     ) async throws -> ProviderResult {
         let deadline = NIODeadline.now() + .nanoseconds(configuration.timeout.nanoseconds + 1_000_000_000)
         let answer = UpstreamAnswer(tap: tap, maxBytes: maxResponseBytes)
-        let call = httpClient.execute(request: request, delegate: answer, eventLoop: .indifferent, deadline: deadline, logger: logger)
+        // A forwarded answer is handled on the thread that writes it to the caller (`ProviderResponseTap.placement`),
+        // over an idle connection of that loop when there is one (else any idle one, not a new connection and handshake).
+        let loop: HTTPClient.EventLoopPreference = (tap?.placement as? any EventLoop).map { .delegate(on: $0) } ?? .indifferent
+        let call = httpClient.execute(request: request, delegate: answer, eventLoop: loop, deadline: deadline, logger: logger)
         return try await withTaskCancellationHandler {
             defer { answer.stopReading(call) }
             return try await read(answer, stream: stream, eventPrefix: eventPrefix, box: box, onPartial: onPartial)

@@ -150,4 +150,28 @@ import Vapor
         #expect(writer.sizes == [0], "an empty buffer, written (and flushed) before any part came")
         body.send(.end)
     }
+
+    @Test func onTheCallersLoopAPartIsWrittenAtOnce() async throws {
+        let body = ForwardedBody()
+        let writer = HeldWriter()
+        let sizes = try await writer.eventLoop.submit {
+            body.start(writer)
+            body.send(.bytes(Data(count: 10)))
+            return writer.sizes  // in the same turn of the loop: nothing was queued behind it
+        }.get()
+        #expect(sizes == [0, 10])
+        body.send(.end)
+    }
+
+    @Test func aTapIsPlacedOnItsListenersLoopWhileItListens() {
+        let taps = ResponseTaps()
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let job = UUID()
+        #expect(taps.tap(for: job).tap.placement == nil)
+        _ = taps.listen(job, on: loop, logger: Logger(label: "test"))
+        #expect(taps.tap(for: job).tap.placement === loop)
+        taps.stopListening(job)
+        #expect(taps.tap(for: job).tap.placement == nil)
+    }
 }
+

@@ -1,5 +1,6 @@
 import AtelierCore
 import Foundation
+import NIOCore
 import Synchronization
 import Testing
 
@@ -74,6 +75,30 @@ struct ResponseTapTests {
             #expect(result.images.count == 1)
             let (head, body, ended, _) = collected.parts.withLock { $0 }
             #expect(head != nil && body.isEmpty && !ended)
+        }
+    }
+
+    /// A tap placed on an event loop (the caller's, on the compatible route) gets the head and every part on that
+    /// loop, the thread that writes to the caller. Each of the client's loops in turn, so a call handled wherever its
+    /// pooled connection happens to be fails.
+    @Test func aPlacedTapGetsEveryPartOnItsEventLoop() async throws {
+        try await Harness.run { h in
+            let loops = Array(h.http.eventLoopGroup.makeIterator())
+            for loop in loops + loops {
+                let onLoop = Mutex<(yes: Int, no: Int)>((0, 0))
+                var request = ProviderRequest(
+                    parameters: ImageParameters(prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low"))
+                request.responseTap = ProviderResponseTap(
+                    paced: { _, written in
+                        onLoop.withLock { loop.inEventLoop ? ($0.yes += 1) : ($0.no += 1) }
+                        written()
+                        return true
+                    }, placement: { loop })
+                let result = try await h.provider(h.configuration()).run(request) { _ in }
+                #expect(result.images.count == 1)
+                let (yes, no) = onLoop.withLock { $0 }
+                #expect(yes >= 3 && no == 0, "head, parts and end on the placed loop")
+            }
         }
     }
 }

@@ -53,18 +53,26 @@ try:
     marks = {}  # job -> step -> at
     pending = []  # worker marks without a job id (upstream_call), in order
     entered = {}  # request id -> at (the handler does not know its job yet)
+    routed = {}  # request id -> at (past the middleware chain, before the body and the handler's task)
+    details = {}  # job -> step -> detail (e.g. body_end: "parts=N same_loop=B")
     for line in open(os.path.join(work_dir, "atelier.log"), errors="replace"):
         if "fast path" not in line:
             continue
         fields = dict(re.findall(r"([\w-]+): ([^,\]]+)", line.split("fast path", 1)[1]))
         if fields["step"] == "entered":
             entered[fields["request-id"]] = float(fields["at"])
+        elif fields["step"] == "routed":
+            routed[fields["request-id"]] = float(fields["at"])
         elif fields.get("job", "-") == "-":
             pending.append((fields["step"], float(fields["at"])))
         else:
             marks.setdefault(fields["job"], {})[fields["step"]] = float(fields["at"])
+            if fields.get("detail", "-") != "-":
+                details.setdefault(fields["job"], {})[fields["step"]] = fields["detail"]
             if fields["step"] == "answering":
                 marks[fields["job"]]["entered"] = entered.get(fields.get("request-id"))
+                if fields.get("request-id") in routed:
+                    marks[fields["job"]]["routed"] = routed[fields["request-id"]]
     steps = {}
     for sent, head, done, job in calls:
         m = marks.get(job, {})
@@ -74,6 +82,9 @@ try:
             continue
         for name, value in [
             ("client sent → handler entered (HTTP, caller, requests-per-minute hit)", m["entered"] - sent),
+            *([("  of which: client sent → past the middleware chain (HTTP, caller, rate hit)", m["routed"] - sent),
+               ("  of which: past the middleware chain → handler entered (body, handler's task)", m["entered"] - m["routed"])]
+              if "routed" in m else []),
             ("handler entered → group commit asked (decode, settings, validation, admission)", m["committing"] - m["entered"]),
             ("group commit (job, events, reservation, claim, gate) → committed", started - m["committing"]),
             ("committed → upstream call started (task start, handler)", call - started),
@@ -82,6 +93,13 @@ try:
             *([("  of which: answer head at Atelier → head written on the caller's connection", m["head_written"] - m["answering"]),
                ("  of which: head written → client has the head", head - m["head_written"])] if "head_written" in m else []),
             ("client head → client has the body (3.15 MB forwarded)", done - head),
+            *([("  upstream head at Atelier (tap) → answer ready (answering)", m["answering"] - m["upstream_head"])]
+              if "upstream_head" in m else []),
+            *([("  head written → first body part at Atelier (negative: it came first)", m["body_first_part"] - m["head_written"]),
+               ("  first body part → upstream body end at Atelier", m["body_end"] - m["body_first_part"]),
+               ("  upstream body end at Atelier → end written on the caller's connection", m["body_end_written"] - m["body_end"]),
+               ("  end written → client has the whole body", done - m["body_end_written"])]
+              if {"head_written", "body_first_part", "body_end", "body_end_written"} <= m.keys() else []),
             ("total through Atelier", done - sent),
         ]:
             steps.setdefault(name, []).append(value * 1000)
@@ -89,5 +107,9 @@ try:
           f" (its body after the head: {statistics.median(direct_body) * 1000:.1f} ms)")
     for name, values in steps.items():
         print(f"| {name} | {statistics.median(values):.2f} ms |")
+    ends = [dict(kv.split("=", 1) for kv in d["body_end"].split()) for d in details.values() if "body_end" in d]
+    if ends:
+        print(f"body parts per answer (median): {statistics.median(int(e['parts']) for e in ends)}; upstream read on the"
+              f" caller's event loop: {sum(e.get('same_loop') == 'true' for e in ends)} of {len(ends)}")
 finally:
     processes.stop_all()

@@ -22,6 +22,12 @@ public final class ProviderResponseTap: Sendable, Equatable {
     public typealias Written = @Sendable () -> Void
 
     private let receive: @Sendable (Part, @escaping Written) -> Bool
+    private let place: @Sendable () -> (any AnyObject & Sendable)?
+
+    /// Where the receiver writes what it gets, asked when the call starts: an event loop of the HTTP server (opaque
+    /// here), or nil. The HTTP client hands every part over on that thread, and reads the upstream there too when it
+    /// has an idle connection on it, so a part goes from one socket to the other without waking another thread.
+    public var placement: (any AnyObject & Sendable)? { place() }
 
     /// `receive` answers whether it wants the rest of the body (only its answer to `.start` counts); it is done with
     /// each part when it returns.
@@ -30,10 +36,17 @@ public final class ProviderResponseTap: Sendable, Equatable {
             defer { written() }
             return receive(part)
         }
+        self.place = { nil }
     }
 
     /// `receive` calls `written` exactly once per part, when it is done with it (possibly later, on another thread).
-    public init(paced receive: @escaping @Sendable (Part, _ written: @escaping Written) -> Bool) { self.receive = receive }
+    public init(
+        paced receive: @escaping @Sendable (Part, _ written: @escaping Written) -> Bool,
+        placement: @escaping @Sendable () -> (any AnyObject & Sendable)? = { nil }
+    ) {
+        self.receive = receive
+        self.place = placement
+    }
 
     /// Sends the head: true if the body is wanted (someone is listening), false if the tap can be dropped.
     public func start(contentType: String, length: Int? = nil) -> Bool {

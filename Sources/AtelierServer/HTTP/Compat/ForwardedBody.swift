@@ -22,30 +22,46 @@ final class ForwardedBody: Sendable {
         var unwritten = 0
         /// `written` of the parts that arrived while `unwritten` was over `window`.
         var paused: [ProviderResponseTap.Written] = []
+        var parts = 0
     }
 
     private struct CutShort: Error {}
 
     private let state = Mutex(State())
 
+    /// Steps along the body for `FastPathTrace` (first part in, end in, end written), with a detail.
+    let trace: @Sendable (_ step: String, _ detail: String?) -> Void
+
+    init(trace: @escaping @Sendable (_ step: String, _ detail: String?) -> Void = { _, _ in }) { self.trace = trace }
+
     /// A part from the tap, in the order the upstream sent it; `written` runs when the upstream may be read on.
+    /// On the caller's own event loop (the upstream call was placed there) the part is written at once; from
+    /// another thread it is queued on that loop behind the parts before it.
     func send(_ part: ProviderResponseTap.Part, written: @escaping ProviderResponseTap.Written = {}) {
-        let release = state.withLock { state -> Bool in
+        let (release, writer, parts) = state.withLock { state -> (Bool, (any BodyStreamWriter)?, Int) in
             switch part {
             case .end, .cutShort: state.ended = true
-            case .start, .bytes: break
+            case .bytes: state.parts += 1
+            case .start: break
             }
             guard let writer = state.writer else {
                 state.pending.append(part)
-                return true
+                return (true, nil, state.parts)
             }
-            // Queued behind the parts `start` is writing (it runs on this loop), so the order is kept.
-            writer.eventLoop.execute { self.write(part, to: writer) }
-            guard case .bytes(let chunk) = part else { return true }
+            guard case .bytes(let chunk) = part else { return (true, writer, state.parts) }
             state.unwritten += chunk.count
-            guard state.unwritten > Self.window else { return true }
+            guard state.unwritten > Self.window else { return (true, writer, state.parts) }
             state.paused.append(written)
-            return false
+            return (false, writer, state.parts)
+        }
+        switch part {
+        case .bytes where parts == 1: trace("body_first_part", writer == nil ? "before_start" : nil)
+        case .end: trace("body_end", "parts=\(parts) same_loop=\(writer?.eventLoop.inEventLoop ?? false)")
+        default: break
+        }
+        if let writer {
+            // Queued behind the parts `start` is writing (it runs on that loop), so the order is kept.
+            if writer.eventLoop.inEventLoop { write(part, to: writer) } else { writer.eventLoop.execute { self.write(part, to: writer) } }
         }
         if release { written() }
     }
@@ -79,7 +95,9 @@ final class ForwardedBody: Sendable {
             let taken = writer.eventLoop.makePromise(of: Void.self)
             taken.futureResult.whenComplete { _ in self.taken(chunk.count) }
             writer.write(.buffer(Self.buffer(chunk)), promise: taken)
-        case .end: writer.write(.end, promise: nil)
+        case .end:
+            writer.write(.end, promise: nil)
+            trace("body_end_written", nil)
         // Cut short: the caller sees a broken response (as it would from OpenAI) and its SDK retries.
         case .cutShort: writer.write(.error(CutShort()), promise: nil)
         case .start: break

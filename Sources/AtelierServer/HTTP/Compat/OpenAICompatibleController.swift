@@ -23,21 +23,26 @@ struct OpenAICompatibleController: RouteCollection {
         var response_format: String?
     }
 
-    @Sendable func generations(req: Request) async throws -> Response {
-        FastPathTrace.mark("entered", job: nil, logger: req.logger)
-        let extra = try req.content.decode(GenerationBody.self)
-        try Self.refuseURLFormat(extra.response_format)
-        let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
-        let new = try await JobCreation(req: req, compatCaller: true).generate(input)
-        return try await answer(req, job: new.job, stream: extra.stream == true, prefix: "image_generation")
+    // Admission runs in a task; the answer then completes on the request's event loop (`UpstreamPassThrough.first`),
+    // so a forwarded head needs no task to resume when it arrives.
+    @Sendable func generations(req: Request) -> EventLoopFuture<Response> {
+        req.eventLoop.makeFutureWithTask {
+            FastPathTrace.mark("entered", job: nil, logger: req.logger)
+            let extra = try req.content.decode(GenerationBody.self)
+            try Self.refuseURLFormat(extra.response_format)
+            let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
+            let new = try await JobCreation(req: req, compatCaller: true).generate(input)
+            return (new.job, extra.stream == true)
+        }.flatMap { job, stream in answer(req, job: job, stream: stream, prefix: "image_generation") }
     }
 
-    @Sendable func edits(req: Request) async throws -> Response {
-        let (new, upload) = try await JobCreation(req: req, compatCaller: true).edit { upload in
-            try Self.refuseURLFormat(upload.field("response_format"))
-        }
-        let stream = ["true", "1"].contains(upload.field("stream")?.lowercased() ?? "")
-        return try await answer(req, job: new.job, stream: stream, prefix: "image_edit")
+    @Sendable func edits(req: Request) -> EventLoopFuture<Response> {
+        req.eventLoop.makeFutureWithTask {
+            let (new, upload) = try await JobCreation(req: req, compatCaller: true).edit { upload in
+                try Self.refuseURLFormat(upload.field("response_format"))
+            }
+            return (new.job, ["true", "1"].contains(upload.field("stream")?.lowercased() ?? ""))
+        }.flatMap { job, stream in answer(req, job: job, stream: stream, prefix: "image_edit") }
     }
 
     /// GPT image models always answer with base64 (`b64_json`), as OpenAI does.
@@ -46,21 +51,25 @@ struct OpenAICompatibleController: RouteCollection {
         throw APIError.invalid("response_format", "GPT image models always return b64_json; leave response_format out.")
     }
 
-    private func answer(_ req: Request, job: JobRecord, stream: Bool, prefix: String) async throws -> Response {
-        let jobID = try job.requireID()
-        let response: Response
-        switch try await UpstreamPassThrough.first(req, jobID: jobID, wantsEventStream: stream, seconds: Self.maxWaitSeconds) {
-        case .forwarded(let forwarded):
-            response = forwarded
-        case .stored(let job):
-            response =
-                stream
-                ? OpenAIEventStream(req: req, jobID: jobID, prefix: prefix, maxWaitSeconds: Self.maxWaitSeconds).response()
-                : try await finished(req, job: job)
-        }
-        response.headers.replaceOrAdd(name: "x-atelier-job-id", value: jobID.uuidString.lowercased())
-        FastPathTrace.mark("answering", job: jobID, logger: req.logger)
-        return response
+    private func answer(_ req: Request, job: JobRecord, stream: Bool, prefix: String) -> EventLoopFuture<Response> {
+        let jobID: UUID
+        do { jobID = try job.requireID() } catch { return req.eventLoop.makeFailedFuture(error) }
+        return UpstreamPassThrough.first(req, jobID: jobID, wantsEventStream: stream, seconds: Self.maxWaitSeconds)
+            .flatMap { first in
+                switch first {
+                case .forwarded(let forwarded): req.eventLoop.makeSucceededFuture(forwarded)
+                case .stored(let job):
+                    req.eventLoop.makeFutureWithTask {
+                        stream
+                            ? OpenAIEventStream(req: req, jobID: jobID, prefix: prefix, maxWaitSeconds: Self.maxWaitSeconds).response()
+                            : try await finished(req, job: job)
+                    }
+                }
+            }.map { response in
+                response.headers.replaceOrAdd(name: "x-atelier-job-id", value: jobID.uuidString.lowercased())
+                FastPathTrace.mark("answering", job: jobID, logger: req.logger)
+                return response
+            }
     }
 
     private func finished(_ req: Request, job: JobRecord?) async throws -> Response {
@@ -98,7 +107,8 @@ struct OpenAICompatibleController: RouteCollection {
 /// A plain (future) middleware, so no Task per request.
 struct OpenAIErrorShape: Middleware {
     func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
-        next.respond(to: req).flatMapErrorThrowing { error in
+        FastPathTrace.mark("routed", job: nil, logger: req.logger)
+        return next.respond(to: req).flatMapErrorThrowing { error in
             let (status, detail, headers) = APIErrorMiddleware.describe(error, request: req)
             let response = try OpenAIErrorAnswer(status: status, code: detail.code, message: detail.message, field: detail.field)
                 .response()

@@ -1,5 +1,7 @@
 import AtelierCore
 import Foundation
+import Logging
+import NIOCore
 import Synchronization
 
 /// The fast path of the OpenAI-compatible routes on this instance: a caller waiting for its job listens here, and
@@ -15,31 +17,32 @@ final class ResponseTaps: Sendable {
     }
 
     struct Listener: Sendable {
-        /// Exactly one element.
-        let head: AsyncStream<Head>
+        /// Completed on the caller's event loop, exactly once; synchronously when the upstream's head arrives on
+        /// that loop (the upstream call was placed there, `ProviderResponseTap.placement`).
+        let head: EventLoopFuture<Head>
         /// After `.upstream`: the body's parts up to `.end` or `.cutShort`.
         let body: ForwardedBody
     }
 
     private struct Waiting {
-        var head: AsyncStream<Head>.Continuation
+        var head: EventLoopPromise<Head>
         var body: ForwardedBody
     }
 
     private let waiting = Mutex<[UUID: Waiting]>([:])
 
-    func listen(_ jobID: UUID) -> Listener {
-        let (head, headContinuation) = AsyncStream.makeStream(of: Head.self)
-        let body = ForwardedBody()
-        waiting.withLock { $0[jobID] = Waiting(head: headContinuation, body: body) }
-        return Listener(head: head, body: body)
+    /// A caller on `eventLoop` waits for `jobID`'s answer; the job's upstream call is placed on that loop when it
+    /// starts after this.
+    func listen(_ jobID: UUID, on eventLoop: any EventLoop, logger: Logger) -> Listener {
+        let head = eventLoop.makePromise(of: Head.self)
+        let body = ForwardedBody { step, detail in FastPathTrace.mark(step, job: jobID, logger: logger, detail: detail) }
+        waiting.withLock { $0[jobID] = Waiting(head: head, body: body) }
+        return Listener(head: head.futureResult, body: body)
     }
 
     /// The job ended (or its caller left) before an upstream answer started: the listener reads the stored job.
     func stopListening(_ jobID: UUID) {
-        guard let listener = waiting.withLock({ $0.removeValue(forKey: jobID) }) else { return }
-        listener.head.yield(.jobEnded)
-        listener.head.finish()
+        waiting.withLock({ $0.removeValue(forKey: jobID) })?.head.succeed(.jobEnded)
     }
 
     var listening: Int { waiting.withLock { $0.count } }
@@ -65,8 +68,8 @@ final class ResponseTaps: Sendable {
             case .start(let contentType, let length):
                 guard let listener = waiting.withLock({ $0.removeValue(forKey: jobID) }) else { return false }
                 attached.set(listener.body)
-                listener.head.yield(.upstream(contentType: contentType, length: length))
-                listener.head.finish()
+                listener.body.trace("upstream_head", nil)
+                listener.head.succeed(.upstream(contentType: contentType, length: length))
             case .bytes:
                 guard let body = attached.get() else { written(); return false }
                 body.send(part, written: written)
@@ -75,7 +78,7 @@ final class ResponseTaps: Sendable {
                 body.send(part)
             }
             return true
-        })
+        }, placement: { [self] in waiting.withLock { $0[jobID]?.head.futureResult.eventLoop } })
     }
 
     fileprivate final class AttachedBody: Sendable {
