@@ -16,6 +16,12 @@ public final class LiveModelRegistry: Sendable {
     }
 
     private let warned = Mutex<Set<String>>([])
+    /// Callers of `until`, resumed by the `apply` that makes their condition hold.
+    private let watchers = Mutex<[Watcher]>([])
+    private struct Watcher {
+        let holds: @Sendable (ModelRegistry) -> Bool
+        let continuation: CheckedContinuation<Void, Never>
+    }
     private let log = Mutex(Logger(label: "atelier.models"))
 
     /// Where the default-model fallback is reported (the app's logger, set at start).
@@ -55,5 +61,26 @@ public final class LiveModelRegistry: Sendable {
             return model
         }
         state.withLock { $0 = registry }
+        // After the state: a watcher registered before this point sees the new registry here, one registered after
+        // it saw the new registry when it registered (both happen under `watchers`' lock).
+        let due = watchers.withLock { watchers in
+            let due = watchers.filter { $0.holds(registry) }
+            watchers.removeAll { $0.holds(registry) }
+            return due
+        }
+        for watcher in due { watcher.continuation.resume() }
+    }
+
+    /// Returns once `condition` holds for the registry in use (at once if it does now): a test waits for a reload
+    /// this way instead of polling.
+    func until(_ condition: @escaping @Sendable (ModelRegistry) -> Bool) async {
+        await withCheckedContinuation { continuation in
+            let now = watchers.withLock { watchers -> Bool in
+                if condition(current) { return true }
+                watchers.append(Watcher(holds: condition, continuation: continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 }
