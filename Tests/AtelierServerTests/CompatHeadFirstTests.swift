@@ -174,4 +174,3 @@ import Vapor
         #expect(taps.tap(for: job).tap.placement == nil)
     }
 }
-
