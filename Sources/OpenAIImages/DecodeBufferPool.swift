@@ -71,9 +71,11 @@ public final class DecodeBufferPool: Sendable {
     func data(_ buffer: UnsafeMutableRawBufferPointer, count: Int) -> Data {
         guard let base = buffer.baseAddress else { return Data() }
         let capacity = buffer.count
-        return Data(bytesNoCopy: base, count: count, deallocator: .custom { [self] pointer, _ in
-            give(UnsafeMutableRawBufferPointer(start: pointer, count: capacity))
-        })
+        return Data(
+            bytesNoCopy: base, count: count,
+            deallocator: .custom { [self] pointer, _ in
+                give(UnsafeMutableRawBufferPointer(start: pointer, count: capacity))
+            })
     }
 }
 

@@ -30,7 +30,9 @@ extension ImagesRequestFields {
                     if let model = svg.model { w.key("model"); w.string(model) }
                     if let effort = svg.reasoningEffort {
                         w.key("reasoning")
-                        w.object { w in w.key("effort"); w.string(effort) }
+                        w.object { w in
+                            w.key("effort"); w.string(effort)
+                        }
                     }
                 }
             }

@@ -53,7 +53,9 @@ import Testing
                             w.key("number"); w.int(number)
                             w.key("text"); w.string(text)
                         }
-                        let expected = String(decoding: try JSONEncoder.api.encode(Values(text: text, date: date, amount: amount, number: number)), as: UTF8.self)
+                        let expected = String(
+                            decoding: try JSONEncoder.api.encode(Values(text: text, date: date, amount: amount, number: number)),
+                            as: UTF8.self)
                         #expect(writer.string == expected)
                     }
                 }
@@ -121,7 +123,8 @@ import Testing
         jobs.append(batch)
         let gif = JobRecord(
             owner: "u", kind: .generate,
-            params: .init(prompt: "p", model: "gpt-image-2", outputFormat: "gif", frameCount: 4, frameDurationMs: 250), maxAttempts: 3, now: 10)
+            params: .init(prompt: "p", model: "gpt-image-2", outputFormat: "gif", frameCount: 4, frameDurationMs: 250), maxAttempts: 3,
+            now: 10)
         jobs.append(gif)
         let svg = JobRecord(
             owner: "u", kind: .generate,
@@ -173,7 +176,9 @@ import Testing
     @Test func theHashIsWhatJSONEncoderGave() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let options: [EditOptions?] = [nil, EditOptions(), EditOptions(preserveUnmasked: true, featherRadius: 2, maskEditColor: "#a/b\"", subject: "a/b")]
+        let options: [EditOptions?] = [
+            nil, EditOptions(), EditOptions(preserveUnmasked: true, featherRadius: 2, maskEditColor: "#a/b\"", subject: "a/b"),
+        ]
         for job in JobJSONTests.jobs() {
             for option in options {
                 var hasher = SHA256()
@@ -181,7 +186,8 @@ import Testing
                 hasher.update(data: try encoder.encode(job.params))
                 hasher.update(data: try encoder.encode(option))
                 let kind = try #require(JobKind(rawValue: job.kind))
-                #expect(try JobEnqueuer.requestHash(kind: kind, params: job.params, options: option, inputs: []) == hasher.finalize().hexString)
+                #expect(
+                    try JobEnqueuer.requestHash(kind: kind, params: job.params, options: option, inputs: []) == hasher.finalize().hexString)
             }
         }
     }

@@ -34,7 +34,9 @@ import Testing
                 let decoded = try JobRecord(row: row)
                 #expect(decoded.$id.exists && fluent.$id.exists)
                 #expect(decoded.hasChanges == fluent.hasChanges)
-                #expect(String(decoding: try encoder.encode(decoded), as: UTF8.self) == String(decoding: try encoder.encode(fluent), as: UTF8.self))
+                #expect(
+                    String(decoding: try encoder.encode(decoded), as: UTF8.self)
+                        == String(decoding: try encoder.encode(fluent), as: UTF8.self))
                 #expect(decoded.$images.fromId == fluent.$images.fromId)
             }
         }

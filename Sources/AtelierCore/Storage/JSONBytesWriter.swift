@@ -98,7 +98,8 @@ public struct JSONBytesWriter {
         var value = value
         value.withUTF8 { utf8 in
             var start = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+            for (index, byte) in utf8.enumerated()
+            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
                 || (escapesSlashes && byte == UInt8(ascii: "/"))
             {
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))

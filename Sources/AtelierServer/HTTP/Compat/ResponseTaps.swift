@@ -63,22 +63,23 @@ final class ResponseTaps: Sendable {
     }
 
     private func tap(for jobID: UUID, attached: AttachedBody) -> ProviderResponseTap {
-        ProviderResponseTap(paced: { [self] part, written in
-            switch part {
-            case .start(let contentType, let length):
-                guard let listener = waiting.withLock({ $0.removeValue(forKey: jobID) }) else { return false }
-                attached.set(listener.body)
-                listener.body.trace("upstream_head", nil)
-                listener.head.succeed(.upstream(contentType: contentType, length: length))
-            case .bytes:
-                guard let body = attached.get() else { written(); return false }
-                body.send(part, written: written)
-            case .end, .cutShort:
-                guard let body = attached.take() else { return false }
-                body.send(part)
-            }
-            return true
-        }, placement: { [self] in waiting.withLock { $0[jobID]?.head.futureResult.eventLoop } })
+        ProviderResponseTap(
+            paced: { [self] part, written in
+                switch part {
+                case .start(let contentType, let length):
+                    guard let listener = waiting.withLock({ $0.removeValue(forKey: jobID) }) else { return false }
+                    attached.set(listener.body)
+                    listener.body.trace("upstream_head", nil)
+                    listener.head.succeed(.upstream(contentType: contentType, length: length))
+                case .bytes:
+                    guard let body = attached.get() else { written(); return false }
+                    body.send(part, written: written)
+                case .end, .cutShort:
+                    guard let body = attached.take() else { return false }
+                    body.send(part)
+                }
+                return true
+            }, placement: { [self] in waiting.withLock { $0[jobID]?.head.futureResult.eventLoop } })
     }
 
     fileprivate final class AttachedBody: Sendable {
