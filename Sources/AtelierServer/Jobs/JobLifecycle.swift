@@ -92,12 +92,9 @@ struct JobLifecycle: Sendable {
         else { return nil }
         // The row as the statement left it, set on the model written just before (no `RETURNING *` decoded
         // through Fluent's reflection).
-        job.status = JobStatus.running.rawValue
-        job.leaseOwner = startNow.workerID
-        job.leaseExpires = now + startNow.leaseSeconds
-        job.attempts = try claimed.decode(column: "attempts", as: Int.self)
-        job.startedAt = now
-        job.seq = try claimed.decode(column: "seq", as: Int.self)
+        startNow.setClaimed(
+            job, at: now, attempts: try claimed.decode(column: "attempts", as: Int.self),
+            seq: try claimed.decode(column: "seq", as: Int.self))
         try step(.rowWritten)
         let event = try await publisher.record(JobEventType.running.rawValue, job: job, images: images, on: db)
         try step(.eventStored)

@@ -64,3 +64,16 @@ extension UpstreamGate {
             knownActiveKeys: knownActiveKeys)
     }
 }
+
+extension JobStartNow {
+    /// `job` as the fast path's claim at admission leaves its row: running, leased to this worker from `now`, with the
+    /// claim's `attempts` and `seq` (SQLite's UPDATE returns them; `atelier_admit_job` sets 1 and 2).
+    func setClaimed(_ job: JobRecord, at now: Double, attempts: Int, seq: Int) {
+        job.status = JobStatus.running.rawValue
+        job.leaseOwner = workerID
+        job.leaseExpires = now + leaseSeconds
+        job.attempts = attempts
+        job.startedAt = now
+        job.seq = seq
+    }
+}

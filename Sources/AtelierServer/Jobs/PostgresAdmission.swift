@@ -38,7 +38,7 @@ struct PostgresAdmission: Sendable {
         let queued = try record(.queued, job: job, at: now)
         var running: JobEventRecord?
         if let startNow {
-            Self.setRunning(job, startNow: startNow, at: now)
+            startNow.setClaimed(job, at: now, attempts: 1, seq: 2)
             running = try record(.running, job: job, at: now)
             Self.setQueued(job)
         }
@@ -51,7 +51,7 @@ struct PostgresAdmission: Sendable {
         func message(_ event: JobEventRecord) -> String? {
             relay.map { "e|\($0.instanceID)|\(jobID.uuidString.lowercased())|\(event.seq)" }
         }
-        let row: any SQLRow
+        let row: (any SQLRow)?
         do {
             row = try await lifecycle.database.sql.raw(
                 """
@@ -87,7 +87,7 @@ struct PostgresAdmission: Sendable {
                     p_rule_requests => CAST(\(bind: rules.map { Int64($0.requestsPerWindow ?? -1) }) AS bigint[]),
                     p_window => \(bind: gate?.upstream.windowSeconds ?? 60), p_images => CAST(\(bind: Int64(job.params.n)) AS bigint))
                 """
-            ).first()!
+            ).first()
         } catch let error as PSQLError {
             if error.serverInfo?[.sqlState] == "AT003" {
                 Self.setQueued(job)
@@ -95,12 +95,14 @@ struct PostgresAdmission: Sendable {
             }
             throw refusal(error, rateHit: rateHit, window: window, now: now, caps: caps, amount: amount, day: day) ?? error
         }
+        // The function returns one row; none would be a bug (answered as any internal error), not a crash.
+        guard let row else { throw NoAdmissionRow() }
         job.$id.exists = true
         job.$images.fromId = job.id
         var published = JobLifecycle.Published(events: [recorded(queued, job: job)], job: job, workAnnounced: true)
         if try row.decode(column: "outcome", as: String.self) == "started", let startNow, let running {
             let stored = try row.decode(column: "stored_rules", as: String?.self)
-            Self.setRunning(job, startNow: startNow, at: now)
+            startNow.setClaimed(job, at: now, attempts: 1, seq: 2)
             published.events.append(recorded(running, job: job))
             published.started = JobStartNow.Admitted(
                 upstreamKey: try row.decode(column: "upstream_key", as: String?.self),
@@ -116,16 +118,7 @@ struct PostgresAdmission: Sendable {
             payload: try lifecycle.publisher.renderer.payload(content), now: now)
     }
 
-    /// The new row as the function's claim leaves it: attempt 1, seq 2, leased to the worker (`setQueued` undoes it).
-    private static func setRunning(_ job: JobRecord, startNow: JobStartNow, at now: Double) {
-        job.status = JobStatus.running.rawValue
-        job.leaseOwner = startNow.workerID
-        job.leaseExpires = now + startNow.leaseSeconds
-        job.attempts = 1
-        job.startedAt = now
-        job.seq = 2
-    }
-
+    /// The new row before the function's claim (`startNow.setClaimed` moved it on to render `job.running`).
     private static func setQueued(_ job: JobRecord) {
         job.status = JobStatus.queued.rawValue
         job.leaseOwner = nil
@@ -168,3 +161,6 @@ struct PostgresAdmission: Sendable {
         }
     }
 }
+
+/// `atelier_admit_job` answered no row.
+private struct NoAdmissionRow: Error {}
