@@ -84,7 +84,11 @@ extension Application {
             liveRegistry: services.liveRegistry, clock: services.clock, logger: logger, metrics: services.metrics)
         context.gate = gate
         context.responseTaps = services.responseTaps
-        context.completions = services.completions
+        // SQLite only: one writer, so successes that end together share a transaction and its fsync. PostgreSQL
+        // shares WAL flushes between concurrent commits itself, and a group there updated several jobs' rows in one
+        // transaction in arrival order while a worker's heartbeat updated the same rows in scan order: a deadlock
+        // (40P01, seen on the PostgreSQL lane) that failed a paid-for job. One job's row per transaction cannot.
+        if db.sql.dialect.name != "postgresql" { context.completions = services.completions }
         return JobWorker(context: context, hub: services.hub, settings: services.config.worker)
     }
 }

@@ -86,7 +86,9 @@ struct JobRunner: Sendable {
             } catch let failure as JobFailure {
                 try await fail(job, code: failure.code, message: failure.message, retryable: false, charge: meter.charge(canceled: false))
             } catch {
-                try await fail(job, code: "internal_error", message: "\(error)", retryable: false, charge: meter.charge(canceled: false))
+                try await fail(
+                    job, code: "internal_error", message: String(reflecting: error), retryable: false,
+                    charge: meter.charge(canceled: false))
             }
         } catch {
             log.error(

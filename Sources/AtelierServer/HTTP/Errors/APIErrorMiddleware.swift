@@ -32,6 +32,8 @@ struct APIErrorMiddleware: Middleware {
             return (.badRequest, .init(code: "invalid_json", message: Self.describe(error), field: Self.field(error)), [:])
         case is ConnectionPoolTimeoutError:
             // Every database connection stayed busy for the pool's whole wait: the server is overloaded, not broken.
+            // Logged, so an operator (or a red CI run) can tell an overloaded pool from a database failure.
+            request.logger.warning("database pool wait ran out; answered 503 busy", metadata: ["path": "\(request.url.path)"])
             return describe(APIError.busy, request: request)
         case let error where TransientDatabaseError.isTransient(error):
             // Nothing was stored and the same request may succeed in a moment; what failed is for the log only.
