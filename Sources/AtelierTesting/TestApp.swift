@@ -12,6 +12,10 @@ public func withTestApp(
 ) async throws {
     var overrides = overrides
     overrides.clock = overrides.clock ?? .pinned()
+    // A lane runs a few hundred tests at once on two cores; a burst test's requests (100 creations for one owner,
+    // each its own statement on PostgreSQL) outlasted the server's 30 s pool wait there and were answered 503
+    // `busy`. Tests check answers and rows, not how long the pool makes a request wait (`PoolTimeoutTests` sets its own).
+    overrides.databasePoolTimeout = overrides.databasePoolTimeout ?? .minutes(5)
     let app = try await Application.make(.testing)
     app.logger.logLevel = .warning
     let config = try config ?? .testing()

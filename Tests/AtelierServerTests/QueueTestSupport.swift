@@ -149,8 +149,10 @@ extension StandInServer {
     func calls() async throws -> Int { try await stats()["calls"] as? Int ?? -1 }
 }
 
-/// A test config that talks to the in-process stand-in through the real OpenAI client.
-func standInConfig(_ standIn: StandInServer, timeout: Int = 20, maxAttempts: Int = 3) throws -> AtelierConfig {
+/// A test config that talks to the in-process stand-in through the real OpenAI client. The upstream timeout is 60 s:
+/// the stand-in shares the test process's two cores with the whole lane, where a 20 s timeout ran out for a
+/// sixteen-image edit (three attempts, failed) and for a job of a one-attempt test. Tests about timeouts set their own.
+func standInConfig(_ standIn: StandInServer, timeout: Int = 60, maxAttempts: Int = 3) throws -> AtelierConfig {
     try AtelierConfig.testing(
         openAI: .init(apiKey: "sk-test", baseURL: standIn.baseURL, timeoutSeconds: timeout), maxAttempts: maxAttempts)
 }

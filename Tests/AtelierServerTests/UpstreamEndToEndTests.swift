@@ -13,7 +13,7 @@ import VaporTesting
     static let key = "sk-test-secret-4242424242"
 
     static func config(_ standIn: StandInServer) throws -> AtelierConfig {
-        try .testing(openAI: .init(apiKey: key, baseURL: standIn.baseURL, timeoutSeconds: 20))
+        try .testing(openAI: .init(apiKey: key, baseURL: standIn.baseURL, timeoutSeconds: 60))  // see `standInConfig`
     }
 
     @Test func generateLeavesImagesOnDiskAndUsageAndCostOnTheJob() async throws {
