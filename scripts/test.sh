@@ -58,7 +58,7 @@ env -u TEST_DATABASE_URL ATELIER_BIN="$PWD/.build/debug/atelier" python3 -m pyte
 echo "==> Swift tests on PostgreSQL"
 eval "$(bash scripts/postgres.sh start "$pgdir")"
 # At most 32 tests at a time (Swift Testing's experimental width): all ~270 at once kept ~1,000 connections open
-# and stretched 2-second tests past a minute on CI's two cores; the lane is no slower for it (139 s against 170 s).
+# and stretched 2-second tests past a minute on two cores; the lane is no slower for it here (143 s against 170 s).
 TEST_DATABASE_URL="$TEST_DATABASE_URL" SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=32 \
     swift test --skip-build --parallel --filter AtelierServerTests --skip "$paced"
 echo "==> Swift tests on PostgreSQL: upstream pacing, alone"
