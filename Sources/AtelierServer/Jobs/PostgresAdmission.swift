@@ -53,8 +53,7 @@ struct PostgresAdmission: Sendable {
         }
         let row: (any SQLRow)?
         do {
-            row = try await lifecycle.database.sql.raw(
-                """
+            let call: SQLQueryString = """
                 SELECT outcome, upstream_key, stored_rules FROM atelier_admit_job(
                     p_id => \(bind: jobID), p_owner => \(bind: job.owner), p_kind => \(bind: job.kind), p_prompt => \(bind: job.prompt),
                     p_model => \(bind: job.model), p_params => CAST(\(bind: try json(job.params)) AS jsonb),
@@ -87,7 +86,7 @@ struct PostgresAdmission: Sendable {
                     p_rule_requests => CAST(\(bind: rules.map { Int64($0.requestsPerWindow ?? -1) }) AS bigint[]),
                     p_window => \(bind: gate?.upstream.windowSeconds ?? 60), p_images => CAST(\(bind: Int64(job.params.n)) AS bigint))
                 """
-            ).first()
+            row = try await Self.retryingDeadlocks { try await lifecycle.database.sql.raw(call).first() }
         } catch let error as PSQLError {
             if error.serverInfo?[.sqlState] == "AT003" {
                 Self.setQueued(job)
@@ -109,6 +108,18 @@ struct PostgresAdmission: Sendable {
                 rules: gate == nil ? nil : try Self.rules(stored) + rules)
         }
         return published
+    }
+
+    /// Runs the one statement again when PostgreSQL chose it as a deadlock's victim or refused it for a
+    /// serialization failure (SQLSTATE 40P01, 40001): it wrote nothing (one statement, its own transaction), and the
+    /// transaction it met has ended. At most `tries` times; then the error goes on (503 `busy`).
+    static func retryingDeadlocks<T>(tries: Int = 3, _ statement: () async throws -> T) async throws -> T {
+        for _ in 1..<tries {
+            do { return try await statement() } catch let error as PSQLError
+                where ["40P01", "40001"].contains(error.serverInfo?[.sqlState] ?? "")
+            {}
+        }
+        return try await statement()
     }
 
     private func record(_ type: JobEventType, job: JobRecord, at now: Double) throws -> JobEventRecord {

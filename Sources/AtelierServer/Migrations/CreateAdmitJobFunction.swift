@@ -13,15 +13,11 @@ import SQLKit
 /// after the commit) or `started` (with `upstream_key` and the stored pacing limits).
 struct CreateAdmitJobFunction: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
-        guard sql.dialect.name == "postgresql" else { return }
-        try await sql.raw(SQLQueryString(Self.function)).run()
+        try await runOnPostgreSQLOnly(Self.function, on: database)
     }
 
     func revert(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
-        guard sql.dialect.name == "postgresql" else { return }
-        try await sql.raw("DROP FUNCTION IF EXISTS atelier_admit_job").run()
+        try await runOnPostgreSQLOnly("DROP FUNCTION IF EXISTS atelier_admit_job", on: database)
     }
 
     static let function = """
