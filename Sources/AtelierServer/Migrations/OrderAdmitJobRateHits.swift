@@ -2,9 +2,9 @@ import Fluent
 import SQLKit
 
 /// PostgreSQL only: `atelier_admit_job` counts its images-per-minute hits in subject order. `SELECT DISTINCT` left
-/// the order to the plan, and a session's cached generic plan may differ from another's custom one: two admissions
-/// of one caller then took the owner's and the key's `rate_counters` rows in opposite orders and deadlocked (40P01,
-/// 503 `busy` in a 100-request burst on the PostgreSQL lane). The function is otherwise the one
+/// the order to the plan, which may differ between sessions (a custom plan's hash, a cached generic plan's sort);
+/// a 100-request burst of one caller deadlocked on those rows on the PostgreSQL lane (40P01 while inserting into
+/// `rate_counters`' index, answered 503 `busy`). An explicit order makes every admission take them alike. The function is otherwise the one
 /// `CreateAdmitJobFunction` installed.
 struct OrderAdmitJobRateHits: AsyncMigration {
     static let unordered = "SELECT DISTINCT s, p_rate_window, p_rate_cost FROM unnest(p_rate_subjects) AS s"
