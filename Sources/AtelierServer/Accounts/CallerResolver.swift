@@ -4,7 +4,8 @@ import Vapor
 
 /// Global middleware for `/v1` and `/mcp`: works out the caller (API key, session cookie, or the local user when login is
 /// off), counts the request against the caller's requests-per-minute (per user and per key; per client address
-/// when anonymous; counted in batches, see `RateHitBatcher`) and puts `X-RateLimit-Limit/Remaining/Reset` on every `/v1` response, 429 past the limit.
+/// when anonymous; on SQLite decided in memory and stored before the answer, see `RequestHitCounts`; on PostgreSQL counted
+/// in batches, see `RateHitBatcher`) and puts `X-RateLimit-Limit/Remaining/Reset` on every `/v1` response, 429 past the limit.
 struct CallerResolver: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard req.url.path.hasPrefix("/v1/") || req.url.path == "/mcp" else { return try await next.respond(to: req) }
@@ -14,9 +15,14 @@ struct CallerResolver: AsyncMiddleware {
         let subjects =
             req.caller.map { RateLimitSubject.caller(.requests, owner: $0.owner, key: $0.keyID) }
             ?? [.address(req.remoteAddress?.ipAddress ?? "unknown")]
-        let decision = try await req.atelier.requestHits.hit(
-            RateLimiter.Hit(subjects: subjects, limit: req.caller?.limits.requestsPerMinute ?? access.requestsPerMinute),
-            on: req.db, clock: req.atelier.clock)
+        let hit = RateLimiter.Hit(subjects: subjects, limit: req.caller?.limits.requestsPerMinute ?? access.requestsPerMinute)
+        let decision: RateLimiter.Decision
+        var ticket: UInt64?
+        if req.db.writeExecutor != nil {  // SQLite: decided in memory, stored with the handler's writes or after it
+            (decision, ticket) = try await req.atelier.requestCounts.hit(hit, on: req.db, clock: req.atelier.clock)
+        } else {
+            decision = try await req.atelier.requestHits.hit(hit, on: req.db, clock: req.atelier.clock)
+        }
         let response: Response
         if let failure {
             response = APIErrorMiddleware.response(for: failure, request: req)
@@ -27,6 +33,7 @@ struct CallerResolver: AsyncMiddleware {
                 response = APIErrorMiddleware.response(for: error, request: req)
             }
         }
+        if let ticket { try await req.atelier.requestCounts.persisted(ticket, on: req.db) }
         response.headers.replaceOrAdd(name: "X-RateLimit-Limit", value: String(decision.limit))
         response.headers.replaceOrAdd(name: "X-RateLimit-Remaining", value: String(decision.remaining))
         response.headers.replaceOrAdd(name: "X-RateLimit-Reset", value: String(decision.resetSeconds))
