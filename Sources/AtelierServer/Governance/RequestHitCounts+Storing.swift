@@ -50,12 +50,16 @@ extension RequestHitCounts {
         if flush { startFlush(on: database) }
     }
 
+    /// Whether hit `ticket` is stored (no transaction has it pending or in flight).
+    func isStored(_ ticket: UInt64) -> Bool {
+        state.withLock { state in !state.storing.contains(ticket) && !state.pending.contains { $0.ticket == ticket } }
+    }
+
     /// Returns once hit `ticket` is stored: at once when it already is, else when the transaction that took it
     /// commits; when none has taken it, stores the pending hits in a statement of their own. A failed statement
     /// throws (the request answers its error, as a failed count did before) and leaves the hits pending.
     func persisted(_ ticket: UInt64, on database: any Database) async throws {
-        let waiting = state.withLock { state in state.storing.contains(ticket) || state.pending.contains { $0.ticket == ticket } }
-        guard waiting else { return }
+        guard !isStored(ticket) else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let flush = state.withLock { state -> Bool? in
                 let pending = state.pending.contains { $0.ticket == ticket }

@@ -63,6 +63,13 @@ final class RequestHitCounts: Sendable {
         }
     }
 
+    /// `hit` without waiting: decided and queued when this window's stored counts were read already, else nil.
+    func decideNow(_ hit: RateLimiter.Hit, clock: AtelierClock) -> (decision: RateLimiter.Decision, ticket: UInt64)? {
+        let now = clock.now()
+        let start = Int64(now) / RateLimiter.window * RateLimiter.window
+        return decide(Self.unique(hit.subjects.map(\.stored)), cost: Int64(hit.cost), limit: hit.limit, now: now, windowStart: start)
+    }
+
     /// Counts the hit when `windowStart`'s counts are known (nil otherwise): the most used subject decides.
     private func decide(
         _ subjects: [String], cost: Int64, limit: Int, now: Double, windowStart: Int64
