@@ -7,9 +7,11 @@ import Vapor
 import VaporTesting
 
 /// Requests-per-minute hits counted in batches (`RateHitBatcher`, `RateLimiter.hit(all:)`): one statement for the
-/// hits that arrive together, each decided exactly as if counted one after another.
+/// hits that arrive together, each decided exactly as if counted one after another. `CallerResolver` uses it on
+/// PostgreSQL; SQLite decides in memory (`RequestHitCountsTests`).
 @Suite struct RateHitBatcherTests {
-    @Test func fiftyConcurrentRequestsShareTwoStatementsAndALimitOfTwentyAdmitsExactlyTwenty() async throws {
+    @Test(.enabled(if: TestDatabase.isPostgres, "needs TEST_DATABASE_URL: SQLite's requests go through RequestHitCounts"))
+    func fiftyConcurrentRequestsShareTwoStatementsAndALimitOfTwentyAdmitsExactlyTwenty() async throws {
         try await withAccountsApp(clock: .frozenAtWindowStart) { app in
             // setup: a limit of 20 a minute; the first batch is held until the 49 others wait for the next one
             let a = try await app.makeAccount("a@example.com")
@@ -22,15 +24,7 @@ import VaporTesting
                 await batcher.untilWaiting(50 - size)
             })
             // MUT
-            let answers = try await withThrowingTaskGroup(of: (UInt, Int?).self) { group in
-                for _ in 0..<50 {
-                    group.addTask {
-                        let response = try await app.send(.GET, "v1/jobs", headers: a.bearer)
-                        return (response.status.code, Int(response.headers.first(name: "X-RateLimit-Remaining") ?? ""))
-                    }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let answers = try await RateHitBatcherTests.listJobs(50, on: app, headers: a.bearer)
             // validate: two statements counted all 50; exactly 20 passed, each with its own place in the count
             let (statements, batched) = (await batcher.statements - before, await batcher.countedHits)
             #expect(statements == 2, "\(batched) hits counted")
@@ -64,6 +58,19 @@ import VaporTesting
             #expect(next.map(\.allowed) == [true, true])
             #expect(next.map(\.remaining) == [0, 0])
             #expect(try await limiter.hit(all: []).isEmpty)
+        }
+    }
+
+    /// `count` concurrent `GET /v1/jobs`: each answer's status and `X-RateLimit-Remaining`.
+    static func listJobs(_ count: Int, on app: Application, headers: HTTPHeaders) async throws -> [(UInt, Int?)] {
+        try await withThrowingTaskGroup(of: (UInt, Int?).self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    let response = try await app.send(.GET, "v1/jobs", headers: headers)
+                    return (response.status.code, Int(response.headers.first(name: "X-RateLimit-Remaining") ?? ""))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
     }
 }

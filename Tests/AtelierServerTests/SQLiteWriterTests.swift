@@ -1,6 +1,7 @@
 @testable import AtelierServer
 import AtelierTesting
 import Fluent
+import FluentSQLiteDriver
 import Foundation
 import SQLKit
 import Testing
@@ -59,6 +60,35 @@ import Vapor
             try await app.db.writeTransaction { db in try await db.sql.raw("INSERT INTO writer_rows VALUES (2)").run() }
             let rows = try await app.db.sql.raw("SELECT x FROM writer_rows").all().map { try $0.decode(column: "x", as: Int.self) }
             #expect(rows == [2], "the refused row rolled back, the next transaction began and committed")
+        }
+    }
+
+    /// The durability the docs promise (docs/ARCHITECTURE.md, "Group commit of new jobs"): on a served SQLite file
+    /// the writer commits in WAL mode with `synchronous=FULL` (2), so every `COMMIT` fsyncs the WAL and a job whose
+    /// 202 was sent survives a power cut, not only a process crash (`NORMAL` would leave the last commits to the OS).
+    @Test func theWritersCommitsAreFsyncedInWALModeWithSynchronousFull() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("durable-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        try await withTestApp(try .testing(database: .sqliteFile(path))) { app in
+            let (journal, synchronous) = try await app.db.writeTransaction { db in
+                let journal = try await db.sql.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+                let synchronous = try await db.sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+                return (journal, synchronous)
+            }
+            #expect(journal?.lowercased() == "wal")
+            #expect(synchronous == 2)
+        }
+    }
+
+    /// A write that comes after the shutdown (a request ended while the app stopped) is refused, instead of checking
+    /// a connection out of the closed pool and leaking its release promise (a crash in debug builds).
+    @Test func aWriterThatHasShutDownRefusesNewWork() async throws {
+        try await withTestApp(try .testing(database: .sqliteMemory)) { app in
+            let writer = SQLiteWriter(configuration: DatabaseConfigurationFactory.sqlite(.memory).make(), eventLoopGroup: app.eventLoopGroup)
+            let first = try await writer.connection(logger: app.logger)
+            try await first.sql.raw("SELECT 1").run()
+            await writer.shutdownAsync()
+            await #expect(throws: SQLiteWriterClosed.self) { _ = try await writer.connection(logger: app.logger) }
         }
     }
 }

@@ -80,6 +80,9 @@ try:
         call = next((at for step, at in pending if step == "upstream_call" and started and at >= started), None)
         if None in (started, call, m.get("entered"), m.get("committing"), m.get("answering")):
             continue
+        # the group commit's own marks (GroupCommit: no job id), the last of each between asking and committed
+        group = {step: max((at for s, at in pending if s == step and m["committing"] <= at <= started), default=None)
+                 for step in ("group_begun", "group_members_done", "group_committed")}
         for name, value in [
             ("client sent → handler entered (HTTP, caller, requests-per-minute hit)", m["entered"] - sent),
             *([("  of which: client sent → past the middleware chain (HTTP, caller, rate hit)", m["routed"] - sent),
@@ -87,6 +90,11 @@ try:
               if "routed" in m else []),
             ("handler entered → group commit asked (decode, settings, validation, admission)", m["committing"] - m["entered"]),
             ("group commit (job, events, reservation, claim, gate) → committed", started - m["committing"]),
+            *([("  of which: asked → transaction begun (actor, writer's task, turn, BEGIN IMMEDIATE)", group["group_begun"] - m["committing"]),
+               ("  of which: transaction begun → its work done (statements)", group["group_members_done"] - group["group_begun"]),
+               ("  of which: work done → COMMIT returned (COMMIT, fsync)", group["group_committed"] - group["group_members_done"]),
+               ("  of which: COMMIT returned → committed at the handler (resume)", started - group["group_committed"])]
+              if None not in group.values() else []),
             ("committed → upstream call started (task start, handler)", call - started),
             ("upstream call started → answer head (upstream 200 ms + its head)", m["answering"] - call),
             ("answer head at Atelier → client has the head", head - m["answering"]),

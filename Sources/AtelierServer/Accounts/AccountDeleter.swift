@@ -28,17 +28,33 @@ struct AccountDeleter {
         let counted: [RateLimitSubject.Counted] = [.requests, .images]
         let counters = counted.flatMap { kind in [.owner(kind, owner)] + keyIDs.map { RateLimitSubject.apiKey(kind, $0) } }
             .map(\.stored)
+        // Hits decided but not stored yet (this request's own, on SQLite) are stored first, so none recreates a
+        // counter after its deletion.
+        let riders = app.atelier.requestCounts.take()
+        do {
+            try await deleteRows(userID: userID, owner: owner, email: user.email, counters: counters, storing: riders)
+        } catch {
+            app.atelier.requestCounts.settle(riders, stored: false, on: app.db)
+            throw error
+        }
+        app.atelier.requestCounts.settle(riders, stored: true, on: app.db)
+    }
+
+    private func deleteRows(
+        userID: UUID, owner: String, email: String, counters: [String], storing riders: [RequestHitCounts.Pending]
+    ) async throws {
         try await app.db.transaction { db in
             let sql = db.sql
+            try await RequestHitCounts.store(riders, on: db)
             try await sql.raw("DELETE FROM job_events WHERE owner = \(bind: owner)").run()
             try await sql.raw("DELETE FROM batches WHERE owner = \(bind: owner)").run()
             try await sql.raw("DELETE FROM spend_ledger WHERE owner = \(bind: owner)").run()
             try await sql.raw("DELETE FROM spend_periods WHERE subject = \(bind: owner)").run()
             for subject in counters { try await sql.raw("DELETE FROM rate_counters WHERE subject = \(bind: subject)").run() }
-            let pair = "pair:\(user.email)|"
+            let pair = "pair:\(email)|"
             try await sql.raw(
                 """
-                DELETE FROM login_throttle WHERE subject = \(bind: "email:" + user.email)
+                DELETE FROM login_throttle WHERE subject = \(bind: "email:" + email)
                 OR SUBSTR(subject, 1, CAST(\(bind: pair.unicodeScalars.count) AS INTEGER)) = \(bind: pair)
                 """
             ).run()

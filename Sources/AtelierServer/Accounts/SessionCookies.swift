@@ -30,11 +30,17 @@ struct SessionCookies {
 
     /// The live session named by the request's cookie, with its user.
     func current() async throws -> SessionRecord? {
-        guard let token = req.cookies[Self.sessionCookie]?.string, !token.isEmpty, token.count < 200 else { return nil }
+        guard Self.hasCandidate(req), let token = req.cookies[Self.sessionCookie]?.string else { return nil }
         return try await SessionRecord.query(on: req.db)
             .filter(\.$tokenHash == SecretToken.sha256(token))
             .filter(\.$expiresAt > req.atelier.clock.now())
             .with(\.$user).first()
+    }
+
+    /// Whether `req` carries a session cookie worth looking up (`current` reads nothing otherwise).
+    static func hasCandidate(_ req: Request) -> Bool {
+        guard let token = req.cookies[sessionCookie]?.string else { return false }
+        return !token.isEmpty && token.count < 200
     }
 
     /// Ends the current session and expires both cookies.

@@ -115,7 +115,7 @@ extension Application {
             metrics: AtelierMetrics())
     }
 
-    /// Every middleware but `CallerResolver` is a plain (future) `Middleware`, and `StaticFiles` runs Vapor's async
+    /// Every middleware is a plain (future) `Middleware` (`CallerResolver` starts a Task only for a lookup), and `StaticFiles` runs Vapor's async
     /// `FileMiddleware` only off the API's paths: an `AsyncMiddleware` runs each request through a new Task and back
     /// (docs/ARCHITECTURE.md, "The middleware chain").
     func useMiddleware(config: AtelierConfig) {

@@ -17,11 +17,25 @@ public struct AtelierServices: Sendable {
     /// Compatible-route callers waiting for their upstream answer on this instance (the fast path).
     let responseTaps = ResponseTaps()
     /// New jobs commit in groups: those created together share one transaction (see `GroupCommit`).
-    let admissions = GroupCommit<JobLifecycle.Published>()
+    /// Their transactions also store the requests-per-minute hits decided since the last write (SQLite).
+    let admissions: GroupCommit<JobLifecycle.Published>
     /// Jobs that succeed together commit together (see `JobLifecycle.succeed`).
     let completions = GroupCommit<JobLifecycle.Published?>()
-    /// Requests-per-minute hits that arrive together share one statement (see `RateHitBatcher`).
+    /// PostgreSQL: requests-per-minute hits that arrive together share one statement (see `RateHitBatcher`).
     let requestHits = RateHitBatcher()
+    /// SQLite: requests-per-minute hits decided in memory, stored behind (see `RequestHitCounts`).
+    let requestCounts: RequestHitCounts
+
+    init(
+        config: AtelierConfig, provider: any ImageProvider, blobs: any BlobStore, hub: JobEventHub, clock: AtelierClock,
+        relay: PostgresEventRelay?, liveRegistry: LiveModelRegistry, metrics: AtelierMetrics
+    ) {
+        (self.config, self.provider, self.blobs, self.hub, self.clock) = (config, provider, blobs, hub, clock)
+        (self.relay, self.liveRegistry, self.metrics) = (relay, liveRegistry, metrics)
+        requestCounts = RequestHitCounts()
+        admissions = GroupCommit(passengers: requestCounts)
+    }
+
 
     /// The registry as it stands now (shut-down models retired, near ones deprecated): requests check against it.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }

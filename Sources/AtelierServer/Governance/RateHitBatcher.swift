@@ -1,9 +1,10 @@
 import Fluent
 import Foundation
 
-/// Requests-per-minute hits (`CallerResolver`: every `/v1` request) counted in batches. Hits that arrive while a
-/// batch's statement is in flight wait and then share the next one: one multi-row upsert (`RateLimiter.hit(all:)`,
-/// on SQLite inside the admission group's transaction) instead of a write transaction per request, which capped
+/// PostgreSQL's requests-per-minute hits (`CallerResolver`: every `/v1` request; SQLite decides them in memory, see
+/// `RequestHitCounts`) counted in batches. Hits that arrive while a
+/// batch's statement is in flight wait and then share the next one: one multi-row upsert (`RateLimiter.hit(all:)`)
+/// instead of a write transaction per request, which capped
 /// every `/v1` route at about 300 requests/s on SQLite. Each hit is decided as if the batch's hits had been counted one after
 /// another in arrival order, so limits hold exactly; a hit is answered only after its batch's statement returned,
 /// and a failed statement fails every hit of its batch (as it failed the one request before).

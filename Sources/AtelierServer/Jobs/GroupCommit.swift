@@ -32,8 +32,12 @@ actor GroupCommit<Value: Sendable> {
     private var beforeBegin: Hook?
     private var beforeCommit: Hook?
 
-    init(maxMembers: Int = 256) {
+    /// Hits decided since the last write that each group's transaction stores too (SQLite's requests per minute).
+    private let passengers: RequestHitCounts?
+
+    init(maxMembers: Int = 256, passengers: RequestHitCounts? = nil) {
         queue = BatchQueue(maxBatch: maxMembers)
+        self.passengers = passengers
     }
 
     /// Runs `work` in the next group's transaction on `database` and returns its value once that group committed.
@@ -63,15 +67,20 @@ actor GroupCommit<Value: Sendable> {
 
     private func run(_ group: [Member]) async {
         let hook = beforeCommit
+        let database = group[0].database
+        var riders: [RequestHitCounts.Pending] = []
         do {
             try await beforeBegin?(group.count)
-            let database = group[0].database
-            let outcomes = try await database.writeTransaction { db -> [Result<Value, any Error>] in
+            riders = passengers?.take() ?? []
+            let outcomes = try await database.writeTransaction { [riders] db -> [Result<Value, any Error>] in
+                FastPathTrace.mark("group_begun", job: nil, logger: db.logger, detail: "members=\(group.count)")
+                try await RequestHitCounts.store(riders, on: db)  // before the members: a member's rollback keeps them
                 // Alone, a member needs no savepoint: its failure rolls the whole transaction back, which is the
                 // same as rolling back to its savepoint and committing nothing (two statements fewer per lone job).
                 if group.count == 1 {
                     let value: Value
                     do { value = try await group[0].work(db) } catch { throw LoneMemberFailed(error: error) }
+                    FastPathTrace.mark("group_members_done", job: nil, logger: db.logger)
                     try await hook?(1)
                     return [.success(value)]
                 }
@@ -88,17 +97,22 @@ actor GroupCommit<Value: Sendable> {
                         outcomes.append(.failure(error))
                     }
                 }
+                FastPathTrace.mark("group_members_done", job: nil, logger: db.logger)
                 try await hook?(group.count)
                 return outcomes
             }
+            FastPathTrace.mark("group_committed", job: nil, logger: database.logger)
             commits += 1
             committedMembers += group.count
+            passengers?.settle(riders, stored: true, on: database)
             for (member, outcome) in zip(group, outcomes) { member.continuation.resume(with: outcome) }
         } catch let failed as LoneMemberFailed {
+            passengers?.settle(riders, stored: false, on: database)
             commits += 1  // the group ran to its end; its one member's writes rolled back as its savepoint's would
             committedMembers += 1
             group[0].continuation.resume(throwing: failed.error)
         } catch {
+            passengers?.settle(riders, stored: false, on: database)
             for member in group { member.continuation.resume(throwing: error) }
         }
     }

@@ -22,6 +22,9 @@ final class SQLiteWriter: Sendable {
     private let configuration: any DatabaseConfiguration
     private let eventLoop: any EventLoop
     private let held = NIOLockedValueBox<Held?>(nil)
+    /// Set by the shutdown: no connection is checked out after it (a late write would keep one the closed pool no
+    /// longer knows, and leak its release promise).
+    private let closed = NIOLockedValueBox(false)
 
     private struct Held {
         let database: any Database
@@ -41,6 +44,7 @@ final class SQLiteWriter: Sendable {
     /// Called only by the transaction holding the write queue's turn.
     func connection(logger: Logger) async throws -> any Database {
         if let held = held.withLockedValue({ $0 }) { return held.database }
+        guard !closed.withLockedValue({ $0 }) else { throw SQLiteWriterClosed() }
         let database = driver.makeDatabase(with: DatabaseContext(configuration: configuration, logger: logger, eventLoop: eventLoop))
         let checkedOut = eventLoop.makePromise(of: (any Database).self)
         let release = eventLoop.makePromise(of: Void.self)
@@ -48,9 +52,20 @@ final class SQLiteWriter: Sendable {
             checkedOut.succeed(connection)
             return release.futureResult
         }
-        returned.whenFailure { checkedOut.fail($0) }
+        returned.whenFailure { error in
+            checkedOut.fail(error)
+            release.succeed()  // no connection to give back; completed so the promise is not leaked
+        }
         let connection = try await checkedOut.futureResult.get()
-        held.withLockedValue { $0 = Held(database: connection, release: release, returned: returned) }
+        let kept = closed.withLockedValue { closed in
+            guard !closed else { return false }
+            held.withLockedValue { $0 = Held(database: connection, release: release, returned: returned) }
+            return true
+        }
+        guard kept else {  // shut down while it was checked out: give it straight back
+            release.succeed()
+            throw SQLiteWriterClosed()
+        }
         return connection
     }
 
@@ -68,7 +83,8 @@ final class SQLiteWriter: Sendable {
 
     /// Gives the kept connection back to its pool, so that the pool's shutdown closes it.
     private func returnConnection() -> EventLoopFuture<Void>? {
-        held.withLockedValue { held in
+        closed.withLockedValue { $0 = true }
+        return held.withLockedValue { held in
             defer { held = nil }
             held?.release.succeed()
             return held?.returned
@@ -103,4 +119,9 @@ extension Database {
 
     /// The executor a task that mostly writes should prefer: SQLite's writer thread; nil (no preference) elsewhere.
     var writeExecutor: (any TaskExecutor)? { (self as? ImmediateSQLiteDatabase)?.writer.thread }
+}
+
+/// A write after the app's database shut down (a request that ended during the shutdown).
+struct SQLiteWriterClosed: Error, CustomStringConvertible {
+    var description: String { "the SQLite writer has shut down" }
 }
