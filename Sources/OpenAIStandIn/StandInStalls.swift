@@ -35,12 +35,14 @@ actor StandInStalls {
         return Response(
             status: .ok, headers: headers,
             body: .init(
-                asyncStream: { writer in
+                managedAsyncStream: { writer in
                     // An empty write flushes the head (Vapor writes it unflushed).
                     try await writer.write(.buffer(first))
                     await self.wait(seconds: stall.seconds ?? 30)
+                    // A client that left during the stall fails this write; the managed stream then ends the writer
+                    // with the error (an `asyncStream` closure that threw left it open: Vapor's debug assertion
+                    // "Response body stream writer deinitialized before .end or .error was sent" crashed a test run).
                     try await writer.write(.buffer(rest))
-                    try await writer.write(.end)
                 }, count: buffer.readableBytes))
     }
 }
