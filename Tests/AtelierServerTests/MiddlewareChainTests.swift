@@ -40,7 +40,8 @@ import VaporTesting
     /// placeholder key) and anonymous callers are known without the database.
     @Test func theCallerIsKnownWithoutALookupOnlyWhenThereIsNoKeyOrSessionToRead() async throws {
         func resolution(_ app: Application, _ headers: HTTPHeaders) -> String {
-            let req = Request(application: app, method: .POST, url: "/v1/images/generations", headers: headers, on: app.eventLoopGroup.any())
+            let req = Request(
+                application: app, method: .POST, url: "/v1/images/generations", headers: headers, on: app.eventLoopGroup.any())
             switch CallerResolver.resolveWithoutLookup(req) {
             case .known(let caller): return caller?.owner ?? "anonymous"
             case .needsLookup: return "lookup"

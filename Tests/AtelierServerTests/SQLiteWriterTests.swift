@@ -84,7 +84,8 @@ import Vapor
     /// a connection out of the closed pool and leaking its release promise (a crash in debug builds).
     @Test func aWriterThatHasShutDownRefusesNewWork() async throws {
         try await withTestApp(try .testing(database: .sqliteMemory)) { app in
-            let writer = SQLiteWriter(configuration: DatabaseConfigurationFactory.sqlite(.memory).make(), eventLoopGroup: app.eventLoopGroup)
+            let writer = SQLiteWriter(
+                configuration: DatabaseConfigurationFactory.sqlite(.memory).make(), eventLoopGroup: app.eventLoopGroup)
             let first = try await writer.connection(logger: app.logger)
             try await first.sql.raw("SELECT 1").run()
             await writer.shutdownAsync()

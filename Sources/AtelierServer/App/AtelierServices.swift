@@ -36,7 +36,6 @@ public struct AtelierServices: Sendable {
         admissions = GroupCommit(passengers: requestCounts)
     }
 
-
     /// The registry as it stands now (shut-down models retired, near ones deprecated): requests check against it.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
     /// The validator with the preview formats enabled now (environment and admin setting).
