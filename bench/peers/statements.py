@@ -77,13 +77,14 @@ def compat(processes, binary, upstream, work_dir, requests, database_url):
         time.sleep(0.3)  # the completion commits behind the answer (write-behind)
     lines = log_lines(work_dir, "compat")[skip:]
     processes.stop("compat")
-    before_call, total, current = [], [], None
+    before_call, after_call, total, current = [], [], [], None
     for index, line in enumerate(lines):
         step = re.search(r"step: (\w+)", line)
         if step and step.group(1) == "entered":
             assert STATEMENT in lines[index - 1] and "rate_counters" in lines[index - 1], lines[index - 1]
             if current is not None:
                 total.append(current["all"] - 1)  # the next request's requests-per-minute hit is not this one's
+                after_call.append(total[-1] - current["before"])
             current = {"before": 1, "all": 2, "called": False}  # the hit logged just before `entered`
         elif current is None:
             continue
@@ -95,7 +96,8 @@ def compat(processes, binary, upstream, work_dir, requests, database_url):
             if not current["called"]:
                 current["before"] += 1
     total.append(current["all"] - 1)
-    return sum(before_call) / len(before_call), sum(total) / len(total)
+    after_call.append(total[-1] - current["before"])
+    return sum(before_call) / len(before_call), sum(after_call) / len(after_call), sum(total) / len(total)
 
 
 def main():
@@ -108,13 +110,14 @@ def main():
     processes = Processes(work_dir)
     os.environ["ATELIER_LOG_LEVEL"] = "debug"
     print("| binary | statements per admitted POST /v1/generate (no worker) | compatible route: before the upstream call "
-          "| compatible route: all, per request |\n|---|---|---|---|")
+          "| compatible route: after it (the completion) | compatible route: all, per request |\n|---|---|---|---|---|")
     try:
         upstream = gateways.start_stand_in(processes, "stand-in", args.bin[0], 200, noise=False)
         for binary in args.bin:
             per_job = admission(processes, binary, upstream, work_dir, args.requests, args.database_url)
-            before_call, per_request = compat(processes, binary, upstream, work_dir, args.requests, args.database_url)
-            print(f"| {binary} | {per_job:.1f} | {before_call:.1f} | {per_request:.1f} |", flush=True)
+            before_call, after_call, per_request = compat(processes, binary, upstream, work_dir, args.requests,
+                                                          args.database_url)
+            print(f"| {binary} | {per_job:.1f} | {before_call:.1f} | {after_call:.1f} | {per_request:.1f} |", flush=True)
     finally:
         processes.stop_all()
 

@@ -17,5 +17,6 @@ extension Migrations {
         add(AddJobsCompatCaller())
         add(CreateQueueOrderIndex())
         add(CreateAdmitJobFunction())
+        add(CreateCompleteJobFunction())
     }
 }

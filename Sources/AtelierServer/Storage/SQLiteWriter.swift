@@ -48,7 +48,12 @@ final class SQLiteWriter: Sendable {
             checkedOut.succeed(connection)
             return release.futureResult
         }
-        returned.whenFailure { checkedOut.fail($0) }
+        returned.whenFailure {
+            // No connection (the pool is shutting down): `release` was never handed out; completed so that NIO's
+            // leak check (debug builds) does not stop the process.
+            release.succeed(())
+            checkedOut.fail($0)
+        }
         let connection = try await checkedOut.futureResult.get()
         held.withLockedValue { $0 = Held(database: connection, release: release, returned: returned) }
         return connection
