@@ -81,7 +81,9 @@ def compat(processes, binary, upstream, work_dir, requests, database_url):
     for index, line in enumerate(lines):
         step = re.search(r"step: (\w+)", line)
         if step and step.group(1) == "entered":
-            assert STATEMENT in lines[index - 1] and "rate_counters" in lines[index - 1], lines[index - 1]
+            # the hit is the last statement before `entered` (other marks, e.g. `routed`, may come in between)
+            hit = next(line for line in reversed(lines[:index]) if STATEMENT in line)
+            assert "rate_counters" in hit, hit
             if current is not None:
                 total.append(current["all"] - 1)  # the next request's requests-per-minute hit is not this one's
                 after_call.append(total[-1] - current["before"])
