@@ -34,8 +34,10 @@ import Vapor
             // validate: the same rows, and the same job and events handed to the streams
             let (rowsA, rowsB) = (try await Self.rows(a, owner: "owner-a", app), try await Self.rows(b, owner: "owner-b", app))
             #expect(rowsA == rowsB)
-            #expect(rowsA.contains { $0.hasPrefix("spend_overruns:") } && rowsA.contains { $0.hasPrefix("webhook_deliveries:") }, "\(rowsA)")
-            #expect(viaHeld.overruns.map(\.cap) == viaRow.overruns.map(\.cap) && viaHeld.overruns.map(\.cap).sorted() == ["daily", "monthly"])
+            #expect(
+                rowsA.contains { $0.hasPrefix("spend_overruns:") } && rowsA.contains { $0.hasPrefix("webhook_deliveries:") }, "\(rowsA)")
+            #expect(
+                viaHeld.overruns.map(\.cap) == viaRow.overruns.map(\.cap) && viaHeld.overruns.map(\.cap).sorted() == ["daily", "monthly"])
             #expect(viaHeld.events.map(\.event.seq) == viaRow.events.map(\.event.seq))
             #expect(viaHeld.events.count == (unstored ? 2 : 1))
             let (imagesA, imagesB) = (try await Self.imageIDs(a, app), try await Self.imageIDs(b, app))
@@ -93,8 +95,10 @@ import Vapor
             let harness = JobLifecycleHarness(app: app, clock: clock)
             let plain = try await harness.job(in: .running, owner: "owner-a")
             let hooked = try await harness.job(in: .running, owner: "owner-b")
-            try await WebhookRecord(owner: "owner-b", url: "https://hooks.example/b", events: ["job.succeeded"], secret: "s", now: clock.now)
-                .create(on: app.db)
+            try await WebhookRecord(
+                owner: "owner-b", url: "https://hooks.example/b", events: ["job.succeeded"], secret: "s", now: clock.now
+            )
+            .create(on: app.db)
             let (plainRow, hookedRow) = (try #require(try await Self.row(plain, app)), try #require(try await Self.row(hooked, app)))
             let logs = PostgresAdmissionTests.capture(app)
             // MUT: no webhook, then one
@@ -144,15 +148,27 @@ import Vapor
     static func rows(_ id: UUID, owner: String, _ app: Application) async throws -> [String] {
         let tables: [(String, [String], SQLQueryString)] = [
             ("jobs", JobRecord.keys.map(\.description).filter { $0 != "id" }, "id = \(bind: id)"),
-            ("images", ["owner", "role", "\"index\"", "blob_key", "thumbnail_key", "format", "width", "height", "bytes", "created_at"],
-             "job_id = \(bind: id)"),
+            (
+                "images", ["owner", "role", "\"index\"", "blob_key", "thumbnail_key", "format", "width", "height", "bytes", "created_at"],
+                "job_id = \(bind: id)"
+            ),
             ("job_events", ["owner", "seq", "type", "payload", "created_at"], "job_id = \(bind: id)"),
-            ("spend_ledger", ["owner", "day", "month", "reserved_nano", "settled_nano", "state", "updated_at", "charged_nano",
-                "cap_day_nano", "cap_month_nano", "cap_global_nano"], "job_id = \(bind: id)"),
+            (
+                "spend_ledger",
+                [
+                    "owner", "day", "month", "reserved_nano", "settled_nano", "state", "updated_at", "charged_nano",
+                    "cap_day_nano", "cap_month_nano", "cap_global_nano",
+                ], "job_id = \(bind: id)"
+            ),
             ("spend_periods", ["subject", "period", "amount_nano"], "subject = \(bind: owner)"),
             ("spend_overruns", ["subject", "period", "cap_nano", "amount_nano", "created_at"], "job_id = \(bind: id)"),
-            ("webhook_deliveries", ["owner", "event_owner", "event_type", "payload", "dedupe_key", "status", "attempts",
-                "next_attempt_at", "window_start", "created_at"], "event_owner = \(bind: owner)"),
+            (
+                "webhook_deliveries",
+                [
+                    "owner", "event_owner", "event_type", "payload", "dedupe_key", "status", "attempts",
+                    "next_attempt_at", "window_start", "created_at",
+                ], "event_owner = \(bind: owner)"
+            ),
         ]
         let images = try await imageIDs(id, app)
         var lines: [String] = []
@@ -171,7 +187,9 @@ import Vapor
     }
 
     static func imageIDs(_ id: UUID, _ app: Application) async throws -> [UUID] {
-        try await app.db.sql.raw("SELECT id FROM images WHERE job_id = \(bind: id)").all().map { try $0.decode(column: "id", as: UUID.self) }
+        try await app.db.sql.raw("SELECT id FROM images WHERE job_id = \(bind: id)").all().map {
+            try $0.decode(column: "id", as: UUID.self)
+        }
     }
 
     static func canonical(_ value: String?) throws -> String {
@@ -194,6 +212,8 @@ import Vapor
     }
 
     static func statements(_ logs: CapturedLogs) -> [String] {
-        logs.all.filter { $0.contains("Executing query") && !$0.contains("lease_expires <") && !$0.contains("webhook_deliveries SET lease_owner") }
+        logs.all.filter {
+            $0.contains("Executing query") && !$0.contains("lease_expires <") && !$0.contains("webhook_deliveries SET lease_owner")
+        }
     }
 }

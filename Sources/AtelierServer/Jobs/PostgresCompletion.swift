@@ -45,7 +45,8 @@ struct PostgresCompletion: Sendable {
         let content = JobEventContent(type: JobEventType.succeeded.rawValue, job: job, images: outcome.images, image: nil, at: now)
         events.append(
             JobEventRecord(
-                jobID: jobID, owner: job.owner, seq: job.seq, type: content.type, payload: try publisher.renderer.payload(content), now: now))
+                jobID: jobID, owner: job.owner, seq: job.seq, type: content.type, payload: try publisher.renderer.payload(content), now: now
+            ))
         let row: (any SQLRow)?
         do {
             do {
