@@ -138,8 +138,8 @@ import Vapor
     /// `atelier_admit_job` tells the other instances' workers of a job it leaves queued (its `w|…` NOTIFY, sent at
     /// its commit, instead of `announceWork`'s statement after it). B's worker polls once an hour here and waits
     /// before A admits the job, so only that NOTIFY can make it claim the job within the test's time limit. Both
-    /// apps read one clock: each test app's own starts at the same instant when it is made, so a job A admits
-    /// would not yet be due by B's.
+    /// apps read one pinned clock: each test app's own starts at noon of the test day when the app is made, so a job
+    /// A admits would not yet be due by B's.
     @Test(
         .enabled(if: TestDatabase.isPostgres, "needs TEST_DATABASE_URL: the wake-up travels by PostgreSQL LISTEN/NOTIFY"),
         .timeLimit(.minutes(3)))
@@ -149,8 +149,9 @@ import Vapor
         var configB = try AtelierConfig.testing(database: configA.database)
         configB.worker.pollSeconds = 3600
         let provider = FakeImageProvider()
-        try await withTestApp(configA, overrides: .init(provider: FakeImageProvider(), clock: .system)) { a in
-            try await withTestApp(configB, overrides: .init(provider: provider, clock: .system)) { b in
+        let clock = AtelierClock.pinned()
+        try await withTestApp(configA, overrides: .init(provider: FakeImageProvider(), clock: clock)) { a in
+            try await withTestApp(configB, overrides: .init(provider: provider, clock: clock)) { b in
                 try await waitUntilRelayed(from: a, to: b)
                 let worker = b.makeJobWorker()
                 let running = Task { await worker.run() }
