@@ -84,9 +84,11 @@ struct JobLifecycleHarness {
     func succeed(_ jobID: UUID) async throws -> JobLifecycle.Published? {
         let result = JobResultInfo(size: "1024x1024", quality: "low", background: "opaque", outputFormat: "png")
         let outcome = JobOutcome(images: [], usage: FakeImageProvider.defaultUsage, requestID: "req_1", result: result)
+        // As the worker does: from the row it holds (the job as it is now here).
+        let held = try await app.db.sql.raw("SELECT * FROM jobs WHERE id = \(bind: jobID)").first().map(JobRecord.init(row:))
         return try await lifecycle.succeed(
             jobID, kind: .generate, workerID: Self.worker,
-            with: .init(outcome: outcome, costNano: 30_000_000, upstreamKey: "default"))
+            with: .init(outcome: outcome, costNano: 30_000_000, upstreamKey: "default"), held: held)
     }
 }
 

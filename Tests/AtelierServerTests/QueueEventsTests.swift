@@ -135,6 +135,40 @@ import Vapor
         }
     }
 
+    /// `atelier_admit_job` tells the other instances' workers of a job it leaves queued (its `w|…` NOTIFY, sent at
+    /// its commit, instead of `announceWork`'s statement after it). B's worker polls once an hour here and waits
+    /// before A admits the job, so only that NOTIFY can make it claim the job within the test's time limit. Both
+    /// apps read one pinned clock: each test app's own starts at noon of the test day when the app is made, so a job
+    /// A admits would not yet be due by B's.
+    @Test(
+        .enabled(if: TestDatabase.isPostgres, "needs TEST_DATABASE_URL: the wake-up travels by PostgreSQL LISTEN/NOTIFY"),
+        .timeLimit(.minutes(3)))
+    func aJobQueuedByOneInstanceWakesAnotherInstancesWorker() async throws {
+        var configA = try AtelierConfig.testing()
+        configA.worker.enabled = false  // A only admits: its jobs stay queued
+        var configB = try AtelierConfig.testing(database: configA.database)
+        configB.worker.pollSeconds = 3600
+        let provider = FakeImageProvider()
+        let clock = AtelierClock.pinned()
+        try await withTestApp(configA, overrides: .init(provider: FakeImageProvider(), clock: clock)) { a in
+            try await withTestApp(configB, overrides: .init(provider: provider, clock: clock)) { b in
+                try await waitUntilRelayed(from: a, to: b)
+                let worker = b.makeJobWorker()
+                let running = Task { await worker.run() }
+                await b.atelier.hub.untilAWorkerWaits()
+                // MUT
+                let id = try await a.enqueueGenerate(["prompt": "queued on A, run on B"])
+                // validate: B's worker was woken, claimed it and ran it
+                let job = try await b.awaitEnd(of: id, within: 120)
+                #expect(job["status"] as? String == "succeeded")
+                #expect(await provider.callCount == 1)
+                running.cancel()
+                await b.atelier.hub.wakeWorkers()  // out of its hour-long wait, to see the cancellation
+                await running.value
+            }
+        }
+    }
+
     /// B's LISTEN connection starts after boot: publish probes from A until one reaches B's hub (bounded).
     private func waitUntilRelayed(from a: Application, to b: Application) async throws {
         let hub = b.atelier.hub

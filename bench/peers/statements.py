@@ -77,7 +77,7 @@ def compat(processes, binary, upstream, work_dir, requests, database_url):
         time.sleep(0.3)  # the completion commits behind the answer (write-behind)
     lines = log_lines(work_dir, "compat")[skip:]
     processes.stop("compat")
-    before_call, total, current = [], [], None
+    before_call, after_call, total, current = [], [], [], None
     for index, line in enumerate(lines):
         step = re.search(r"step: (\w+)", line)
         if step and step.group(1) == "entered":
@@ -88,6 +88,7 @@ def compat(processes, binary, upstream, work_dir, requests, database_url):
             own_hit = int(STATEMENT in previous and "rate_counters" in previous)
             if current is not None:
                 total.append(current["all"] - current["own_hit"])  # the next request's hit is not this one's
+                after_call.append(total[-1] - current["before"])
             current = {"before": own_hit, "all": 2 * own_hit, "called": False, "own_hit": own_hit}
         elif current is None:
             continue
@@ -99,7 +100,8 @@ def compat(processes, binary, upstream, work_dir, requests, database_url):
             if not current["called"]:
                 current["before"] += 1
     total.append(current["all"] - current["own_hit"])
-    return sum(before_call) / len(before_call), sum(total) / len(total)
+    after_call.append(total[-1] - current["before"])
+    return sum(before_call) / len(before_call), sum(after_call) / len(after_call), sum(total) / len(total)
 
 
 def main():
@@ -112,13 +114,14 @@ def main():
     processes = Processes(work_dir)
     os.environ["ATELIER_LOG_LEVEL"] = "debug"
     print("| binary | statements per admitted POST /v1/generate (no worker) | compatible route: before the upstream call "
-          "| compatible route: all, per request |\n|---|---|---|---|")
+          "| compatible route: after it (the completion) | compatible route: all, per request |\n|---|---|---|---|---|")
     try:
         upstream = gateways.start_stand_in(processes, "stand-in", args.bin[0], 200, noise=False)
         for binary in args.bin:
             per_job = admission(processes, binary, upstream, work_dir, args.requests, args.database_url)
-            before_call, per_request = compat(processes, binary, upstream, work_dir, args.requests, args.database_url)
-            print(f"| {binary} | {per_job:.1f} | {before_call:.1f} | {per_request:.1f} |", flush=True)
+            before_call, after_call, per_request = compat(processes, binary, upstream, work_dir, args.requests,
+                                                          args.database_url)
+            print(f"| {binary} | {per_job:.1f} | {before_call:.1f} | {after_call:.1f} | {per_request:.1f} |", flush=True)
     finally:
         processes.stop_all()
 

@@ -21,6 +21,8 @@ public actor JobEventHub {
     /// Wakes the worker loop when a job is enqueued in this process.
     private var workWaiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     private var pendingWake = false
+    /// Tests only: resumed when a worker next waits for work (`untilAWorkerWaits`).
+    private var waitWatchers: [CheckedContinuation<Void, Never>] = []
     /// Events a subscriber may fall behind by before its stream is ended.
     let bufferLimit: Int
 
@@ -77,11 +79,19 @@ public actor JobEventHub {
         let id = UUID()
         await withCheckedContinuation { continuation in
             workWaiters[id] = continuation
+            waitWatchers.forEach { $0.resume() }
+            waitWatchers.removeAll()
             Task {
                 try? await Task.sleep(for: .seconds(timeout))
                 self.endWait(id)
             }
         }
+    }
+
+    /// Tests only: returns once a worker is suspended in `waitForWork` (so only a wake-up or its timeout moves it).
+    public func untilAWorkerWaits() async {
+        guard workWaiters.isEmpty else { return }
+        await withCheckedContinuation { waitWatchers.append($0) }
     }
 
     private func endWait(_ id: UUID) { workWaiters.removeValue(forKey: id)?.resume() }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 
 /// A stored image: an output, an input, a mask, a partial preview, the raw upstream output or a changes map.
 public final class ImageRecord: Model, @unchecked Sendable {
@@ -32,6 +33,21 @@ public final class ImageRecord: Model, @unchecked Sendable {
             }
             return role
         }
+    }
+
+    /// Stores the row in one raw statement (Fluent's `create` reflects over the model's fields on every call) and
+    /// leaves the model saved, as `create` does.
+    func insert(on database: any Database) async throws {
+        let id = self.id ?? UUID()
+        try await database.sql.raw(
+            """
+            INSERT INTO images (id, job_id, owner, role, "index", blob_key, thumbnail_key, format, width, height, bytes, created_at)
+            VALUES (\(bind: id), \(bind: $job.id), \(bind: owner), \(bind: role), \(bind: index), \(bind: blobKey), \(bind: thumbnailKey),
+                \(bind: format), \(bind: width), \(bind: height), \(bind: bytes), \(bind: createdAt))
+            """
+        ).run()
+        self.id = id
+        $id.exists = true
     }
 
     public init(

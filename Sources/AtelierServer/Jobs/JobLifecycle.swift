@@ -131,7 +131,7 @@ struct JobLifecycle: Sendable {
     /// marked (`cancel_requested`); its worker stops it and ends it with `end(… .canceled …)`. Nil when finished.
     func cancel(_ jobID: UUID, message: String = "Canceled by the user.") async throws -> Published? {
         let now = clock.now()
-        let queued = try await database.transaction { db -> Published? in
+        let queued = try await writeTransaction { db -> Published? in
             guard
                 let job = try job(
                     try await sql(db).raw(
@@ -316,27 +316,42 @@ struct JobLifecycle: Sendable {
     /// output rows, the settlement and `job.succeeded` built from the values in hand. Nil when the lease was lost
     /// (a re-run can never add a second set of images or a second charge). With `completions`, it commits in the
     /// next group commit, in a SAVEPOINT of its own: its failure rolls back only its own writes.
-    func succeed(_ jobID: UUID, kind: JobKind, workerID: String, with success: Success) async throws -> Published? {
+    /// `held`: the row as the worker holds it (its claim); the transition then reads back only the columns that can
+    /// change under a running job's worker and leaves `held` as the row is (no `RETURNING *` decoded), and on
+    /// PostgreSQL a generate job commits in one statement (`PostgresCompletion`).
+    func succeed(
+        _ jobID: UUID, kind: JobKind, workerID: String, with success: Success, held: JobRecord? = nil
+    ) async throws -> Published? {
+        if PostgresCompletion.applies(to: self, kind: kind, job: held), let held {
+            let completion = PostgresCompletion(lifecycle: self)
+            // In a task of its own, as `writeTransaction`: a cancel arriving now must not lose the commit.
+            switch try await Task(operation: { try await completion.succeed(held, workerID: workerID, with: success) }).value {
+            case .succeeded(let published): return published
+            case .lost: return nil
+            case .elsewhere: break
+            }
+        }
         let now = clock.now()
         let outcome = success.outcome
+        let returning: SQLQueryString = held == nil ? "*" : "seq, favorite, cancel_requested"
         let write: @Sendable (any Database) async throws -> Published? = { db in
             guard
-                let job = try job(
-                    try await sql(db).raw(
-                        """
-                        UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
-                            seq = seq + \(bind: success.unstored == nil ? 1 : 2),
-                            finished_at = \(bind: now), upstream_request_id = \(bind: outcome.requestID),
-                            cost_nano = \(bind: success.costNano), error_code = \(bind: success.unstored?.code),
-                            error_message = \(bind: success.unstored.map { _ in "The image reached its caller but could not be stored." }),
-                            error_retryable = \(bind: success.unstored.map { _ in false }),
-                            upstream_key = \(bind: success.upstreamKey), result = \(bind: outcome.result), usage = \(bind: outcome.usage)
-                        WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
-                        RETURNING *
-                        """
-                    ).first())
+                let row = try await sql(db).raw(
+                    """
+                    UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires = NULL,
+                        seq = seq + \(bind: success.unstored == nil ? 1 : 2),
+                        finished_at = \(bind: now), upstream_request_id = \(bind: outcome.requestID),
+                        cost_nano = \(bind: success.costNano), error_code = \(bind: success.unstored?.code),
+                        error_message = \(bind: success.unstored.map { _ in Self.unstoredMessage }),
+                        error_retryable = \(bind: success.unstored.map { _ in false }),
+                        upstream_key = \(bind: success.upstreamKey), result = \(bind: outcome.result), usage = \(bind: outcome.usage)
+                    WHERE id = \(bind: jobID) AND lease_owner = \(bind: workerID) AND status = 'running'
+                    RETURNING \(returning)
+                    """
+                ).first()
             else { return nil }
-            for image in outcome.images { try await image.create(on: db) }
+            let job = try held.map { try Self.setSucceeded($0, with: success, at: now, row: row) } ?? JobRecord(row: row)
+            for image in outcome.images { try await image.insert(on: db) }
             try step(.rowWritten)
             let overruns = try await SpendLedger(database: db).settle(jobID: jobID, cost: success.costNano, now: now)
             try step(.moneyMoved)
@@ -359,8 +374,10 @@ struct JobLifecycle: Sendable {
             return Published(events: events, overruns: overruns, job: job)
         }
         if let completions { return try await completions.commit(on: database, write) }
-        return try await database.transaction { try await write($0) }
+        return try await writeTransaction { try await write($0) }
     }
+
+    static let unstoredMessage = "The image reached its caller but could not be stored."
 
     /// How a running attempt ends without success, and what it is charged.
     struct Ending: Sendable {
@@ -381,7 +398,7 @@ struct JobLifecycle: Sendable {
     func end(_ jobID: UUID, workerID: String, _ ending: Ending) async throws -> Published? {
         precondition(ending.status == .failed || ending.status == .canceled)
         let now = clock.now()
-        return try await database.transaction { db -> Published? in
+        return try await writeTransaction { db -> Published? in
             guard
                 let job = try job(
                     try await sql(db).raw(
@@ -447,7 +464,7 @@ struct JobLifecycle: Sendable {
             event = announce ? .queued : nil
             write = "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, seq = seq + \(bind: announce ? 1 : 0)"
         }
-        return try await database.transaction { db -> Published? in
+        return try await writeTransaction { db -> Published? in
             guard
                 let job = try job(
                     try await sql(db).raw(

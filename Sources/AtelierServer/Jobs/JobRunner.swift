@@ -117,7 +117,9 @@ struct JobRunner: Sendable {
         let lifecycle = context.lifecycle
         var success = JobLifecycle.Success(outcome: outcome, costNano: cost, upstreamKey: context.upstreamKey)
         success.unstored = unstored
-        guard let succeeded = try await lifecycle.succeed(jobID, kind: try JobKind(row: job), workerID: workerID, with: success)
+        guard
+            let succeeded = try await lifecycle.succeed(
+                jobID, kind: try JobKind(row: job), workerID: workerID, with: success, held: job)
         else {
             context.logger.warning("lease lost before commit; discarding this attempt's images", metadata: ["job": "\(jobID)"])
             for image in outcome.images { await context.images.deleteBlobs(of: image) }

@@ -18,5 +18,6 @@ extension Migrations {
         add(CreateQueueOrderIndex())
         add(CreateAdmitJobFunction())
         add(OrderAdmitJobRateHits())
+        add(CreateCompleteJobFunction())
     }
 }
