@@ -15,15 +15,11 @@ import SQLKit
 /// calls again: a completion with no webhooks never encodes their body).
 struct CreateCompleteJobFunction: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
-        guard sql.dialect.name == "postgresql" else { return }
-        try await sql.raw(SQLQueryString(Self.function)).run()
+        try await runOnPostgreSQLOnly(Self.function, on: database)
     }
 
     func revert(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
-        guard sql.dialect.name == "postgresql" else { return }
-        try await sql.raw("DROP FUNCTION IF EXISTS atelier_complete_job").run()
+        try await runOnPostgreSQLOnly("DROP FUNCTION IF EXISTS atelier_complete_job", on: database)
     }
 
     static let function = """
