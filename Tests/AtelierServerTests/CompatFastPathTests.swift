@@ -28,7 +28,7 @@ import VaporTesting
             let url = try #require(job[path: "images.0.url"] as? String)
             let stored = try await app.send(.GET, String(url.dropFirst()))
             #expect(Data(stored.body.readableBytesView) == answered, "the stored image is the one answered")
-            #expect(try await standIn.stats()["generations"] as? Int == 1)
+            #expect(try await standIn.stats()["generations"] as? Int == 1, "\(job)")
             // The job stored its output only; the thumbnail is made when first asked for, once, and served.
             #expect(await writes.attempted == 1, "no thumbnail on the job's path")
             let imageID = try #require(job[path: "images.0.id"] as? String)

@@ -173,14 +173,22 @@ struct ErrorTests {
     }
 
     @Test func connectionRefused() async throws {
-        // Start and stop a server to get a port nobody listens on.
-        let app = try await Application.make(.testing)
-        app.http.server.configuration.hostname = "127.0.0.1"
-        app.http.server.configuration.port = 0
-        try await app.server.start()
-        let port = try #require(app.http.server.shared.localAddress?.port)
-        await app.server.shutdown()
-        try await app.asyncShutdown()
+        // A port bound but not listening refuses connections, and stays ours for the whole test (a port freed by a
+        // stopped server was taken by another test's server in a full parallel run, and the call succeeded there).
+        let held = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(held >= 0)
+        defer { close(held) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(held, $0, length) == 0 && getsockname(held, $0, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
 
         // AsyncHTTPClient retries a refused connection until the connect timeout, so keep that short.
         let configuration = OpenAIConfiguration(
