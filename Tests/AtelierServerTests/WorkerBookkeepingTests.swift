@@ -62,4 +62,32 @@ private struct Gate: Sendable {
         #expect(await hub.subscriberCount == 1, "only the overflowing subscriber is removed")
         _ = other
     }
+
+    @Test func anEventReachesItsJobsSubscribersAndTheWideOnesOnly() async throws {
+        let hub = JobEventHub()
+        let (a, b) = (UUID(), UUID())
+        // setup: two followers of job a, one of job b, an owner's stream, everyone's stream, another owner's
+        let (firstA, streamA1) = await hub.subscribe(.init(owner: nil, jobID: a))
+        let (_, streamA2) = await hub.subscribe(.init(owner: "o", jobID: a))
+        let (onlyB, streamB) = await hub.subscribe(.init(owner: nil, jobID: b))
+        let (owner, streamOwner) = await hub.subscribe(.init(owner: "o", jobID: nil))
+        let (all, streamAll) = await hub.subscribe(.init())
+        let (other, streamOther) = await hub.subscribe(.init(owner: "p", jobID: nil))
+        #expect(await hub.followedJobs == 2)
+        // MUT: one event of job a (owner o), one of job b (owner p)
+        await hub.deliver(JobEvent(jobID: a, owner: "o", seq: 1, type: "job.queued", payload: "{}", createdAt: 0))
+        await hub.deliver(JobEvent(jobID: b, owner: "p", seq: 1, type: "job.queued", payload: "{}", createdAt: 0))
+        for id in [firstA, onlyB, owner, all, other] { await hub.unsubscribe(id) }
+        await hub.unsubscribe(firstA)  // twice: nothing happens
+        // validate: what each stream got before it ended; the job index is empty once its followers left
+        func jobs(_ stream: AsyncStream<JobEvent>) async -> [UUID] { await stream.reduce(into: []) { $0.append($1.jobID) } }
+        #expect(await jobs(streamA1) == [a])
+        #expect(await jobs(streamB) == [b])
+        #expect(await jobs(streamOwner) == [a])
+        #expect(await jobs(streamAll) == [a, b])
+        #expect(await jobs(streamOther) == [b])
+        #expect(await hub.followedJobs == 1, "job a keeps its second follower")
+        #expect(await hub.subscriberCount == 1)
+        _ = streamA2
+    }
 }
