@@ -1,0 +1,193 @@
+import AtelierCore
+@testable import AtelierServer
+import AtelierTesting
+import FluentSQLiteDriver
+import Foundation
+import SQLKit
+import Synchronization
+import Testing
+import Vapor
+
+/// A paid-for job whose success commit fails in a way that passes is committed on a later try (`SuccessCommit`),
+/// never failed: it ends `succeeded` with one set of image rows, one settled charge, one `job.succeeded` event and
+/// its blobs kept. The failures are real driver errors: on PostgreSQL raised inside the completion by a trigger
+/// (a deadlock's SQLSTATE, or the connection terminated), on SQLite a real `SQLITE_BUSY` or `SQLITE_FULL` thrown
+/// from inside the transaction (`JobLifecycle.faultAfter`, after every write: it all rolls back). A commit that
+/// landed though its answer was lost is found on the next try, not mistaken for a lost lease.
+@Suite struct SuccessCommitRetryTests {
+    enum Fault: String, CaseIterable, CustomTestStringConvertible {
+        /// SQLite: busy inside the group commit's transaction; then on the writer's own transaction; disk full.
+        case sqliteBusyInGroupCommit, sqliteBusyOnWriter, sqliteDiskFull
+        /// PostgreSQL: a deadlock inside `atelier_complete_job`, inside the transactional path; the connection killed.
+        case postgresDeadlockInOneStatement, postgresDeadlockInTransaction, postgresConnectionTerminated
+        /// Either database: the commit landed, then its answer was lost (a connection dropped after `COMMIT`).
+        case answerLostAfterCommit
+
+        var testDescription: String { rawValue }
+        var applies: Bool { rawValue.hasPrefix("postgres") ? TestDatabase.isPostgres : rawValue.hasPrefix("sqlite") ? !TestDatabase.isPostgres : true }
+    }
+
+    @Test(arguments: Fault.allCases)
+    func aSuccessWhoseCommitFailsOnceIsCommittedOnce(fault: Fault) async throws {
+        guard fault.applies else { return }
+        let clock = ManualClock()
+        try await withTestApp(overrides: .init(provider: FakeImageProvider(), clock: clock.clock)) { app in
+            // setup: a queued job claimed by a worker whose first success commit fails with a real driver error
+            let harness = JobLifecycleHarness(app: app, clock: clock)
+            let jobID = try await harness.job(in: .queued)
+            let worker = app.makeJobWorker()
+            let thrown = Shots()
+            let context = try await Self.failingOnce(fault, worker.context, app: app, thrown: thrown)
+            let (subscription, events) = await app.atelier.hub.subscribe(.init(owner: nil, jobID: jobID))
+            let job = try #require(try await context.queue.claim(workerID: worker.id))
+            // MUT
+            _ = await JobRunner(context: context, workerID: worker.id).run(job) { false }
+            // validate: the fault fired once; succeeded once, charged once, its images stored and kept
+            #expect(try await Self.injected(fault, thrown: thrown, app: app) == 1, "the fault never fired")
+            let after = try await harness.snapshot(jobID)
+            #expect(after.status == "succeeded" && after.ledger == "settled" && after.lastEventSeq == after.seq, "\(after)")
+            #expect(try await Self.count("SELECT COUNT(*) AS n FROM job_events WHERE type = 'job.succeeded' AND job_id = \(bind: jobID)", app) == 1)
+            #expect(try await Self.count("SELECT COUNT(*) AS n FROM spend_ledger WHERE job_id = \(bind: jobID)", app) == 1)
+            let charged = try await app.db.sql.raw("SELECT settled_nano FROM spend_ledger WHERE job_id = \(bind: jobID)").first()
+            #expect(try charged?.decode(column: "settled_nano", as: Int64?.self) == job.costOfDefaultUsage(app))
+            let blobs = try await app.db.sql.raw("SELECT blob_key FROM images WHERE job_id = \(bind: jobID) AND role = 'output'").all()
+                .map { try $0.decode(column: "blob_key", as: String.self) }
+            #expect(blobs.count == 1)
+            for blob in blobs { #expect(try await app.atelier.blobs.exists(try #require(BlobKey(blob))), "blob \(blob) deleted") }
+            // the job's followers got its end once (delivered from the stored event when the answer was lost)
+            await app.atelier.hub.unsubscribe(subscription)  // ends the stream after what it buffered
+            var seen: [String] = []
+            for await event in events { seen.append(event.type) }
+            #expect(seen.filter { $0 == "job.succeeded" }.count == 1 && seen.last == "job.succeeded", "\(seen)")
+        }
+    }
+
+    // MARK: Faults
+
+    /// `context` with `fault` armed to fire once (counted in `thrown`; on PostgreSQL the trigger counts).
+    static func failingOnce(_ fault: Fault, _ context: WorkerContext, app: Application, thrown: Shots) async throws -> WorkerContext {
+        var context = context
+        context.completions = fault == .sqliteBusyInGroupCommit ? app.atelier.completions : nil
+        func once(_ error: any Error) -> @Sendable () throws -> Void {
+            { [error] in if thrown.first() { throw error } }
+        }
+        switch fault {
+        case .sqliteBusyInGroupCommit, .sqliteBusyOnWriter, .sqliteDiskFull:
+            let error = try await fault == .sqliteDiskFull ? RealSQLiteError.full() : RealSQLiteError.busy()
+            #expect(TransientDatabaseError.isRetryableCommitFailure(error))
+            let fire = once(error)
+            context.lifecycleFault = { step in if step == .eventStored { try fire() } }
+        case .postgresDeadlockInOneStatement:
+            try await installFailingTrigger(app, action: "RAISE EXCEPTION 'injected deadlock' USING ERRCODE = '40P01';")
+        case .postgresDeadlockInTransaction:
+            try await installFailingTrigger(app, action: "RAISE EXCEPTION 'injected deadlock' USING ERRCODE = '40P01';")
+            context.lifecycleFault = { _ in }  // a hook set: the transactional path, not the one statement
+        case .postgresConnectionTerminated:
+            try await installFailingTrigger(app, action: "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(1);")
+        case .answerLostAfterCommit:
+            let error: any Error =
+                if TestDatabase.isPostgres { try await RealPostgresError.connectionFailure(app) } else { try await RealSQLiteError.busy() }
+            let fire = once(error)
+            context.afterSuccessCommit = { try fire() }
+        }
+        return context
+    }
+
+    /// A trigger that runs `action` on the first `job.succeeded` event stored (counted by a sequence, which a
+    /// rollback does not undo).
+    static func installFailingTrigger(_ app: Application, action: String) async throws {
+        let sql = app.db.sql
+        try await sql.raw("CREATE SEQUENCE succeeded_events_tried").run()
+        try await sql.raw(
+            """
+            CREATE FUNCTION fail_first_success() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.type = 'job.succeeded' AND nextval('succeeded_events_tried') = 1 THEN \(unsafeRaw: action) END IF;
+                RETURN NEW;
+            END $$
+            """
+        ).run()
+        try await sql.raw(
+            "CREATE TRIGGER fail_first_success BEFORE INSERT ON job_events FOR EACH ROW EXECUTE FUNCTION fail_first_success()"
+        ).run()
+    }
+
+    static func injected(_ fault: Fault, thrown: Shots, app: Application) async throws -> Int {
+        switch fault {
+        case .postgresDeadlockInOneStatement, .postgresDeadlockInTransaction, .postgresConnectionTerminated:
+            // the first try fired it, the second passed: the sequence was taken twice
+            return try await count("SELECT last_value - 1 AS n FROM succeeded_events_tried", app)
+        default:
+            return thrown.fired ? 1 : 0
+        }
+    }
+
+    static func count(_ query: SQLQueryString, _ app: Application) async throws -> Int {
+        try #require(try await app.db.sql.raw(query).first()?.decode(column: "n", as: Int.self))
+    }
+}
+
+/// Counts the calls of a fault armed to fire once.
+final class Shots: Sendable {
+    private let calls = Mutex(0)
+    /// True for the first call only.
+    func first() -> Bool {
+        calls.withLock { count in
+            count += 1
+            return count == 1
+        }
+    }
+    var fired: Bool { calls.withLock { $0 > 0 } }
+}
+
+extension JobRecord {
+    /// What the fake provider's usage costs on this job's model (the charge a success settles).
+    fileprivate func costOfDefaultUsage(_ app: Application) -> Int64? {
+        CostCalculator(registry: app.atelier.liveRegistry.current).cost(of: FakeImageProvider.defaultUsage, model: model)
+            .map(CostCalculator.nanoDollars)
+    }
+}
+
+/// Real errors of the SQLite driver, raised by SQLite itself on a scratch database file.
+enum RealSQLiteError {
+    /// `SQLITE_BUSY`: a second connection asks for the write lock another holds, with no busy wait.
+    static func busy() async throws -> any Error {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("busy-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let holder = try await SQLiteConnection.open(storage: .file(path: path))
+        let asker = try await SQLiteConnection.open(storage: .file(path: path))
+        defer {
+            Task {
+                try? await holder.close()
+                try? await asker.close()
+            }
+        }
+        try await holder.query("BEGIN IMMEDIATE", [], { _ in })
+        try await asker.query("PRAGMA busy_timeout = 0", [], { _ in })
+        do { try await asker.query("BEGIN IMMEDIATE", [], { _ in }) } catch { return error }
+        throw Unraised()
+    }
+
+    /// `SQLITE_FULL`: a database allowed one page asked to hold a table.
+    static func full() async throws -> any Error {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("full-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let connection = try await SQLiteConnection.open(storage: .file(path: path))
+        defer { Task { try? await connection.close() } }
+        try await connection.query("PRAGMA max_page_count = 1", [], { _ in })
+        do { try await connection.query("CREATE TABLE t (x BLOB)", [], { _ in }) } catch { return error }
+        throw Unraised()
+    }
+
+    struct Unraised: Error {}
+}
+
+/// A real error of the PostgreSQL driver with a connection-failure SQLSTATE (08006), raised by the server.
+enum RealPostgresError {
+    static func connectionFailure(_ app: Application) async throws -> any Error {
+        do {
+            try await app.db.sql.raw("DO $$ BEGIN RAISE EXCEPTION 'connection failure' USING ERRCODE = '08006'; END $$").run()
+        } catch { return error }
+        throw RealSQLiteError.Unraised()
+    }
+}
