@@ -62,6 +62,54 @@ import Vapor
         }
     }
 
+    /// A commit that keeps failing goes on while its task is canceled (the heartbeat cancels a job whose cancel was
+    /// asked, or whose row it sees no longer running) until it lands; at shutdown, once the worker's grace ran out
+    /// and it canceled the task, it stops and leaves the job running: not failed, the reservation held, the image
+    /// blobs kept (the lease expiry runs it again).
+    @Test(arguments: [false, true])
+    func aCommitThatKeepsFailingGoesOnUntilItLandsOrShutdownCancelsIt(shuttingDown: Bool) async throws {
+        let clock = ManualClock()
+        let blobs = InMemoryBlobStore()
+        try await withTestApp(overrides: .init(provider: FakeImageProvider(), blobs: blobs, clock: clock.clock)) { app in
+            // setup: every try fails with a real driver error (three, or all at shutdown); the first one is signalled
+            let harness = JobLifecycleHarness(app: app, clock: clock)
+            let jobID = try await harness.job(in: .queued)
+            let worker = app.makeJobWorker()
+            var context = worker.context
+            let error = try await TestDatabase.isPostgres ? RealPostgresError.raised(app, state: "40P01") : RealSQLiteError.busy()
+            let shots = Shots()
+            let (failed, failing) = AsyncStream.makeStream(of: Void.self)
+            context.lifecycleFault = { step in
+                guard step == .eventStored else { return }
+                let tries = shots.next()
+                failing.yield()
+                if shuttingDown || tries <= 3 { throw error }
+            }
+            let job = try #require(try await context.queue.claim(workerID: worker.id))
+            let runner = JobRunner(context: context, workerID: worker.id)
+            // MUT: the job's task canceled after the first failure
+            let run = Task { await runner.run(job) { shuttingDown } }
+            for await _ in failed { break }
+            run.cancel()
+            _ = await run.value
+            // validate
+            let after = try await harness.snapshot(jobID)
+            let ended = try await Self.count("SELECT COUNT(*) AS n FROM job_events WHERE type IN ('job.succeeded', 'job.failed') AND job_id = \(bind: jobID)", app)
+            if shuttingDown {
+                #expect(after.status == "running" && after.ledger == "reserved" && ended == 0, "\(after)")
+                #expect(try await Self.count("SELECT COUNT(*) AS n FROM images WHERE job_id = \(bind: jobID)", app) == 0)
+                #expect(await !blobs.keys.isEmpty, "the images were deleted though the commit may have landed")
+            } else {
+                #expect(shots.count == 4)
+                #expect(after.status == "succeeded" && after.ledger == "settled" && ended == 1, "\(after)")
+                let stored = try await app.db.sql.raw("SELECT blob_key FROM images WHERE job_id = \(bind: jobID)").all()
+                    .map { try $0.decode(column: "blob_key", as: String.self) }
+                let kept = await blobs.keys.map(\.value)
+                #expect(stored.count == 1 && Set(stored) == Set(kept))
+            }
+        }
+    }
+
     // MARK: Faults
 
     /// `context` with `fault` armed to fire once (counted in `thrown`; on PostgreSQL the trigger counts).
@@ -86,7 +134,7 @@ import Vapor
             try await installFailingTrigger(app, action: "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(1);")
         case .answerLostAfterCommit:
             let error: any Error =
-                if TestDatabase.isPostgres { try await RealPostgresError.connectionFailure(app) } else { try await RealSQLiteError.busy() }
+                if TestDatabase.isPostgres { try await RealPostgresError.raised(app, state: "08006") } else { try await RealSQLiteError.busy() }
             let fire = once(error)
             context.afterSuccessCommit = { try fire() }
         }
@@ -131,13 +179,16 @@ import Vapor
 final class Shots: Sendable {
     private let calls = Mutex(0)
     /// True for the first call only.
-    func first() -> Bool {
+    func first() -> Bool { next() == 1 }
+    /// Counts a call; returns how many there were.
+    func next() -> Int {
         calls.withLock { count in
             count += 1
-            return count == 1
+            return count
         }
     }
-    var fired: Bool { calls.withLock { $0 > 0 } }
+    var count: Int { calls.withLock { $0 } }
+    var fired: Bool { count > 0 }
 }
 
 extension JobRecord {
@@ -182,11 +233,13 @@ enum RealSQLiteError {
     struct Unraised: Error {}
 }
 
-/// A real error of the PostgreSQL driver with a connection-failure SQLSTATE (08006), raised by the server.
+/// A real error of the PostgreSQL driver with the SQLSTATE `state` (08006: connection failure), raised by the server.
 enum RealPostgresError {
-    static func connectionFailure(_ app: Application) async throws -> any Error {
+    static func raised(_ app: Application, state: String) async throws -> any Error {
         do {
-            try await app.db.sql.raw("DO $$ BEGIN RAISE EXCEPTION 'connection failure' USING ERRCODE = '08006'; END $$").run()
+            try await app.db.sql.raw(
+                SQLQueryString("DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '\(unsafeRaw: state)'; END $$")
+            ).run()
         } catch { return error }
         throw RealSQLiteError.Unraised()
     }

@@ -123,29 +123,27 @@ struct JobRunner: Sendable {
         var success = JobLifecycle.Success(outcome: outcome, costNano: cost, upstreamKey: context.upstreamKey)
         success.unstored = unstored
         let succeeded: JobLifecycle.Published
-        do {
-            switch try await SuccessCommit(context: context, workerID: workerID)
-                .commit(job, kind: try JobKind(row: job), with: success, isShuttingDown: isShuttingDown)
-            {
-            case .committed(let published): succeeded = published
-            case .lost:
-                context.logger.warning("lease lost before commit; discarding this attempt's images", metadata: ["job": "\(jobID)"])
-                for image in outcome.images { await context.images.deleteBlobs(of: image) }
-                return
-            case .notCommitted(let error):
-                // Whether it landed is unknown, so the images stay; the job runs again after its lease expires.
-                context.logger.critical(
-                    "shutdown before a succeeded job's commit landed: it will run again (and be paid upstream again)",
-                    metadata: [
-                        "job": "\(jobID)", "cost_nano": "\(cost.map(String.init) ?? "unknown")",
-                        "blobs": "\(outcome.images.map(\.blobKey))", "error": "\(String(reflecting: error))",
-                    ])
-                return
-            }
-        } catch {
-            // Not a failure that passes, and nothing landed: the job fails (charged), its images are gone with it.
+        switch await SuccessCommit(context: context, workerID: workerID)
+            .commit(job, kind: try JobKind(row: job), with: success, isShuttingDown: isShuttingDown)
+        {
+        case .committed(let published): succeeded = published
+        case .lost:
+            context.logger.warning("lease lost before commit; discarding this attempt's images", metadata: ["job": "\(jobID)"])
+            for image in outcome.images { await context.images.deleteBlobs(of: image) }
+            return
+        case .refused(let error):
+            // Nothing landed and trying again would not help: the job fails (charged), its images go with it.
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
             throw error
+        case .notCommitted(let error):
+            // Whether it landed is unknown, so the images stay; the job, still running, runs again after its lease.
+            context.logger.critical(
+                "a succeeded job's commit did not land before shutdown or could not be checked: it will run again",
+                metadata: [
+                    "job": "\(jobID)", "cost_nano": "\(cost.map(String.init) ?? "unknown")",
+                    "blobs": "\(outcome.images.map(\.blobKey))", "error": "\(String(reflecting: error))",
+                ])
+            return
         }
         context.metrics.workerFinished(status: JobStatus.succeeded.rawValue)
         let outputs = try outcome.images.filter { try $0.imageRole == .output }.count

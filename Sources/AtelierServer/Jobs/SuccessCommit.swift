@@ -25,14 +25,18 @@ struct SuccessCommit: Sendable {
         case committed(JobLifecycle.Published)
         /// The lease was lost before anything was written: the attempt's images are this worker's to delete.
         case lost
-        /// Shutdown came first: whether it landed is unknown, the lease will expire and the job run again.
+        /// A failure not worth trying again (a constraint, a bug), and nothing landed: the images are this worker's
+        /// to delete, and the job fails.
+        case refused(any Error)
+        /// Whether it landed is unknown (shutdown came first, or the check failed): the images stay, and the job, still
+        /// running, runs again once its lease expires.
         case notCommitted(any Error)
     }
 
     func commit(
         _ job: JobRecord, kind: JobKind, with success: JobLifecycle.Success, isShuttingDown: @Sendable () -> Bool
-    ) async throws -> Outcome {
-        let jobID = try job.requireID()
+    ) async -> Outcome {
+        guard let jobID = job.id else { return .refused(FluentError.idRequired) }
         let held = PostgresCompletion.RowBefore(job)
         var failures = 0
         var delay = firstDelay
@@ -46,9 +50,10 @@ struct SuccessCommit: Sendable {
             } catch {
                 held.restore(job)  // a rolled-back transaction left its writes on the model
                 guard TransientDatabaseError.isRetryableCommitFailure(error) else {
-                    // Not worth trying again (a bug, a constraint): but an earlier try, or this one, may have landed.
-                    if let landed = try? await landedEarlier(jobID, attempt: held, success: success) { return .committed(landed) }
-                    throw error
+                    // An earlier try, or this one (its answer unreadable after the commit), may have landed.
+                    do {
+                        return try await landedEarlier(jobID, attempt: held, success: success).map(Outcome.committed) ?? .refused(error)
+                    } catch { return .notCommitted(error) }
                 }
                 failures += 1
                 context.metrics.commitRetried(reason: TransientDatabaseError.metricReason(of: error))
@@ -59,8 +64,8 @@ struct SuccessCommit: Sendable {
                         "job": "\(jobID)", "failures": "\(failures)", "retry_in_ms": "\(delay.milliseconds)",
                         "error": "\(String(reflecting: error))",
                     ])
-                // Not canceled by the heartbeat (a cancel request, or the lease seen gone after a landed commit) nor by
-                // the task: only the next try can tell what the row is.
+                // Not cut short by the task's cancellation (the heartbeat's, for a cancel request or for the lease seen
+                // gone after a landed commit): only the next try can tell what the row is.
                 await Task { [delay] in try? await Task.sleep(for: delay) }.value
                 delay = min(delay * 2, maxDelay)
             }
@@ -69,7 +74,15 @@ struct SuccessCommit: Sendable {
 
     /// The success an earlier try committed though its answer was lost: the row is `succeeded` by this attempt (the
     /// claim's `attempts`, and this attempt's first image row, whose id was made here), with its stored events.
+    /// In a task of its own: on SQLite the statements of a canceled task throw `CancellationError`, and the job's
+    /// task is canceled by the heartbeat that sees the row no longer running after such a commit.
     private func landedEarlier(
+        _ jobID: UUID, attempt held: PostgresCompletion.RowBefore, success: JobLifecycle.Success
+    ) async throws -> JobLifecycle.Published? {
+        try await Task { try await landedEarlierRead(jobID, attempt: held, success: success) }.value
+    }
+
+    private func landedEarlierRead(
         _ jobID: UUID, attempt held: PostgresCompletion.RowBefore, success: JobLifecycle.Success
     ) async throws -> JobLifecycle.Published? {
         let database = context.database
