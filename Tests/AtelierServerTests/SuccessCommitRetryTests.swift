@@ -30,18 +30,14 @@ import Vapor
     @Test(arguments: Fault.allCases)
     func aSuccessWhoseCommitFailsOnceIsCommittedOnce(fault: Fault) async throws {
         guard fault.applies else { return }
-        let clock = ManualClock()
-        try await withTestApp(overrides: .init(provider: FakeImageProvider(), clock: clock.clock)) { app in
-            // setup: a queued job claimed by a worker whose first success commit fails with a real driver error
-            let harness = JobLifecycleHarness(app: app, clock: clock)
-            let jobID = try await harness.job(in: .queued)
-            let worker = app.makeJobWorker()
+        try await Self.withClaimedJob { claimed in
+            // setup: the worker's first success commit fails with a real driver error
+            let (app, harness, jobID, job) = (claimed.app, claimed.harness, claimed.jobID, claimed.job)
             let thrown = Shots()
-            let context = try await Self.failingOnce(fault, worker.context, app: app, thrown: thrown)
+            let context = try await Self.failingOnce(fault, claimed.worker.context, app: app, thrown: thrown)
             let (subscription, events) = await app.atelier.hub.subscribe(.init(owner: nil, jobID: jobID))
-            let job = try #require(try await context.queue.claim(workerID: worker.id))
             // MUT
-            _ = await JobRunner(context: context, workerID: worker.id).run(job) { false }
+            _ = await claimed.run(on: context)
             // validate: the fault fired once; succeeded once, charged once, its images stored and kept
             #expect(try await Self.injected(fault, thrown: thrown, app: app) == 1, "the fault never fired")
             let after = try await harness.snapshot(jobID)
@@ -59,6 +55,34 @@ import Vapor
             var seen: [String] = []
             for await event in events { seen.append(event.type) }
             #expect(seen.filter { $0 == "job.succeeded" }.count == 1 && seen.last == "job.succeeded", "\(seen)")
+            let retries = try await app.send(.GET, "v1/metrics").body.string.split(separator: "\n")
+                .filter { $0.hasPrefix("atelier_commit_retries_total{") }
+            #expect(retries.count == 1 && retries.allSatisfy { $0.hasSuffix(" 1") }, "\(retries)")
+        }
+    }
+
+    /// A driver error that does not pass (a constraint violation) is not tried again: the job fails as before,
+    /// charged the attempt's usage, and the blobs of its images, never committed, are deleted.
+    @Test func aCommitRefusedForGoodIsNotTriedAgainAndItsImagesAreDeleted() async throws {
+        let blobs = InMemoryBlobStore()
+        try await Self.withClaimedJob(blobs: blobs) { claimed in
+            // setup: the first try fails with a real unique violation
+            let (app, harness, jobID) = (claimed.app, claimed.harness, claimed.jobID)
+            var context = claimed.worker.context
+            let error = try await TestDatabase.isPostgres ? RealPostgresError.raised(app, state: "23505") : RealSQLiteError.constraint()
+            #expect(!TransientDatabaseError.isRetryableCommitFailure(error))
+            let shots = Shots()
+            context.lifecycleFault = { step in if step == .eventStored && shots.first() { throw error } }
+            // MUT
+            _ = await claimed.run(on: context)
+            // validate: the refused commit, then the failure's own transition (a second try would have succeeded);
+            // failed and charged, no image rows and no blobs left
+            #expect(shots.count == 2)
+            let failed = try #require(try await JobRecord.find(jobID, on: app.db))
+            #expect(failed.status == "failed" && failed.errorCode == "internal_error")
+            #expect(try await harness.snapshot(jobID).ledger == "settled")
+            #expect(try await Self.count("SELECT COUNT(*) AS n FROM images WHERE job_id = \(bind: jobID)", app) == 0)
+            #expect(await blobs.keys.isEmpty, "the uncommitted images' blobs were left behind")
         }
     }
 
@@ -68,14 +92,11 @@ import Vapor
     /// blobs kept (the lease expiry runs it again).
     @Test(arguments: [false, true])
     func aCommitThatKeepsFailingGoesOnUntilItLandsOrShutdownCancelsIt(shuttingDown: Bool) async throws {
-        let clock = ManualClock()
         let blobs = InMemoryBlobStore()
-        try await withTestApp(overrides: .init(provider: FakeImageProvider(), blobs: blobs, clock: clock.clock)) { app in
+        try await Self.withClaimedJob(blobs: blobs) { claimed in
             // setup: every try fails with a real driver error (three, or all at shutdown); the first one is signalled
-            let harness = JobLifecycleHarness(app: app, clock: clock)
-            let jobID = try await harness.job(in: .queued)
-            let worker = app.makeJobWorker()
-            var context = worker.context
+            let (app, harness, jobID) = (claimed.app, claimed.harness, claimed.jobID)
+            var context = claimed.worker.context
             let error = try await TestDatabase.isPostgres ? RealPostgresError.raised(app, state: "40P01") : RealSQLiteError.busy()
             let shots = Shots()
             let (failed, failing) = AsyncStream.makeStream(of: Void.self)
@@ -85,10 +106,8 @@ import Vapor
                 failing.yield()
                 if shuttingDown || tries <= 3 { throw error }
             }
-            let job = try #require(try await context.queue.claim(workerID: worker.id))
-            let runner = JobRunner(context: context, workerID: worker.id)
             // MUT: the job's task canceled after the first failure
-            let run = Task { await runner.run(job) { shuttingDown } }
+            let run = Task { await claimed.run(on: context) { shuttingDown } }
             for await _ in failed { break }
             run.cancel()
             _ = await run.value
@@ -107,6 +126,33 @@ import Vapor
                 let kept = await blobs.keys.map(\.value)
                 #expect(stored.count == 1 && Set(stored) == Set(kept))
             }
+        }
+    }
+
+    // MARK: Setup
+
+    /// One queued job claimed by a fresh worker of a test app (the fake provider, `blobs` when given).
+    struct Claimed {
+        let app: Application
+        let harness: JobLifecycleHarness
+        let jobID: UUID
+        let job: JobRecord
+        let worker: JobWorker
+
+        /// Runs the claimed job as the worker would, with `context` (armed by the test).
+        func run(on context: WorkerContext, isShuttingDown: @escaping @Sendable () -> Bool = { false }) async -> JobRunner.Ending {
+            await JobRunner(context: context, workerID: worker.id).run(job, isShuttingDown: isShuttingDown)
+        }
+    }
+
+    static func withClaimedJob(blobs: (any BlobStore)? = nil, _ body: (Claimed) async throws -> Void) async throws {
+        let clock = ManualClock()
+        try await withTestApp(overrides: .init(provider: FakeImageProvider(), blobs: blobs, clock: clock.clock)) { app in
+            let harness = JobLifecycleHarness(app: app, clock: clock)
+            let jobID = try await harness.job(in: .queued)
+            let worker = app.makeJobWorker()
+            let job = try #require(try await worker.context.queue.claim(workerID: worker.id))
+            try await body(Claimed(app: app, harness: harness, jobID: jobID, job: job, worker: worker))
         }
     }
 
@@ -216,6 +262,16 @@ enum RealSQLiteError {
         try await holder.query("BEGIN IMMEDIATE", [], { _ in })
         try await asker.query("PRAGMA busy_timeout = 0", [], { _ in })
         do { try await asker.query("BEGIN IMMEDIATE", [], { _ in }) } catch { return error }
+        throw Unraised()
+    }
+
+    /// `SQLITE_CONSTRAINT`: a value inserted twice into a unique column.
+    static func constraint() async throws -> any Error {
+        let connection = try await SQLiteConnection.open(storage: .memory)
+        defer { Task { try? await connection.close() } }
+        try await connection.query("CREATE TABLE t (x INTEGER UNIQUE)", [], { _ in })
+        try await connection.query("INSERT INTO t VALUES (1)", [], { _ in })
+        do { try await connection.query("INSERT INTO t VALUES (1)", [], { _ in }) } catch { return error }
         throw Unraised()
     }
 
