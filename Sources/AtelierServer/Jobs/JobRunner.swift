@@ -72,11 +72,13 @@ struct JobRunner: Sendable {
                     outcome = try await handle(job, context: context.measured(by: meter, tap: tap?.tap))
                 } catch let error where tap?.forwarded == true && !(error is ProviderError) && !(error is CancellationError) {
                     // The caller has its image; storing it failed. Never lost silently, never run upstream again.
-                    try await complete(job, with: unstoredOutcome(meter), unstored: JobFailure(code: "storage_failed", message: "\(error)"))
+                    try await complete(
+                        job, with: unstoredOutcome(meter), unstored: JobFailure(code: "storage_failed", message: "\(error)"),
+                        isShuttingDown: isShuttingDown)
                     return .finished
                 }
                 context.metrics.attempt(kind: job.kind, duration: ContinuousClock.now - started)
-                try await complete(job, with: outcome)
+                try await complete(job, with: outcome, isShuttingDown: isShuttingDown)
                 return .finished
             } catch let error as ProviderError {
                 if try await UpstreamOutcomes(context: context, workerID: workerID).handled(job, error: error) { return .finished }
@@ -109,20 +111,38 @@ struct JobRunner: Sendable {
 
     /// Commits images, usage, cost and the final status in one transaction (`JobLifecycle.succeed`), only while this
     /// worker holds the lease, so a re-run after a lost lease can never add a second set of images or a second charge.
+    /// A commit that fails in a way that passes is tried again until it lands (`SuccessCommit`), never failed.
     /// `unstored`: the answer reached a compatible-route caller but could not be stored; the job still succeeds
     /// (`result.stored = false`, the error on the job, a `job.storage_failed` event before `job.succeeded`).
-    private func complete(_ job: JobRecord, with outcome: JobOutcome, unstored: JobFailure? = nil) async throws {
+    private func complete(
+        _ job: JobRecord, with outcome: JobOutcome, unstored: JobFailure? = nil, isShuttingDown: @Sendable () -> Bool
+    ) async throws {
         let jobID = try job.requireID()
         let cost = outcome.usage.flatMap { context.costs.cost(of: $0, model: job.model) }.map(CostCalculator.nanoDollars)
         let lifecycle = context.lifecycle
         var success = JobLifecycle.Success(outcome: outcome, costNano: cost, upstreamKey: context.upstreamKey)
         success.unstored = unstored
-        guard
-            let succeeded = try await lifecycle.succeed(
-                jobID, kind: try JobKind(row: job), workerID: workerID, with: success, held: job)
-        else {
+        let succeeded: JobLifecycle.Published
+        switch await SuccessCommit(context: context, workerID: workerID)
+            .commit(job, kind: try JobKind(row: job), with: success, isShuttingDown: isShuttingDown)
+        {
+        case .committed(let published): succeeded = published
+        case .lost:
             context.logger.warning("lease lost before commit; discarding this attempt's images", metadata: ["job": "\(jobID)"])
             for image in outcome.images { await context.images.deleteBlobs(of: image) }
+            return
+        case .refused(let error):
+            // Nothing landed and trying again would not help: the job fails (charged), its images go with it.
+            for image in outcome.images { await context.images.deleteBlobs(of: image) }
+            throw error
+        case .notCommitted(let error):
+            // Whether it landed is unknown, so the images stay; the job, still running, runs again after its lease.
+            context.logger.critical(
+                "a succeeded job's commit did not land before shutdown or could not be checked: it will run again",
+                metadata: [
+                    "job": "\(jobID)", "cost_nano": "\(cost.map(String.init) ?? "unknown")",
+                    "blobs": "\(outcome.images.map(\.blobKey))", "error": "\(String(reflecting: error))",
+                ])
             return
         }
         context.metrics.workerFinished(status: JobStatus.succeeded.rawValue)

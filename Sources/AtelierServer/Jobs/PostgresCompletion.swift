@@ -134,14 +134,16 @@ struct PostgresCompletion: Sendable {
         }
     }
 
-    /// The columns `setSucceeded` changes, as the worker's row had them: put back when nothing was written.
-    private struct RowBefore {
-        let status: String, leaseOwner: String?, leaseExpires: Double?, seq: Int, finishedAt: Double?
+    /// The columns `setSucceeded` changes, as the worker's row had them: put back when nothing was written (here, and
+    /// by `SuccessCommit` before it tries again). `attempts`: the claim's count, which tells this attempt's success.
+    struct RowBefore: Sendable {
+        let status: String, leaseOwner: String?, leaseExpires: Double?, seq: Int, finishedAt: Double?, attempts: Int
         let upstreamRequestID: String?, costNano: Int64?, errorCode: String?, errorMessage: String?, errorRetryable: Bool?
         let upstreamKey: String?, result: JobResultInfo?, usage: Usage?
 
         init(_ job: JobRecord) {
             (status, leaseOwner, leaseExpires, seq, finishedAt) = (job.status, job.leaseOwner, job.leaseExpires, job.seq, job.finishedAt)
+            attempts = job.attempts
             (upstreamRequestID, costNano, errorCode) = (job.upstreamRequestID, job.costNano, job.errorCode)
             (errorMessage, errorRetryable, upstreamKey) = (job.errorMessage, job.errorRetryable, job.upstreamKey)
             (result, usage) = (job.result, job.usage)

@@ -26,12 +26,16 @@ struct WorkerContext: Sendable {
     var responseTap: ProviderResponseTap? = nil
     /// Successes that end together commit together (`JobLifecycle.completions`).
     var completions: GroupCommit<JobLifecycle.Published?>? = nil
+    /// Tests only: the lifecycle's fault hook (`JobLifecycle.faultAfter`), and a call after a success commit returned
+    /// whose throw stands for an answer lost after the commit landed (`SuccessCommit`).
+    var lifecycleFault: (@Sendable (JobLifecycle.Step) throws -> Void)? = nil
+    var afterSuccessCommit: (@Sendable () async throws -> Void)? = nil
 
     /// As it stands now: a job claimed after its model's shutdown date fails without reaching the upstream.
     var registry: ModelRegistry { liveRegistry.dated(at: clock.now()) }
     var costs: CostCalculator { CostCalculator(registry: liveRegistry.current) }
     var lifecycle: JobLifecycle {
-        var lifecycle = JobLifecycle(database: database, publisher: publisher)
+        var lifecycle = JobLifecycle(database: database, publisher: publisher, faultAfter: lifecycleFault)
         lifecycle.completions = completions
         return lifecycle
     }

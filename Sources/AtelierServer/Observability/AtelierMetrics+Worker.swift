@@ -24,6 +24,14 @@ extension AtelierMetrics {
         ).increment()
     }
 
+    /// A succeeded job's commit that failed and is tried again (`SuccessCommit`), by the driver's reason or SQLSTATE.
+    func commitRetried(reason: String) {
+        registry.makeCounter(
+            descriptor: Self.name("commit_retries", "total", "Succeeded jobs' commits that failed and were tried again, by reason."),
+            labels: [("reason", reason)]
+        ).increment()
+    }
+
     /// An attempt this worker ended the job with: `succeeded`, `failed` or `canceled`.
     func workerFinished(status: String) {
         registry.makeCounter(

@@ -40,4 +40,24 @@ struct TransientDatabaseError: Error, CustomStringConvertible {
             return false
         }
     }
+
+    /// Failures a paid-for job's success commit is tried again after (`SuccessCommit`): the transient ones, an
+    /// exhausted pool, and SQLite's disk full (`SQLITE_FULL`). A full disk passes once space is freed, and the job's
+    /// images and cost are worth the wait: failing the job would lose what was paid for. (Elsewhere a full disk stays
+    /// an error its caller sees, 500 with a reference: nothing was paid for yet, and an operator must act.)
+    static func isRetryableCommitFailure(_ error: any Error) -> Bool {
+        if isTransient(error) || error is ConnectionPoolTimeoutError { return true }
+        guard let error = error as? SQLiteError else { return false }
+        return "\(error.reason)" == "full"
+    }
+
+    /// The metric's label: the driver's reason or SQLSTATE, never a message.
+    static func metricReason(of error: any Error) -> String {
+        switch error {
+        case let error as TransientDatabaseError: return metricReason(of: error.underlying)
+        case let error as SQLiteError: return "sqlite_\(error.reason)"
+        case let error as PSQLError: return error.serverInfo?[.sqlState].map { "sqlstate_\($0)" } ?? "connection"
+        default: return "other"
+        }
+    }
 }
