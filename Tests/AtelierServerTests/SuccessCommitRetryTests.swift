@@ -22,7 +22,9 @@ import Vapor
         case answerLostAfterCommit
 
         var testDescription: String { rawValue }
-        var applies: Bool { rawValue.hasPrefix("postgres") ? TestDatabase.isPostgres : rawValue.hasPrefix("sqlite") ? !TestDatabase.isPostgres : true }
+        var applies: Bool {
+            rawValue.hasPrefix("postgres") ? TestDatabase.isPostgres : rawValue.hasPrefix("sqlite") ? !TestDatabase.isPostgres : true
+        }
     }
 
     @Test(arguments: Fault.allCases)
@@ -40,7 +42,9 @@ import Vapor
             #expect(try await Self.injected(fault, thrown: thrown, app: app) == 1, "the fault never fired")
             let after = try await harness.snapshot(jobID)
             #expect(after.status == "succeeded" && after.ledger == "settled" && after.lastEventSeq == after.seq, "\(after)")
-            #expect(try await Self.count("SELECT COUNT(*) AS n FROM job_events WHERE type = 'job.succeeded' AND job_id = \(bind: jobID)", app) == 1)
+            #expect(
+                try await Self.count("SELECT COUNT(*) AS n FROM job_events WHERE type = 'job.succeeded' AND job_id = \(bind: jobID)", app)
+                    == 1)
             #expect(try await Self.count("SELECT COUNT(*) AS n FROM spend_ledger WHERE job_id = \(bind: jobID)", app) == 1)
             let charged = try await app.db.sql.raw("SELECT settled_nano FROM spend_ledger WHERE job_id = \(bind: jobID)").first()
             #expect(try charged?.decode(column: "settled_nano", as: Int64?.self) == job.costOfDefaultUsage(app))
@@ -111,7 +115,8 @@ import Vapor
             _ = await run.value
             // validate
             let after = try await harness.snapshot(jobID)
-            let ended = try await Self.count("SELECT COUNT(*) AS n FROM job_events WHERE type IN ('job.succeeded', 'job.failed') AND job_id = \(bind: jobID)", app)
+            let ended = try await Self.count(
+                "SELECT COUNT(*) AS n FROM job_events WHERE type IN ('job.succeeded', 'job.failed') AND job_id = \(bind: jobID)", app)
             if shuttingDown {
                 #expect(after.status == "running" && after.ledger == "reserved" && ended == 0, "\(after)")
                 #expect(try await Self.count("SELECT COUNT(*) AS n FROM images WHERE job_id = \(bind: jobID)", app) == 0)
@@ -178,7 +183,9 @@ import Vapor
             try await installFailingTrigger(app, action: "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(1);")
         case .answerLostAfterCommit:
             let error: any Error =
-                if TestDatabase.isPostgres { try await RealPostgresError.raised(app, state: "08006") } else { try await RealSQLiteError.busy() }
+                if TestDatabase.isPostgres { try await RealPostgresError.raised(app, state: "08006") } else {
+                    try await RealSQLiteError.busy()
+                }
             let fire = once(error)
             context.afterSuccessCommit = { try fire() }
         }
