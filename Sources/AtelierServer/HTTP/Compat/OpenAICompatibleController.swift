@@ -28,21 +28,23 @@ struct OpenAICompatibleController: RouteCollection {
     @Sendable func generations(req: Request) -> EventLoopFuture<Response> {
         req.eventLoop.makeFutureWithTask {
             FastPathTrace.mark("entered", job: nil, logger: req.logger)
+            let mark = req.atelier.hub.endings.mark()  // before the job exists (`UpstreamPassThrough.first`)
             let extra = try req.content.decode(GenerationBody.self)
             try Self.refuseURLFormat(extra.response_format)
             let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
             let new = try await JobCreation(req: req, compatCaller: true).generate(input)
-            return (new.job, extra.stream == true)
-        }.flatMap { job, stream in answer(req, job: job, stream: stream, prefix: "image_generation") }
+            return (new.job, extra.stream == true, new.created ? mark : nil)  // a replayed job may have ended before
+        }.flatMap { job, stream, mark in answer(req, job: job, stream: stream, endingsMark: mark, prefix: "image_generation") }
     }
 
     @Sendable func edits(req: Request) -> EventLoopFuture<Response> {
         req.eventLoop.makeFutureWithTask {
+            let mark = req.atelier.hub.endings.mark()
             let (new, upload) = try await JobCreation(req: req, compatCaller: true).edit { upload in
                 try Self.refuseURLFormat(upload.field("response_format"))
             }
-            return (new.job, ["true", "1"].contains(upload.field("stream")?.lowercased() ?? ""))
-        }.flatMap { job, stream in answer(req, job: job, stream: stream, prefix: "image_edit") }
+            return (new.job, ["true", "1"].contains(upload.field("stream")?.lowercased() ?? ""), new.created ? mark : nil)
+        }.flatMap { job, stream, mark in answer(req, job: job, stream: stream, endingsMark: mark, prefix: "image_edit") }
     }
 
     /// GPT image models always answer with base64 (`b64_json`), as OpenAI does.
@@ -51,10 +53,11 @@ struct OpenAICompatibleController: RouteCollection {
         throw APIError.invalid("response_format", "GPT image models always return b64_json; leave response_format out.")
     }
 
-    private func answer(_ req: Request, job: JobRecord, stream: Bool, prefix: String) -> EventLoopFuture<Response> {
+    private func answer(_ req: Request, job: JobRecord, stream: Bool, endingsMark: Int?, prefix: String) -> EventLoopFuture<Response> {
         let jobID: UUID
         do { jobID = try job.requireID() } catch { return req.eventLoop.makeFailedFuture(error) }
-        return UpstreamPassThrough.first(req, jobID: jobID, wantsEventStream: stream, seconds: Self.maxWaitSeconds)
+        return UpstreamPassThrough.first(
+            req, jobID: jobID, endingsMark: endingsMark, wantsEventStream: stream, seconds: Self.maxWaitSeconds)
             .flatMap { first in
                 switch first {
                 case .forwarded(let forwarded): req.eventLoop.makeSucceededFuture(forwarded)
