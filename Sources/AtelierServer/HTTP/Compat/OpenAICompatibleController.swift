@@ -23,17 +23,28 @@ struct OpenAICompatibleController: RouteCollection {
         var response_format: String?
     }
 
+    /// The request body parsed once for both its shapes (two `decode` calls parse the JSON twice); a URL
+    /// `response_format` is refused before the image parameters are read, as before.
+    struct GenerationRequest: Decodable {
+        var extra: GenerationBody
+        var input: ImageRequestInput
+
+        init(from decoder: any Decoder) throws {
+            extra = try GenerationBody(from: decoder)
+            try OpenAICompatibleController.refuseURLFormat(extra.response_format)
+            input = try ImageRequestInput(from: decoder)
+        }
+    }
+
     // Admission runs in a task; the answer then completes on the request's event loop (`UpstreamPassThrough.first`),
     // so a forwarded head needs no task to resume when it arrives.
     @Sendable func generations(req: Request) -> EventLoopFuture<Response> {
         req.eventLoop.makeFutureWithTask {
             FastPathTrace.mark("entered", job: nil, logger: req.logger)
             let mark = req.atelier.hub.endings.mark()  // before the job exists (`UpstreamPassThrough.first`)
-            let extra = try req.content.decode(GenerationBody.self)
-            try Self.refuseURLFormat(extra.response_format)
-            let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
-            let new = try await JobCreation(req: req, compatCaller: true).generate(input)
-            return (new.job, extra.stream == true, new.created ? mark : nil)  // a replayed job may have ended before
+            let body = try req.content.decode(GenerationRequest.self, using: JSONDecoder())
+            let new = try await JobCreation(req: req, compatCaller: true).generate(body.input)
+            return (new.job, body.extra.stream == true, new.created ? mark : nil)  // a replayed job may have ended before
         }.flatMap { job, stream, mark in answer(req, job: job, stream: stream, endingsMark: mark, prefix: "image_generation") }
     }
 
