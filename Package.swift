@@ -107,7 +107,9 @@ let package = Package(
         .executableTarget(name: "image-bench", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "atelier-bench",
-            dependencies: ["AtelierServer", "AtelierTesting", "OpenAIImages", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "AtelierServer", "AtelierTesting", "OpenAIImages", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "AtelierCoreTests", dependencies: ["AtelierCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),

@@ -67,8 +67,7 @@ struct OpenAICompatibleController: RouteCollection {
     private func answer(_ req: Request, job: JobRecord, stream: Bool, endingsMark: Int?, prefix: String) -> EventLoopFuture<Response> {
         let jobID: UUID
         do { jobID = try job.requireID() } catch { return req.eventLoop.makeFailedFuture(error) }
-        return UpstreamPassThrough.first(
-            req, jobID: jobID, endingsMark: endingsMark, wantsEventStream: stream, seconds: Self.maxWaitSeconds)
+        return UpstreamPassThrough.first(req, jobID: jobID, mark: endingsMark, wantsEventStream: stream, seconds: Self.maxWaitSeconds)
             .flatMap { first in
                 switch first {
                 case .forwarded(let forwarded): req.eventLoop.makeSucceededFuture(forwarded)
