@@ -40,11 +40,13 @@ let package = Package(
             dependencies: ["AtelierCore", "CVips", "CVipsShim"],
             swiftSettings: swiftSettings
         ),
+        // AVX2 base64 decoding for the images the client receives (a plain C target, no library).
+        .target(name: "CBase64"),
         // The OpenAI Images API client over one shared AsyncHTTPClient.
         .target(
             name: "OpenAIImages",
             dependencies: [
-                "AtelierCore",
+                "AtelierCore", "CBase64",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
@@ -105,7 +107,9 @@ let package = Package(
         .executableTarget(name: "image-bench", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "atelier-bench",
-            dependencies: ["AtelierServer", "AtelierTesting", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "AtelierServer", "AtelierTesting", "OpenAIImages", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "AtelierCoreTests", dependencies: ["AtelierCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ImageProcessingTests", dependencies: ["ImageProcessing"], swiftSettings: swiftSettings),

@@ -3,6 +3,7 @@
 //   atelier-bench latency --atelier URL --standin URL [--requests N] [--size WxH]
 //   atelier-bench capacity --atelier URL --jobs N [--size WxH]
 //   atelier-bench job-memory --standin URL [--jobs N] [--size WxH]   in-process; peak RSS growth per job
+//   atelier-bench base64 [--megabytes 3] [--rounds 30]   in-process; decoding speed of a b64_json value
 import AsyncHTTPClient
 import AtelierCore
 import AtelierServer
@@ -211,7 +212,8 @@ case "dispatch": try await dispatch()
 case "latency": try await latency()
 case "capacity": try await capacity()
 case "job-memory": try await jobMemory()
+case "base64": base64Decoding()
 default:
-    FileHandle.standardError.write(Data("usage: atelier-bench dispatch|latency|capacity|job-memory [options]\n".utf8))
+    FileHandle.standardError.write(Data("usage: atelier-bench dispatch|latency|capacity|job-memory|base64 [options]\n".utf8))
     exit(2)
 }

@@ -13,7 +13,12 @@ public struct JobEvent: Sendable, Equatable {
     /// The SSE `id:` — job and per-job sequence number.
     public var eventID: String { "\(jobID.uuidString.lowercased()):\(seq)" }
 
-    public var isTerminal: Bool { ["job.succeeded", "job.failed", "job.canceled"].contains(type) }
+    public var isTerminal: Bool {
+        switch type {
+        case "job.succeeded", "job.failed", "job.canceled": true
+        default: false
+        }
+    }
 
     init(_ record: JobEventRecord) {
         self.init(

@@ -24,6 +24,8 @@ public actor JobEventHub {
     /// `deliver` at 3.7 % of Atelier's CPU while their jobs ended (`perf`, bench/README "ninth session").
     private var byJob: [UUID: Set<UUID>] = [:]
     private var wide: Set<UUID> = []
+    /// The compatible routes' callers waiting for their job's end, and the jobs that ended lately (no actor hop).
+    nonisolated let endings = JobEndings()
     /// Wakes the worker loop when a job is enqueued in this process.
     private var workWaiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     private var pendingWake = false
@@ -64,6 +66,7 @@ public actor JobEventHub {
             guard let (filter, continuation) = subscribers[id], filter.matches(event) else { return }
             if case .dropped = continuation.yield(event) { overflowed.append(id) }
         }
+        endings.delivered(event)  // first: once a subscriber sees a job's end, its followers are done with it
         byJob[event.jobID]?.forEach(offer)
         wide.forEach(offer)
         overflowed.forEach(unsubscribe)
@@ -117,6 +120,7 @@ public actor JobEventHub {
     private func endWait(_ id: UUID) { workWaiters.removeValue(forKey: id)?.resume() }
 
     public func finishAll() {
+        endings.close()
         subscribers.values.forEach { $0.1.finish() }
         subscribers.removeAll()
         wakeWorkers()

@@ -23,26 +23,39 @@ struct OpenAICompatibleController: RouteCollection {
         var response_format: String?
     }
 
+    /// The request body parsed once for both its shapes (two `decode` calls parse the JSON twice); a URL
+    /// `response_format` is refused before the image parameters are read, as before.
+    struct GenerationRequest: Decodable {
+        var extra: GenerationBody
+        var input: ImageRequestInput
+
+        init(from decoder: any Decoder) throws {
+            extra = try GenerationBody(from: decoder)
+            try OpenAICompatibleController.refuseURLFormat(extra.response_format)
+            input = try ImageRequestInput(from: decoder)
+        }
+    }
+
     // Admission runs in a task; the answer then completes on the request's event loop (`UpstreamPassThrough.first`),
     // so a forwarded head needs no task to resume when it arrives.
     @Sendable func generations(req: Request) -> EventLoopFuture<Response> {
         req.eventLoop.makeFutureWithTask {
             FastPathTrace.mark("entered", job: nil, logger: req.logger)
-            let extra = try req.content.decode(GenerationBody.self)
-            try Self.refuseURLFormat(extra.response_format)
-            let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
-            let new = try await JobCreation(req: req, compatCaller: true).generate(input)
-            return (new.job, extra.stream == true)
-        }.flatMap { job, stream in answer(req, job: job, stream: stream, prefix: "image_generation") }
+            let mark = req.atelier.hub.endings.mark()  // before the job exists (`UpstreamPassThrough.first`)
+            let body = try req.content.decode(GenerationRequest.self, using: JSONDecoder())
+            let new = try await JobCreation(req: req, compatCaller: true).generate(body.input)
+            return (new.job, body.extra.stream == true, new.created ? mark : nil)  // a replayed job may have ended before
+        }.flatMap { job, stream, mark in answer(req, job: job, stream: stream, endingsMark: mark, prefix: "image_generation") }
     }
 
     @Sendable func edits(req: Request) -> EventLoopFuture<Response> {
         req.eventLoop.makeFutureWithTask {
+            let mark = req.atelier.hub.endings.mark()
             let (new, upload) = try await JobCreation(req: req, compatCaller: true).edit { upload in
                 try Self.refuseURLFormat(upload.field("response_format"))
             }
-            return (new.job, ["true", "1"].contains(upload.field("stream")?.lowercased() ?? ""))
-        }.flatMap { job, stream in answer(req, job: job, stream: stream, prefix: "image_edit") }
+            return (new.job, ["true", "1"].contains(upload.field("stream")?.lowercased() ?? ""), new.created ? mark : nil)
+        }.flatMap { job, stream, mark in answer(req, job: job, stream: stream, endingsMark: mark, prefix: "image_edit") }
     }
 
     /// GPT image models always answer with base64 (`b64_json`), as OpenAI does.
@@ -51,10 +64,10 @@ struct OpenAICompatibleController: RouteCollection {
         throw APIError.invalid("response_format", "GPT image models always return b64_json; leave response_format out.")
     }
 
-    private func answer(_ req: Request, job: JobRecord, stream: Bool, prefix: String) -> EventLoopFuture<Response> {
+    private func answer(_ req: Request, job: JobRecord, stream: Bool, endingsMark: Int?, prefix: String) -> EventLoopFuture<Response> {
         let jobID: UUID
         do { jobID = try job.requireID() } catch { return req.eventLoop.makeFailedFuture(error) }
-        return UpstreamPassThrough.first(req, jobID: jobID, wantsEventStream: stream, seconds: Self.maxWaitSeconds)
+        return UpstreamPassThrough.first(req, jobID: jobID, mark: endingsMark, wantsEventStream: stream, seconds: Self.maxWaitSeconds)
             .flatMap { first in
                 switch first {
                 case .forwarded(let forwarded): req.eventLoop.makeSucceededFuture(forwarded)

@@ -18,14 +18,37 @@ enum UpstreamPassThrough {
     /// Waits for whichever comes first: an attempt's 2xx head from the upstream, or the job's end. Registers the
     /// caller at once (call it right after the job's admission); the answer is completed on the request's event loop,
     /// with no task in between when the head arrives there (so the head leaves in the same pass of that loop).
-    static func first(_ req: Request, jobID: UUID, wantsEventStream: Bool, seconds: Double) -> EventLoopFuture<First> {
+    /// `mark`: `JobEndings.mark()` taken before this request created the job (nil for a replayed job); with it
+    /// the job's end is awaited as a promise on the loop (no task, no read of the job) unless the hub cannot vouch
+    /// that it has not ended yet.
+    static func first(
+        _ req: Request, jobID: UUID, mark: Int?, wantsEventStream: Bool, seconds: Double
+    ) -> EventLoopFuture<First> {
         let taps = req.atelier.responseTaps
         let listener = taps.listen(jobID, on: req.eventLoop, logger: req.logger)
-        // Not cancelled once an answer is forwarded: cancelling wakes it at once (a thread wake-up on the head's way,
-        // up to 1.5 ms on a busy machine); it ends with the job's terminal event instead, and reads nothing then.
-        let ended = Task {
-            defer { taps.stopListening(jobID) }
-            return try await JobResponder(req: req).waitForEndEvent(jobID, seconds: seconds)
+        // The stored job once the job has ended (or the wait timed out). Not cancelled once an answer is forwarded:
+        // cancelling a task wakes it at once (a thread wake-up on the head's way, up to 1.5 ms on a busy machine);
+        // the wait ends with the job's terminal event instead, and reads nothing then.
+        let stored: @Sendable () -> EventLoopFuture<First>
+        if let mark,
+            let end = req.atelier.hub.endings.follow(
+                jobID, since: mark, on: req.eventLoop, timeout: .nanoseconds(Int64(seconds * 1e9)))
+        {
+            end.whenComplete { _ in taps.stopListening(jobID) }
+            stored = { end.flatMap { _ in req.eventLoop.makeFutureWithTask { .stored(try await JobRecord.find(jobID, on: req.db)) } } }
+        } else {
+            let ended = Task {
+                defer { taps.stopListening(jobID) }
+                return try await JobResponder(req: req).waitForEndEvent(jobID, seconds: seconds)
+            }
+            stored = {
+                req.eventLoop.makeFutureWithTask {
+                    switch try await ended.value {
+                    case .event: .stored(try await JobRecord.find(jobID, on: req.db))
+                    case .read(let job): .stored(job)
+                    }
+                }
+            }
         }
         let logger = req.logger
         return listener.head.flatMap { head in
@@ -33,14 +56,7 @@ enum UpstreamPassThrough {
             // upstream answered JSON): the stored job.
             guard case .upstream(let contentType, let length) = head,
                 contentType.lowercased().contains("text/event-stream") == wantsEventStream
-            else {
-                return req.eventLoop.makeFutureWithTask {
-                    switch try await ended.value {
-                    case .event: .stored(try await JobRecord.find(jobID, on: req.db))
-                    case .read(let job): .stored(job)
-                    }
-                }
-            }
+            else { return stored() }
             return req.eventLoop.makeSucceededFuture(
                 .forwarded(response(contentType: contentType, length: length, body: listener.body, jobID: jobID, logger: logger)))
         }
