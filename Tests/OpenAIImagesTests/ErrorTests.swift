@@ -237,7 +237,11 @@ struct ErrorTests {
 
     /// This process's client-side TCP connections to 127.0.0.1:`port` that are established (state 01).
     static func establishedConnections(toPort port: Int) throws -> Int {
-        let table = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+        // Read to the end: String(contentsOfFile:) stops after the first page of a /proc file (4 KB, about 27 sockets),
+        // and a full parallel run has hundreds.
+        let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/net/tcp"))
+        defer { try? file.close() }
+        let table = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
         let remote = String(format: "0100007F:%04X", port)
         return table.split(separator: "\n").dropFirst().filter { line in
             let fields = line.split(separator: " ")
