@@ -31,19 +31,14 @@ struct JobAdmission {
     }
 
     /// `checkKillSwitch` and the early images-per-minute read, as one statement.
-    func check() async throws -> Checked { try await startCheck().get() }
-
-    /// `check`'s statement sent now, its answer read later: the compatible route decodes its body meanwhile.
-    func startCheck() -> EventLoopFuture<Checked> {
+    func check() async throws -> Checked {
         let read = req.caller.map {
             RateLimiter(database: req.db, clock: req.atelier.clock).peekRead(
                 RateLimitSubject.caller(.images, owner: $0.owner, key: $0.keyID))
         }
-        return RuntimeSettings.start(req.db, access: req.atelier.config.access, alongside: read?.expression)
-            .flatMapThrowing { settings, counted in
-                try Self.refuseWhileStopped(settings)
-                return Checked(settings: settings, imagesRead: read, imagesCounted: counted)
-            }
+        let (settings, counted) = try await RuntimeSettings.load(req.db, access: req.atelier.config.access, alongside: read?.expression)
+        try Self.refuseWhileStopped(settings)
+        return Checked(settings: settings, imagesRead: read, imagesCounted: counted)
     }
 
     /// Admits `params` under what `check` read, deciding the early images-per-minute check from its count.

@@ -1,6 +1,5 @@
 import Fluent
 import Foundation
-import NIOCore
 import SQLKit
 
 /// Settings an admin changes while Atelier runs (kill switch, global daily cap, retention), kept in
@@ -30,20 +29,8 @@ struct RuntimeSettings: Sendable, Equatable {
     static func load(
         _ database: any Database, access: AtelierConfig.Access, alongside: SQLQueryString?
     ) async throws -> (settings: RuntimeSettings, alongside: String?) {
-        try await start(database, access: access, alongside: alongside).get()
-    }
-
-    /// `load(_:access:alongside:)`'s statement sent now, read when the caller is ready for it (the compatible route
-    /// decodes its body meanwhile).
-    static func start(
-        _ database: any Database, access: AtelierConfig.Access, alongside: SQLQueryString?
-    ) -> EventLoopFuture<(settings: RuntimeSettings, alongside: String?)> {
         let extra = alongside.map { SQLQueryString(" UNION ALL SELECT NULL AS name, (") + $0 + ") AS value" } ?? ""
-        let rows: EventLoopFuture<[any SQLRow]> = database.sql.raw("SELECT name, value FROM app_settings" + extra).all()
-        return rows.flatMapThrowing { rows in try parse(rows, access: access) }
-    }
-
-    private static func parse(_ rows: [any SQLRow], access: AtelierConfig.Access) throws -> (settings: RuntimeSettings, alongside: String?) {
+        let rows = try await database.sql.raw("SELECT name, value FROM app_settings" + extra).all()
         var values: [String: String] = [:]
         var alongsideValue: String?
         for row in rows {

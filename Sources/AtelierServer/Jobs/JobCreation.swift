@@ -31,9 +31,9 @@ struct JobCreation {
         self.startNow = startNow ?? (compatCaller || (req.waitQuery ?? 0) > 0)
     }
 
-    /// A generate job from JSON fields; `checking`: `JobAdmission.startCheck()` sent before the fields were decoded.
-    func generate(_ input: ImageRequestInput, checking: EventLoopFuture<JobAdmission.Checked>? = nil) async throws -> Created {
-        let checked = try await (checking ?? JobAdmission(req: req).startCheck()).get()
+    /// A generate job from JSON fields.
+    func generate(_ input: ImageRequestInput) async throws -> Created {
+        let checked = try await JobAdmission(req: req).check()
         let params = try validated(input, for: .generations, settings: checked.settings)
         let admitted = try await JobAdmission(req: req).admission(params, checked: checked)
         return try await enqueue(.generate, params: params, admitted: admitted)

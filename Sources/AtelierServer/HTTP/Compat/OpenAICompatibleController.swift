@@ -28,13 +28,10 @@ struct OpenAICompatibleController: RouteCollection {
     @Sendable func generations(req: Request) -> EventLoopFuture<Response> {
         req.eventLoop.makeFutureWithTask {
             FastPathTrace.mark("entered", job: nil, logger: req.logger)
-            // The settings' read (kill switch, the early images-per-minute check) goes to the database while the body
-            // is decoded; a body refused is still answered first.
-            let checking = JobAdmission(req: req).startCheck()
             let extra = try req.content.decode(GenerationBody.self)
             try Self.refuseURLFormat(extra.response_format)
             let input = try req.content.decode(ImageRequestInput.self, using: JSONDecoder())
-            let new = try await JobCreation(req: req, compatCaller: true).generate(input, checking: checking)
+            let new = try await JobCreation(req: req, compatCaller: true).generate(input)
             return (new.job, extra.stream == true)
         }.flatMap { job, stream in answer(req, job: job, stream: stream, prefix: "image_generation") }
     }
