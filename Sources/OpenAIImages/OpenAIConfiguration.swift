@@ -49,12 +49,14 @@ public struct OpenAIConfiguration: Sendable, CustomStringConvertible, CustomDebu
             ], displayStyle: .struct)
     }
 
-    /// A suggested configuration for the one shared `HTTPClient` (connect timeout, no redirects, decompression).
+    /// A suggested configuration for the one shared `HTTPClient` (connect timeout, no redirects, decompression,
+    /// socket reads of up to 1 MiB).
     public func makeHTTPClientConfiguration() -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .nanoseconds(connectTimeout.nanoseconds), read: nil)
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .enabled(limit: .none)
+        configuration.readUpstreamInLargeParts()
         return configuration
     }
 }

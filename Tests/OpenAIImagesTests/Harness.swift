@@ -83,7 +83,8 @@ struct Harness {
     }
 
     static func run<T>(
-        options: StandInOptions = StandInOptions(), _ body: (Harness) async throws -> T
+        options: StandInOptions = StandInOptions(), client: (inout HTTPClient.Configuration) -> Void = { _ in },
+        _ body: (Harness) async throws -> T
     ) async throws -> T {
         let signal = RequestSignal()
         var options = options
@@ -98,6 +99,7 @@ struct Harness {
         app.http.server.configuration.port = 0
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = .init(connect: .seconds(2))
+        client(&httpConfiguration)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let logs = CapturedLogs()
         var logger = Logger(label: "openai-images-tests") { _ in CapturingLogHandler(logs: logs) }

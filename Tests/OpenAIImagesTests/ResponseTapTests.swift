@@ -1,5 +1,6 @@
 import AtelierCore
 import Foundation
+import OpenAIStandIn
 import NIOCore
 import Synchronization
 import Testing
@@ -98,6 +99,33 @@ struct ResponseTapTests {
                 #expect(result.images.count == 1)
                 let (yes, no) = onLoop.withLock { $0 }
                 #expect(yes >= 3 && no == 0, "head, parts and end on the placed loop")
+            }
+        }
+    }
+
+    /// The shared client reads an upstream connection's socket in up to 1 MiB (`readUpstreamInLargeParts`), so a
+    /// 3.15 MB answer reaches the tap in a few large parts; AsyncHTTPClient's own reads stop at 64 KiB (65 parts).
+    @Test(arguments: [true, false])
+    func aLargeAnswerArrivesInPartsOfUpToOneMebibyte(largeReads: Bool) async throws {
+        var options = StandInOptions()
+        options.noiseUniform = true
+        try await Harness.run(options: options, client: { if largeReads { $0.readUpstreamInLargeParts() } }) { h in
+            let sizes = Mutex<[Int]>([])
+            var request = ProviderRequest(
+                parameters: ImageParameters(prompt: "a kite", model: "gpt-image-2", size: "1024x1024", quality: "low"))
+            request.responseTap = ProviderResponseTap { part in
+                if case .bytes(let chunk) = part { sizes.withLock { $0.append(chunk.count) } }
+                return true
+            }
+            let result = try await h.provider(h.configuration()).run(request) { _ in }
+            #expect(result.images.first.map { $0.count > 3_000_000 } == true)
+            let parts = sizes.withLock { $0 }
+            #expect(parts.reduce(0, +) > 4_000_000)
+            if largeReads {
+                #expect(parts.max()! > 64 << 10 && parts.max()! <= 1 << 20, "\(parts)")
+                #expect(parts.count < 40, "\(parts)")
+            } else {
+                #expect(parts.max()! <= 64 << 10 && parts.count >= 65, "\(parts)")
             }
         }
     }

@@ -67,11 +67,12 @@ extension Application {
     func makeServices(config: AtelierConfig, overrides: ServiceOverrides) throws -> AtelierServices {
         // The one shared client (upstream calls, S3): enough connections per host for every worker slot
         // (AsyncHTTPClient's default of 8 would cap in-flight upstream calls whatever WORKER_CONCURRENCY says), a
-        // short connect timeout, no redirects. Set before the client is first used.
+        // short connect timeout, no redirects, socket reads of up to 1 MiB. Set before the client is first used.
         var httpConfiguration = http.client.configuration
         httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, config.worker.concurrency)
         httpConfiguration.timeout = .init(connect: .seconds(10), read: nil)
         httpConfiguration.redirectConfiguration = .disallow
+        httpConfiguration.readUpstreamInLargeParts()
         http.client.configuration = httpConfiguration
         let hub = JobEventHub()
         let clock = overrides.clock ?? .system

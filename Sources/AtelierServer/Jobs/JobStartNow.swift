@@ -35,20 +35,15 @@ struct JobStartNow: Sendable {
     }
 
     private func decide(_ db: any Database, _ job: JobRecord) async throws -> Admitted? {
-        guard
-            let row = try await db.sql.raw(
-                """
-                SELECT (SELECT COUNT(*) FROM jobs WHERE owner = \(bind: job.owner) AND status = 'running'
-                        AND lease_expires IS NOT NULL) AS running,
-                    (SELECT COUNT(*) FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.killSwitch.rawValue)
-                        AND value = 'true') AS stopped
-                """
-            ).first(),
-            try row.decode(column: "running", as: Int.self) < perOwnerLimit,
-            try row.decode(column: "stopped", as: Int.self) == 0
-        else { return nil }
-        guard let gate else { return Admitted(upstreamKey: nil, rules: nil) }
-        let inTransaction = try await gate.on(db).withStoredRules()
+        // The owner's running jobs, the kill switch and the gate's stored limits and usable keys: one statement.
+        let read = try await UpstreamGate.counts(
+            "(SELECT COUNT(*) FROM jobs WHERE owner = \(bind: job.owner) AND status = 'running' AND lease_expires IS NOT NULL)",
+            """
+            (SELECT COUNT(*) FROM app_settings WHERE name = \(bind: RuntimeSettings.Name.killSwitch.rawValue) AND value = 'true')
+            """,
+            withStateOf: gate, on: db)
+        guard read.first < perOwnerLimit, read.second == 0 else { return nil }
+        guard let inTransaction = read.gate else { return Admitted(upstreamKey: nil, rules: nil) }
         switch try await inTransaction.admit(model: job.model, images: job.params.n) {
         case .key(let key): return Admitted(upstreamKey: key, rules: inTransaction.upstream.rules)
         case .wait: return nil

@@ -44,11 +44,16 @@ struct UpstreamGate: Sendable {
     func activeKeys() async throws -> [String] {
         if let knownActiveKeys { return knownActiveKeys }
         let rows = try await sql.raw("SELECT label, status, fingerprint FROM upstream_keys").all()
+        return try usableKeys(rows, label: "label", status: "status", fingerprint: "fingerprint")
+    }
+
+    /// The configured keys not stopped by a row of `upstream_keys` (columns named as given).
+    func usableKeys(_ rows: [any SQLRow], label: String, status: String, fingerprint: String) throws -> [String] {
         var stopped: Set<String> = []
-        for row in rows where try row.decode(column: "status", as: String.self) != KeyStatus.active.rawValue {
-            let label = try row.decode(column: "label", as: String.self)
-            let recorded = try row.decode(column: "fingerprint", as: String?.self)
-            if recorded == nil || recorded == fingerprints[label] { stopped.insert(label) }
+        for row in rows where try row.decode(column: status, as: String.self) != KeyStatus.active.rawValue {
+            let key = try row.decode(column: label, as: String.self)
+            let recorded = try row.decode(column: fingerprint, as: String?.self)
+            if recorded == nil || recorded == fingerprints[key] { stopped.insert(key) }
         }
         return keyLabels.filter { !stopped.contains($0) }
     }
