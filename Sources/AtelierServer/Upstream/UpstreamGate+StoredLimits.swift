@@ -18,7 +18,9 @@ extension UpstreamGate {
             SELECT key_label, model, images_per_window, requests_per_window FROM upstream_limits ORDER BY key_label, model
             """
         ).all()
-        return try rows.map { try Self.rule($0, key: "key_label", model: "model", images: "images_per_window", requests: "requests_per_window") }
+        return try rows.map {
+            try Self.rule($0, key: "key_label", model: "model", images: "images_per_window", requests: "requests_per_window")
+        }
     }
 
     private static func rule(_ row: any SQLRow, key: String, model: String, images: String, requests: String) throws
