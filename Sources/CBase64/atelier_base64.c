@@ -5,13 +5,11 @@
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
+// No cached answer (a static written by whichever thread asks first would be a data race): `__builtin_cpu_init` only
+// reads what the runtime found at start-up once it has run, and Swift keeps the answer in a `static let`.
 int atelier_base64_wide_available(void) {
-    static int available = -1;
-    if (available < 0) {
-        __builtin_cpu_init();
-        available = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return available;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
 }
 
 __attribute__((target("avx2")))

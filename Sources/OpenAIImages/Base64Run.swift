@@ -1,7 +1,7 @@
 import CBase64
 
 /// The bulk of a base64 value decoded at speed: 32 symbols at a time with AVX2 where the processor has it
-/// (`CBase64`; bench/README, "base64 decoding with AVX2"), then sixteen, then eight symbols at a time through a
+/// (`CBase64`; bench/README, "Compatible route, CPU per request at 16 concurrent"), then sixteen, then eight symbols at a time through a
 /// table of symbol pairs (two lookups per four symbols, one 8-byte store per six decoded bytes), then four at a
 /// time. (Measured on 3 MB values, scalar: four 256-entry tables of pre-shifted bits are ~15 % slower, one 256-entry table ~75 % slower, and Swift's
 /// `SIMD16<UInt8>` compiles to scalar code on the baseline x86-64 target, 100× slower.) Stops at the first group
